@@ -106,8 +106,10 @@ def compare(
     max_rel = max_abs / max(scale, TINY)
     passed = tol.allows(max_abs, scale)
     n_ignored = int(e.size - np.count_nonzero(keep))
-    message = "" if passed else f"max abs error {max_abs:.3g} > {tol.atol:g} + {tol.rtol:g}·{scale:.3g}"
+    message = "" if passed else (
+        f"max abs error {max_abs:.3g} > {tol.atol:g} + {tol.rtol:g}·{scale:.3g}")
     if n_ignored:
-        message = (message + "; " if message else "") + f"{n_ignored} untrusted element(s) left out"
+        note = f"{n_ignored} untrusted element(s) left out"
+        message = f"{message}; {note}" if message else note
     return Check(name, tensor, str(a.dtype), list(a.shape), against, max_abs, max_rel, passed,
                  message, n_ignored)
