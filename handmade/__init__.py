@@ -1,1 +1,60 @@
-"""placeholder"""
+"""Hand-written NumPy forward/backward passes (CS231n-style pairs) and small stateful modules.
+
+Every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)`` returns the
+gradients. See CONTRIBUTING.md for the contract.
+"""
+
+from handmade import init
+from handmade.activations import (
+    ReLU,
+    ReluCache,
+    Sigmoid,
+    SigmoidCache,
+    Tanh,
+    TanhCache,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from handmade.dropout import (
+    Dropout,
+    DropoutCache,
+    MaskSource,
+    dropout_backward,
+    dropout_forward,
+    make_dropout_mask,
+)
+from handmade.linear import Linear, LinearCache, linear_backward, linear_forward
+from handmade.losses import (
+    CrossEntropyCache,
+    CrossEntropyLoss,
+    LogRMSECache,
+    LogRMSELoss,
+    MSECache,
+    MSELoss,
+    log_rmse_backward,
+    log_rmse_forward,
+    mse_backward,
+    mse_forward,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
+from handmade.mlp import TwoLayerCache, TwoLayerMLP, two_layer_backward, two_layer_forward
+from handmade.module import Module, Parameter
+from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
+from handmade.sequential import Sequential
+
+__all__ = [
+    "CrossEntropyCache", "CrossEntropyLoss", "Dropout", "DropoutCache", "L2Cache", "Linear",
+    "LinearCache", "LogRMSECache", "LogRMSELoss", "MSECache", "MSELoss", "MaskSource", "Module",
+    "Parameter", "ReLU", "ReluCache", "Sequential", "Sigmoid", "SigmoidCache", "Tanh",
+    "TanhCache", "TwoLayerCache", "TwoLayerMLP", "dropout_backward", "dropout_forward", "init",
+    "l2_penalty_backward", "l2_penalty_forward", "linear_backward", "linear_forward",
+    "log_rmse_backward", "log_rmse_forward", "make_dropout_mask", "mse_backward", "mse_forward",
+    "relu_backward", "relu_forward", "sigmoid_backward", "sigmoid_forward",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "tanh_backward",
+    "tanh_forward", "two_layer_backward", "two_layer_forward",
+]

@@ -1,0 +1,138 @@
+"""Elementwise activations by hand: ReLU, sigmoid, tanh. Any shape; out and dx have x's shape.
+
+| phi     | phi(x)                  | phi'(x)                                   |
+|---------|-------------------------|-------------------------------------------|
+| ReLU    | max(x, 0)               | 1 if x > 0 else 0 (0 at exactly 0, as torch) |
+| sigmoid | 1 / (1 + exp(-x))       | sigma(x) (1 - sigma(x))                    |
+| tanh    | tanh(x)                 | 1 - tanh(x)^2                              |
+
+Backward returns ``dx = dout * phi'(x)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handmade._checks import check_float_array, check_grad
+from handmade.module import Module
+
+
+class ReluCache(NamedTuple):
+    """The input x (phi' needs the sign of x)."""
+
+    x: NDArray
+
+
+class SigmoidCache(NamedTuple):
+    """The output sigma(x) (phi' is written in terms of it)."""
+
+    out: NDArray
+
+
+class TanhCache(NamedTuple):
+    """The output tanh(x) (phi' is written in terms of it)."""
+
+    out: NDArray
+
+
+def relu_forward(x: NDArray) -> tuple[NDArray, ReluCache]:
+    """``max(x, 0)`` elementwise."""
+    check_float_array("x", x)
+    return np.maximum(x, 0), ReluCache(x)
+
+
+def relu_backward(dout: NDArray, cache: ReluCache) -> NDArray:
+    """``dx = dout * [x > 0]``; the derivative at exactly 0 is taken as 0 (torch's choice)."""
+    check_grad("dout", dout, cache.x.shape, cache.x.dtype)
+    return dout * (cache.x > 0)
+
+
+def sigmoid_forward(x: NDArray) -> tuple[NDArray, SigmoidCache]:
+    """Stable logistic sigmoid: with e = exp(-|x|) <= 1, sigma = 1/(1+e) for x >= 0, else e/(1+e).
+
+    No exp of a large positive number is ever taken, so x = +-1000 gives exactly 1 and a tiny
+    (or, once it underflows, exactly 0) value without overflow warnings.
+    """
+    check_float_array("x", x)
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return out, SigmoidCache(out)
+
+
+def sigmoid_backward(dout: NDArray, cache: SigmoidCache) -> NDArray:
+    """``dx = dout * sigma (1 - sigma)``; finite for every finite x."""
+    out = cache.out
+    check_grad("dout", dout, out.shape, out.dtype)
+    return dout * out * (1 - out)
+
+
+def tanh_forward(x: NDArray) -> tuple[NDArray, TanhCache]:
+    """``tanh(x)`` elementwise (NumPy's tanh saturates to +-1 without overflow)."""
+    check_float_array("x", x)
+    out = np.tanh(x)
+    return out, TanhCache(out)
+
+
+def tanh_backward(dout: NDArray, cache: TanhCache) -> NDArray:
+    """``dx = dout * (1 - tanh(x)^2)``."""
+    out = cache.out
+    check_grad("dout", dout, out.shape, out.dtype)
+    return dout * (1 - out * out)
+
+
+class _Elementwise(Module):
+    """A parameter-free module wrapping one forward/backward pair."""
+
+    _forward: Callable[[NDArray], tuple[NDArray, Any]]
+    _backward: Callable[[NDArray, Any], NDArray]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: Any = None
+
+    def forward(self, x: NDArray) -> NDArray:
+        """phi(x), same shape as x."""
+        out, self.cache = type(self)._forward(x)
+        return out
+
+    def backward(self, dout: NDArray) -> NDArray:
+        """dout * phi'(x) for the x of the last forward."""
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
+        return type(self)._backward(dout, self.cache)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ReLU(_Elementwise):
+    """``max(x, 0)``; derivative 0 at exactly 0."""
+
+    _forward = staticmethod(relu_forward)
+    _backward = staticmethod(relu_backward)
+
+
+class Sigmoid(_Elementwise):
+    """Stable logistic sigmoid."""
+
+    _forward = staticmethod(sigmoid_forward)
+    _backward = staticmethod(sigmoid_backward)
+
+
+class Tanh(_Elementwise):
+    """Hyperbolic tangent."""
+
+    _forward = staticmethod(tanh_forward)
+    _backward = staticmethod(tanh_backward)
+
+
+PAIRS: dict[str, tuple[Callable[..., Any], Callable[..., NDArray]]] = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
+"""Name -> (forward, backward), used by TwoLayerMLP's ``phi`` option."""

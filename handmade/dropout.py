@@ -1,0 +1,133 @@
+"""Inverted dropout by hand.
+
+Training: ``out = x * mask / (1 - p)`` with a boolean ``mask`` (True = kept, P(kept) = 1 - p),
+so ``E[out] = x``; ``dx = dout * mask / (1 - p)``. Evaluation (``train=False``) and p = 0
+without a mask: identity, ``dx = dout``. Any shape; out and dx have x's shape and dtype.
+
+Masks are drawn from a *uniform* generator, ``rng.random(shape) >= p`` (drawing from a normal
+generator is a classic bug that passes every gradient check but keeps the wrong fraction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handmade._checks import (
+    check_float_array,
+    check_grad,
+    check_probability,
+    check_rng,
+    check_shape,
+)
+from handmade.module import Module
+
+MaskSource = Callable[[tuple[int, ...]], NDArray]
+"""A callable ``(shape) -> bool ndarray``; share one between handmade and reference."""
+
+
+class DropoutCache(NamedTuple):
+    """The mask used (None when the forward was the identity), p, train flag, x's shape/dtype."""
+
+    mask: NDArray | None
+    p: float
+    train: bool
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+def make_dropout_mask(shape: Sequence[int], p: float, rng: np.random.Generator) -> NDArray:
+    """Boolean mask of ``shape``: ``rng.random(shape) >= p``, so P(True) = 1 - p."""
+    p = check_probability("p", p)
+    return check_rng("rng", rng).random(tuple(shape)) >= p
+
+
+def _check_mask(mask: Any, shape: tuple[int, ...]) -> NDArray:
+    """A given mask must be a bool ndarray of x's shape."""
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        kind = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
+        raise ValueError(f"mask: expected a bool ndarray, got {kind}")
+    return check_shape("mask", mask, shape, note="to match x")
+
+
+def dropout_forward(
+    x: NDArray,
+    p: float,
+    *,
+    mask: NDArray | None = None,
+    rng: np.random.Generator | None = None,
+    train: bool = True,
+) -> tuple[NDArray, DropoutCache]:
+    """``x * mask / (1 - p)`` while training, identity otherwise.
+
+    The mask is ``mask`` if given, else drawn with ``make_dropout_mask(x.shape, p, rng)``;
+    with p = 0 and no mask nothing is drawn. Training with p > 0 needs a mask or an rng.
+    """
+    check_float_array("x", x)
+    p = check_probability("p", p)
+    if not train:
+        return x.copy(), DropoutCache(None, p, False, x.shape, x.dtype)
+    if mask is not None:
+        mask = _check_mask(mask, x.shape)
+    elif p == 0:
+        return x.copy(), DropoutCache(None, p, True, x.shape, x.dtype)
+    elif rng is None:
+        raise ValueError(
+            f"mask, rng: expected a mask or an rng while training with p={p}, got neither"
+        )
+    else:
+        mask = make_dropout_mask(x.shape, p, rng)
+    return x * mask / (1 - p), DropoutCache(mask, p, True, x.shape, x.dtype)
+
+
+def dropout_backward(dout: NDArray, cache: DropoutCache) -> NDArray:
+    """``dx = dout * mask / (1 - p)`` (identity when the forward was)."""
+    check_grad("dout", dout, cache.shape, cache.dtype)
+    if cache.mask is None:
+        return dout.copy()
+    return dout * cache.mask / (1 - cache.p)
+
+
+class Dropout(Module):
+    """Inverted dropout layer; active only while ``training``.
+
+    The mask comes from ``mask_source(shape)`` if given, else ``make_dropout_mask`` with
+    ``rng``. The last mask used is kept in ``self.mask`` (None when the layer was identity).
+    """
+
+    def __init__(
+        self,
+        p: float,
+        *,
+        rng: np.random.Generator | None = None,
+        mask_source: MaskSource | None = None,
+    ) -> None:
+        super().__init__()
+        self.p = check_probability("p", p)
+        self.rng = None if rng is None else check_rng("rng", rng)
+        if mask_source is not None and not callable(mask_source):
+            raise ValueError(f"mask_source: expected a callable, got {type(mask_source).__name__}")
+        self.mask_source = mask_source
+        self.mask: NDArray | None = None
+        self.cache: DropoutCache | None = None
+
+    def forward(self, x: NDArray) -> NDArray:
+        """Apply dropout (training) or the identity (eval); remember the mask."""
+        mask = None
+        if self.training and self.p > 0 and self.mask_source is not None:
+            mask = self.mask_source(x.shape)
+        out, self.cache = dropout_forward(x, self.p, mask=mask, rng=self.rng, train=self.training)
+        self.mask = self.cache.mask
+        return out
+
+    def backward(self, dout: NDArray) -> NDArray:
+        """dx for the last forward."""
+        if self.cache is None:
+            raise RuntimeError("Dropout.backward: call forward first")
+        return dropout_backward(dout, self.cache)
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"

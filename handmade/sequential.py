@@ -1,0 +1,52 @@
+"""A chain of modules, named like ``torch.nn.Sequential`` (children "0", "1", ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from handmade.module import Module
+
+
+class Sequential(Module):
+    """``forward`` feeds each module's output to the next; ``backward`` runs them in reverse.
+
+    Parameters are named ``"<index>.<name>"`` (e.g. ``"0.weight"``, ``"2.bias"``), so a
+    handmade and a torch.nn.Sequential of the same layers exchange state dicts one-to-one.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                kind = type(m).__name__
+                raise ValueError(f"modules[{i}]: expected a handmade Module, got {kind}")
+            setattr(self, str(i), m)
+
+    def _modules(self) -> list[Module]:
+        return [m for _, m in self.children()]
+
+    def __len__(self) -> int:
+        return len(self._modules())
+
+    def __getitem__(self, i: int) -> Module:
+        return self._modules()[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules())
+
+    def forward(self, x: Any) -> Any:
+        """``x -> m_k(... m_1(m_0(x)))``."""
+        for m in self._modules():
+            x = m(x)
+        return x
+
+    def backward(self, dout: Any) -> Any:
+        """``dout -> m_0.backward(... m_k.backward(dout))``; each writes its own grads."""
+        for m in reversed(self._modules()):
+            dout = m.backward(dout)
+        return dout
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n  ({n}): {m!r}" for n, m in self.children())
+        return f"Sequential({inner}\n)"

@@ -1,0 +1,83 @@
+"""Reference inverted dropout: ``x * mask / (1 - p)`` with an explicit or drawn mask.
+
+A NumPy *mask source* (``(shape) -> bool ndarray``) shared with ``handmade.Dropout`` makes both
+drop the same units; without one, the mask is Bernoulli(1 - p) from a ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Dropout", "dropout", "mask_from_source"]
+
+
+def _check_p(p: float) -> float:
+    p = float(p)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1), got {p}")
+    return p
+
+
+def mask_from_source(source: Callable[[tuple[int, ...]], np.ndarray], shape: tuple) -> Tensor:
+    """Call a NumPy mask source and return its mask as a bool tensor of ``shape``."""
+    mask = source(tuple(shape))
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != tuple(shape):
+        kind = f"{mask.dtype} {mask.shape}" if isinstance(mask, np.ndarray) else type(mask).__name__
+        raise ValueError(f"mask: expected a bool ndarray of shape {tuple(shape)}, got {kind}")
+    return torch.from_numpy(mask)
+
+
+def dropout(
+    x: Tensor,
+    p: float,
+    mask: Tensor | np.ndarray | None = None,
+    generator: torch.Generator | None = None,
+    train: bool = True,
+) -> Tensor:
+    """``x * mask / (1 - p)`` while training (mask bool, True = kept); ``x`` otherwise.
+
+    Without ``mask``, a Bernoulli(1 - p) mask is drawn (from ``generator`` if given); p = 0
+    without a mask is the identity.
+    """
+    p = _check_p(p)
+    if not train or (p == 0 and mask is None):
+        return x
+    if mask is None:
+        keep = torch.full(x.shape, 1 - p, dtype=torch.float64)
+        mask = torch.bernoulli(keep, generator=generator).bool()
+    mask = torch.as_tensor(mask)
+    if mask.dtype != torch.bool or mask.shape != x.shape:
+        raise ValueError(f"mask: expected bool of shape {tuple(x.shape)}, got {mask.dtype} "
+                         f"{tuple(mask.shape)}")
+    return x * mask / (1 - p)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout module; ``self.mask`` keeps the last mask (None when identity)."""
+
+    def __init__(
+        self,
+        p: float,
+        mask_source: Callable[[tuple[int, ...]], np.ndarray] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.p = _check_p(p)
+        self.mask_source = mask_source
+        self.generator = generator
+        self.mask: Tensor | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.mask = None
+        if not self.training or self.p == 0:
+            return x
+        if self.mask_source is not None:
+            self.mask = mask_from_source(self.mask_source, tuple(x.shape))
+        else:
+            keep = torch.full(x.shape, 1 - self.p, dtype=torch.float64)
+            self.mask = torch.bernoulli(keep, generator=self.generator).bool()
+        return dropout(x, self.p, mask=self.mask)
