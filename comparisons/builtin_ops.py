@@ -1,0 +1,170 @@
+"""The built-in ops: the project's pairs, their torch twins, inputs and awkward shape cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+import handmade as hm
+import reference as ref
+from comparisons.ops import Case, Inputs, OpSpec
+
+SHAPES_2D = (
+    Case("N=1", {"N": 1, "D": 3}),
+    Case("non-square", {"N": 4, "D": 5}),
+    Case("odd batch", {"N": 7, "D": 2}),
+)
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype,
+            scale: float = 1.0) -> NDArray[Any]:
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def _linear_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    n, d_in, d_out = c.dims["N"], c.dims["D_in"], c.dims["D_out"]
+    return {"x": _normal(rng, (n, d_in), dt), "W": _normal(rng, (d_out, d_in), dt),
+            "b": _normal(rng, (d_out,), dt)}
+
+
+def _x_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    return {"x": _normal(rng, (c.dims["N"], c.dims["D"]), dt, 2.0)}
+
+
+def _ce_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    n, k = c.dims["N"], c.dims["C"]
+    return {"logits": _normal(rng, (n, k), dt, 3.0), "y": rng.integers(0, k, size=n)}
+
+
+def _mse_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    shape = (c.dims["N"], c.dims["D"])
+    return {"pred": _normal(rng, shape, dt), "target": _normal(rng, shape, dt)}
+
+
+def _log_rmse_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    shape = (c.dims["N"], c.dims["D"])
+    return {"pred": rng.uniform(0.3, 4.0, shape).astype(dt),
+            "target": rng.uniform(0.5, 4.0, shape).astype(dt)}
+
+
+def _l2_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    return {"W": _normal(rng, (c.dims["D_out"], c.dims["D_in"]), dt), "lam": 0.3}
+
+
+def _dropout_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    x = _normal(rng, (c.dims["N"], c.dims["D"]), dt)
+    return {"x": x, "p": 0.3, "mask": hm.make_dropout_mask(x.shape, 0.3, rng)}
+
+
+def _two_layer_inputs(rng: np.random.Generator, c: Case, dt: np.dtype) -> Inputs:
+    n, d, h, q = (c.dims[k] for k in ("N", "d", "h", "q"))
+    return {"X": _normal(rng, (n, d), dt), "Y": _normal(rng, (n, q), dt),
+            "W1": _normal(rng, (h, d), dt, 0.7), "W2": _normal(rng, (q, h), dt, 0.7), "lam": 0.1}
+
+
+def _relu_untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_]]:
+    return {"x": np.abs(inputs["x"]) <= 2 * h}
+
+
+def _log_rmse_untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_]]:
+    return {"pred": np.abs(np.asarray(inputs["pred"], np.float64) - 1.0) <= 2 * h}
+
+
+def _two_layer_untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_]]:
+    """W1[j, k] is untrusted when a step of h moves some z[n, j] = W1[j] · X[n] across 0."""
+    X = np.asarray(inputs["X"], np.float64)
+    z = X @ np.asarray(inputs["W1"], np.float64).T
+    near = np.abs(z)[:, :, None] <= 2 * h * np.abs(X)[:, None, :]
+    return {"W1": near.any(axis=0)}
+
+
+def _activation(name: str, fwd: Any, bwd: Any, torch_fn: Any, formula: str, **kw: Any) -> OpSpec:
+    return OpSpec(name, fwd, bwd, torch_fn, ("x",), ("x",), ("dx",), _x_inputs, SHAPES_2D,
+                  signature="forward(x) -> (out, cache); backward(dout, cache) -> dx",
+                  convention=f"elementwise {formula}, x: (N, D)",
+                  equations={"dx": f"dx = dout ⊙ {formula.split('=')[0].strip()}′"}, **kw)
+
+
+BUILTIN_OPS: dict[str, OpSpec] = {
+    "linear": OpSpec(
+        "linear", hm.linear_forward, hm.linear_backward, ref.linear, ("x", "W", "b"),
+        ("x", "W", "b"), ("dx", "dW", "db"), _linear_inputs,
+        (Case("N=1", {"N": 1, "D_in": 3, "D_out": 2}),
+         Case("non-square", {"N": 4, "D_in": 5, "D_out": 3}),
+         Case("odd batch, D_out > D_in", {"N": 7, "D_in": 2, "D_out": 6}),
+         Case("square W", {"N": 3, "D_in": 3, "D_out": 3})),
+        signature="forward(x, W, b) -> (out, cache); backward(dout, cache) -> (dx, dW, db)",
+        convention="out = x Wᵀ + b; x: (N, D_in), W: (D_out, D_in), b: (D_out,)",
+        equations={"dx": "dx = dout W", "dW": "dW = doutᵀ x", "db": "db = Σₙ dout[n]"}),
+    "relu": _activation("relu", hm.relu_forward, hm.relu_backward, ref.relu,
+                        "relu(x) = max(x, 0)", untrusted=_relu_untrusted),
+    "sigmoid": _activation("sigmoid", hm.sigmoid_forward, hm.sigmoid_backward, ref.sigmoid,
+                           "σ(x) = 1 / (1 + e^-x)"),
+    "tanh": _activation("tanh", hm.tanh_forward, hm.tanh_backward, ref.tanh, "tanh(x)"),
+    "softmax_cross_entropy": OpSpec(
+        "softmax_cross_entropy", hm.softmax_cross_entropy_forward,
+        hm.softmax_cross_entropy_backward, ref.softmax_cross_entropy, ("logits", "y"),
+        ("logits",), ("dlogits",), _ce_inputs,
+        (Case("N=1", {"N": 1, "C": 3}), Case("non-square", {"N": 5, "C": 4}),
+         Case("odd batch", {"N": 7, "C": 10})),
+        signature="forward(logits, y) -> (loss, cache); backward(dloss, cache) -> dlogits",
+        convention="loss = mean over N of −log softmax(logits)[n, y[n]]; logits: (N, C), "
+                   "y: int (N,)",
+        scalar_output=True, equations={"dlogits": "dlogits = (softmax(logits) − onehot(y)) / N"}),
+    "mse": OpSpec(
+        "mse", hm.mse_forward, hm.mse_backward, ref.mse, ("pred", "target"), ("pred",),
+        ("dpred",), _mse_inputs, SHAPES_2D,
+        signature="forward(pred, target) -> (loss, cache); backward(dloss, cache) -> dpred",
+        convention="loss = mean((pred − target)²) over all elements, no ½ (torch MSELoss)",
+        scalar_output=True, equations={"dpred": "dpred = 2 (pred − target) / numel"}),
+    "log_rmse": OpSpec(
+        "log_rmse", hm.log_rmse_forward, hm.log_rmse_backward, ref.log_rmse,
+        ("pred", "target"), ("pred",), ("dpred",), _log_rmse_inputs,
+        (Case("N=1", {"N": 1, "D": 1}), Case("column", {"N": 6, "D": 1}),
+         Case("odd batch", {"N": 7, "D": 3})),
+        signature="forward(pred, target) -> (loss, cache); backward(dloss, cache) -> dpred",
+        convention="loss = sqrt(mean((log max(pred, 1) − log target)²)); mean over all elements",
+        scalar_output=True, untrusted=_log_rmse_untrusted,
+        equations={"dpred": "dpred = (log max(pred,1) − log target) / (numel · loss · pred), "
+                            "0 where pred < 1"}),
+    "l2_penalty": OpSpec(
+        "l2_penalty", hm.l2_penalty_forward, hm.l2_penalty_backward, ref.l2_penalty,
+        ("W", "lam"), ("W",), ("dW",), _l2_inputs,
+        (Case("1x1", {"D_out": 1, "D_in": 1}), Case("non-square", {"D_out": 2, "D_in": 3}),
+         Case("tall", {"D_out": 5, "D_in": 4})),
+        signature="forward(W, lam) -> (s, cache); backward(ds, cache) -> dW",
+        convention="s = lam/2 ‖W‖²_F (with the ½), so ds/dW = lam W",
+        scalar_output=True, equations={"dW": "dW = lam W"}),
+    "dropout": OpSpec(
+        "dropout", hm.dropout_forward, hm.dropout_backward, ref.dropout, ("x", "p"), ("x",),
+        ("dx",), _dropout_inputs, SHAPES_2D, keywords=("mask",),
+        signature="forward(x, p, *, mask) -> (out, cache); backward(dout, cache) -> dx",
+        convention="inverted dropout: out = x ⊙ mask / (1 − p), mask True = kept",
+        equations={"dx": "dx = dout ⊙ mask / (1 − p)"}),
+    "two_layer": OpSpec(
+        "two_layer", hm.two_layer_forward, hm.two_layer_backward, ref.two_layer,
+        ("X", "Y", "W1", "W2", "lam"), ("W1", "W2"), ("dW1", "dW2"), _two_layer_inputs,
+        (Case("N=1", {"N": 1, "d": 3, "h": 4, "q": 2}),
+         Case("minibatch", {"N": 5, "d": 4, "h": 6, "q": 3}),
+         Case("odd batch, q=1", {"N": 7, "d": 2, "h": 5, "q": 1})),
+        signature="forward(X, Y, W1, W2, lam) -> (J, cache); backward(dJ, cache) -> "
+                  "{'do', 'dW2', 'dh', 'dz', 'dW1'}",
+        convention="z = X W1ᵀ, h = relu(z), o = h W2ᵀ, L = mean((o − Y)²), "
+                   "s = lam/2 (‖W1‖² + ‖W2‖²), J = L + s",
+        scalar_output=True, returns_dict=True, intermediates=("do", "dh", "dz"),
+        untrusted=_two_layer_untrusted,
+        equations={"do": "dJ/do = 2 (o − Y) / numel(o)", "dW2": "dJ/dW2 = doᵀ h + lam W2",
+                   "dh": "dJ/dh = do W2", "dz": "dJ/dz = dh ⊙ relu′(z)",
+                   "dW1": "dJ/dW1 = dzᵀ X + lam W1"}),
+}
+
+BACKWARD_ORDER = ("do", "dW2", "dh", "dz", "dW1")
+
+
+def get_op(name: str) -> OpSpec:
+    """The built-in spec named ``name``; ValueError listing the known ops otherwise."""
+    if name not in BUILTIN_OPS:
+        raise ValueError(f"op: expected one of {', '.join(BUILTIN_OPS)}, got {name!r}")
+    return BUILTIN_OPS[name]

@@ -1,0 +1,54 @@
+"""``backprop-lab demo``: run every section that makes up the course demo, write under --out.
+
+Each section is a function ``(out_dir: Path, quiet: bool) -> dict`` returning what it found
+(its key numbers, the files it wrote and the command that reproduces it). Sections are listed
+in :data:`SECTIONS` as ``(title, "module:function")`` and imported only when run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from comparisons.io import ensure_out_dir, write_json
+
+SECTIONS: list[tuple[str, str]] = [
+    ("Check suite", "comparisons.check_demo:run_section"),
+]
+
+
+def register(sub: Any) -> None:
+    """Add the ``demo`` subcommand."""
+    p = sub.add_parser("demo", help="run the whole demo and write its results under --out")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run)
+
+
+def _load(target: str) -> Any:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run each section in turn; exit 1 when any section reports a failure."""
+    out = ensure_out_dir(args.out)
+    results: list[dict[str, Any]] = []
+    for title, target in SECTIONS:
+        start = time.perf_counter()
+        if not args.quiet:
+            print(f"[demo] {title} ...", file=sys.stderr, flush=True)
+        section = _load(target)(out, quiet=args.quiet)
+        section.update(title=title, seconds=round(time.perf_counter() - start, 2))
+        results.append(section)
+        if not args.quiet:
+            status = "ok" if section.get("passed", True) else "FAILED"
+            print(f"[demo] {title}: {status} ({section['seconds']} s)", file=sys.stderr)
+    summary = write_json(out / "demo.json", {"sections": results})
+    passed = all(s.get("passed", True) for s in results)
+    print(f"demo {'passed' if passed else 'FAILED'}; results in {summary.parent}/")
+    return 0 if passed else 1
