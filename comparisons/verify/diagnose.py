@@ -1,0 +1,200 @@
+"""Diagnosis engine of ``backprop-lab verify``: say *which* mistake a wrong gradient is.
+
+``diagnose(given, expected, name=..., tol=..., context=...)`` compares one hand-written gradient
+with its reference (autograd) gradient and returns a :class:`Diagnosis` whose ``code`` is one of
+:data:`CODES`. Checks run in this precedence (the first that fits wins):
+
+Shapes differ:
+  1. ``transposed``  given.T has the expected shape and matches (a non-square dW returned as
+     (D_in, D_out)); if given.T has the right shape but other values: ``wrong_shape``, with what
+     the transposed array would be diagnosed as.
+  2. ``not_summed_over_batch``  given has an extra leading axis (size > 1), or a leading axis
+     where the reference has size 1, whose sum or mean over axis 0 matches.
+  3. ``wrong_shape``  anything else; says when the values are right but an axis of size 1 is
+     extra or missing (the (1, D) vs (D,) bug broadcasting would hide).
+Shapes equal (a NaN/Inf in the reference gives ``unknown``; in given a dedicated message):
+  4. ``ok``  norm-wise closeness ``max|g - e| <= atol + rtol * max|e|``.
+  5. ``zero``  ``max|g| <= atol`` while the reference is not.
+  6. ``transposed``  a square (2-D) gradient equal to the reference transposed.
+  7. ``sign_flipped``  given equals minus the reference.
+  8. context candidates, in :data:`CANDIDATE_ORDER` (``mask_not_applied`` reports as
+     ``dropout_scale_missing``).
+  9. ``scaled``  given equals f times the reference (least squares f = <g,e>/<e,e>, f != 1);
+     f snaps to 2, 1/2, N, 1/N, N/2, 2/N (and negatives) with their usual causes named.
+ 10. ``localized``  at most half of the elements are wrong: count, first indices and a pattern
+     (a context mask equal to / containing the wrong set, one row, one column).
+ 11. ``unknown``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from comparisons.verify.diagnose_numeric import F64, ToleranceLike
+from comparisons.verify.patterns import CANDIDATE_ORDER, shape_finding, value_finding
+
+__all__ = [
+    "CANDIDATE_ORDER", "CODES", "Diagnosis", "DiagnosisContext", "diagnose", "first_divergence",
+]  # fmt: skip
+
+CODES = (
+    "ok", "wrong_shape", "transposed", "sign_flipped", "scaled", "not_summed_over_batch",
+    "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing", "zero",
+    "localized", "unknown",
+)  # fmt: skip
+Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What is wrong with one gradient. ``passed`` is True exactly when ``code == "ok"``.
+
+    ``max_abs_err`` / ``max_rel_err`` (norm-wise: ``max_abs_err / max|expected|``) are None when
+    the shapes differ. ``factor`` is set for ``scaled``. ``details`` holds JSON-ready extras
+    (indices, pattern, shapes, factor labels).
+    """
+
+    code: str
+    message: str
+    factor: float | None = None
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    passed: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; non-finite floats (from NaN gradients) become None."""
+        row = asdict(self)
+        for key in ("factor", "max_abs_err", "max_rel_err"):
+            if row[key] is not None and not math.isfinite(row[key]):
+                row[key] = None
+        return row
+
+
+@dataclass(frozen=True, eq=False)
+class DiagnosisContext:
+    """Optional knowledge about the op, supplied by the verify front-end.
+
+    candidates: code -> the gradient one would get with that mistake (array, or a zero-argument
+        callable evaluated lazily); keys from :data:`CANDIDATE_ORDER`, same shape as expected.
+    batch_size: N, to name factors N, 1/N, N/2, 2/N.
+    masks: label -> boolean array (broadcastable to the gradient; others are ignored), e.g.
+        ``{"x == 0 (ReLU kink)": x == 0, "x <= 0": x <= 0}``, to name localized patterns.
+    equation: the formula the gradient comes from, quoted in messages ("dW = dout^T x").
+    lam, weight: build the ``missing_l2_term`` candidate ``expected - lam * weight``.
+    dropout_p: build the ``dropout_scale_missing`` candidate ``expected * (1 - p)``.
+    upstream: the gradient before the product with phi'(z) (``missing_activation_derivative``);
+    activation_grad: phi'(z), used as ``expected / phi'`` when no upstream is given and
+        phi' has no zeros. Explicit candidates win over the built ones.
+    """
+
+    candidates: Mapping[str, Candidate] = field(default_factory=dict)
+    batch_size: int | None = None
+    masks: Mapping[str, NDArray[np.bool_]] = field(default_factory=dict)
+    equation: str | None = None
+    lam: float | None = None
+    weight: NDArray[Any] | None = None
+    dropout_p: float | None = None
+    upstream: NDArray[Any] | None = None
+    activation_grad: NDArray[Any] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.candidates) - set(CANDIDATE_ORDER))
+        if unknown:
+            raise ValueError(f"candidates: expected keys from {CANDIDATE_ORDER}, got {unknown}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size: expected a positive int, got {self.batch_size}")
+        if self.dropout_p is not None and not 0.0 <= self.dropout_p < 1.0:
+            raise ValueError(f"dropout_p: expected 0 <= p < 1, got {self.dropout_p}")
+
+    def built_candidates(self, expected: F64) -> dict[str, Callable[[], NDArray[Any]]]:
+        """Candidates derivable from lam/weight, dropout_p, upstream/activation_grad."""
+        built: dict[str, Callable[[], NDArray[Any]]] = {}
+        lam, w, p = self.lam, self.weight, self.dropout_p
+        if lam and w is not None and np.shape(w) == expected.shape:
+            built["missing_l2_term"] = lambda: expected - lam * np.asarray(w, dtype=np.float64)
+        if p:
+            built["dropout_scale_missing"] = lambda: expected * (1.0 - p)
+        up, act = self.upstream, self.activation_grad
+        if up is not None and np.shape(up) == expected.shape:
+            built["missing_activation_derivative"] = lambda: np.asarray(up)
+        elif act is not None and np.shape(act) == expected.shape and np.all(np.asarray(act)):
+            built["missing_activation_derivative"] = lambda: expected / np.asarray(act)
+        return built
+
+
+def _as_f64(a: ArrayLike, what: str) -> F64:
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}: expected a numeric array, got {type(a).__name__}") from exc
+
+
+def _errors(g: F64, e: F64) -> tuple[float, float]:
+    """Max abs error and norm-wise relative error (as ``comparisons.compare``)."""
+    if g.size == 0:
+        return 0.0, 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_err = float(np.max(np.abs(g - e)))
+    scale = float(np.max(np.abs(e)))
+    return abs_err, abs_err / max(scale, float(np.finfo(np.float64).tiny))
+
+
+def diagnose(
+    given: ArrayLike,
+    expected: ArrayLike,
+    *,
+    name: str,
+    tol: ToleranceLike,
+    context: DiagnosisContext | None = None,
+) -> Diagnosis:
+    """Diagnose ``given`` (the user's gradient) against ``expected`` (the reference gradient).
+
+    ``tol`` is any object with ``rtol`` and ``atol``; both arrays are judged in float64.
+    ``name`` (e.g. "dW1") starts every message.
+    """
+    ctx = context if context is not None else DiagnosisContext()
+    g, e = _as_f64(given, "given"), _as_f64(expected, "expected")
+    if g.shape != e.shape:
+        found = shape_finding(g, e, name, tol, ctx)
+        return Diagnosis(found.code, found.message, found.factor, None, None, False, found.details)
+    found = value_finding(g, e, name, tol, ctx)
+    abs_err, rel_err = _errors(g, e)
+    ok = found.code == "ok"
+    return Diagnosis(found.code, found.message, found.factor, abs_err, rel_err, ok, found.details)
+
+
+def _ancestors(name: str, deps: Mapping[str, list[str]]) -> set[str]:
+    """Everything ``name`` depends on, transitively (cycle-safe)."""
+    seen: set[str] = set()
+    stack = list(deps.get(name, []))
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(deps.get(node, []))
+    seen.discard(name)
+    return seen
+
+
+def first_divergence(
+    results: Mapping[str, Diagnosis], order: list[str], deps: Mapping[str, list[str]]
+) -> str | None:
+    """The first gradient in ``order`` that is wrong while all it depends on is right.
+
+    ``deps`` maps a gradient to the gradients it is computed from (followed transitively;
+    names absent from ``results`` are not evidence either way). Names of ``order`` missing from
+    ``results`` are skipped. None when every checked gradient passed; with a dependency cycle
+    and no clean first error, the first wrong gradient in ``order``.
+    """
+    wrong = [n for n in order if n in results and not results[n].passed]
+    for n in wrong:
+        if all(results[a].passed for a in _ancestors(n, deps) if a in results):
+            return n
+    return wrong[0] if wrong else None
