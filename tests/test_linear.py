@@ -1,0 +1,133 @@
+"""linear_forward/linear_backward and Linear vs torch autograd, finite differences, gradcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _fd import as_autograd, assert_close, fd_vjp, leaf
+from hypothesis import given
+from hypothesis import strategies as st
+
+import reference
+from handmade import Linear, linear_backward, linear_forward
+
+SHAPES = [(1, 3, 2), (5, 4, 4), (7, 2, 6), (3, 1, 1), (2, 6, 3)]  # (N, D_in, D_out)
+
+
+def _inputs(rng: np.random.Generator, n: int, d_in: int, d_out: int, dtype=np.float64):
+    x = rng.standard_normal((n, d_in)).astype(dtype)
+    W = rng.standard_normal((d_out, d_in)).astype(dtype)
+    b = rng.standard_normal(d_out).astype(dtype)
+    dout = rng.standard_normal((n, d_out)).astype(dtype)
+    return x, W, b, dout
+
+
+def _check_against_torch(x, W, b, dout) -> None:
+    out, cache = linear_forward(x, W, b)
+    dx, dW, db = linear_backward(dout, cache)
+    xt, Wt = leaf(x), leaf(W)
+    bt = None if b is None else leaf(b)
+    out_t = reference.linear(xt, Wt, bt)
+    out_t.backward(torch.from_numpy(dout))
+    assert_close(out, out_t, tensor="out", against="forward")
+    assert_close(dx, xt.grad, tensor="dx", against="autograd")
+    assert_close(dW, Wt.grad, tensor="dW", against="autograd")
+    if b is None:
+        assert db is None
+    else:
+        assert_close(db, bt.grad, tensor="db", against="autograd")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matches_autograd(rng, shape, bias, dtype) -> None:
+    x, W, b, dout = _inputs(rng, *shape, dtype=dtype)
+    _check_against_torch(x, W, b if bias else None, dout)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matches_finite_differences(rng, shape) -> None:
+    x, W, b, dout = _inputs(rng, *shape)
+    _, cache = linear_forward(x, W, b)
+    grads = linear_backward(dout, cache)
+    for i, name in enumerate(["dx", "dW", "db"]):
+        fd = fd_vjp(linear_forward, (x, W, b), i, dout)
+        assert_close(grads[i], fd, tensor=name, against="finite_differences")
+
+
+@given(n=st.integers(1, 6), d_in=st.integers(1, 6), d_out=st.integers(1, 6),
+       seed=st.integers(0, 2**32 - 1), scale=st.floats(1e-3, 10.0), bias=st.booleans())
+def test_random_shapes_and_values_match_autograd(n, d_in, d_out, seed, scale, bias) -> None:
+    x, W, b, dout = _inputs(np.random.default_rng(seed), n, d_in, d_out)
+    _check_against_torch(x * scale, W, b if bias else None, dout)
+
+
+def test_gradcheck(rng) -> None:
+    x, W, b, _ = _inputs(rng, 3, 4, 2)
+    f = as_autograd(linear_forward, linear_backward)
+    assert torch.autograd.gradcheck(f, (leaf(x), leaf(W), leaf(b)))
+
+
+def test_float32_stays_float32(rng) -> None:
+    x, W, b, dout = _inputs(rng, 2, 3, 4, dtype=np.float32)
+    out, cache = linear_forward(x, W, b)
+    assert out.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in linear_backward(dout, cache))
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((np.ones((2, 3)), np.ones((4, 5))),
+         r"W: expected shape \(D_out, D_in\) with D_in=3 to match x, got \(4, 5\)"),
+        ((np.ones((2, 3)), np.ones((4, 3)), np.ones(5)), r"b: expected shape \(D_out,\).*\(5,\)"),
+        ((np.ones(3), np.ones((4, 3))), r"x: expected 2-D array, got 1-D"),
+        ((np.ones((2, 3), np.float32), np.ones((4, 3))), r"W: expected dtype float32 .* float64"),
+        ((np.ones((2, 3), int), np.ones((4, 3))), r"x: expected a float32 or float64 .*int64"),
+        ((np.full((2, 3), np.nan), np.ones((4, 3))), r"x: expected finite values, got 6 NaN"),
+    ],
+)
+def test_bad_input_names_the_argument(args, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        linear_forward(*args)
+
+
+def test_bad_dout_names_it(rng) -> None:
+    _, cache = linear_forward(np.ones((2, 3)), np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"dout: expected shape \(2, 4\).*got \(4, 2\)"):
+        linear_backward(np.ones((4, 2)), cache)
+    with pytest.raises(ValueError, match=r"dout: expected dtype float64.*float32"):
+        linear_backward(np.ones((2, 4), np.float32), cache)
+
+
+def test_module_matches_torch_linear_and_overwrites_grads(rng) -> None:
+    layer = Linear(3, 2, rng=rng)
+    ref = reference.Linear(3, 2, dtype=torch.float64)
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    x, _, _, dout = _inputs(rng, 4, 3, 2)
+    xt = leaf(x)
+    ref(xt).backward(torch.from_numpy(dout))
+    for _ in range(2):  # a second backward must overwrite, not accumulate
+        layer(x)
+        dx = layer.backward(dout)
+    assert [n for n, _ in layer.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    assert_close(dx, xt.grad, tensor="dx", against="autograd")
+    assert_close(layer.weight.grad, ref.weight.grad, tensor="weight", against="autograd")
+    assert_close(layer.bias.grad, ref.bias.grad, tensor="bias", against="autograd")
+
+
+@pytest.mark.parametrize("init", ["torch", "xavier_uniform", "xavier_normal", "normal"])
+def test_module_init_options_and_dtype(init) -> None:
+    layer = Linear(5, 3, rng=np.random.default_rng(1), init=init, dtype=np.float32)
+    assert layer.weight.shape == (3, 5) and layer.weight.dtype == np.float32
+    assert layer.bias.shape == (3,)
+    assert np.all(layer.weight.data != 0)
+
+
+def test_module_without_bias_and_bad_init(rng) -> None:
+    layer = Linear(2, 3, bias=False, rng=rng)
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]
+    with pytest.raises(ValueError, match="init: expected one of"):
+        Linear(2, 3, rng=rng, init="kaiming")
