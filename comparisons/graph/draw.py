@@ -1,0 +1,237 @@
+"""Draw computational graphs with matplotlib only (Agg canvas; no Graphviz, no pyplot state).
+
+Nodes are rounded boxes sized to their label (name and op, shape, then the value or the
+gradient as a Frobenius norm and a 3-number preview), laid out left to right in the data's
+direction by :mod:`comparisons.graph.layout`; edges are arrows from input to consumer that run
+between boxes. Fill colours show the node kind, or the gradient check when a status is set.
+Drawing works in inches (one data unit = one inch), so text and boxes keep their sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import ConnectionPatch, FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.path import Path as MplPath
+from matplotlib.text import Text
+
+from comparisons.graph.labels import check_annotate, measure_boxes, node_label
+from comparisons.graph.layout import Layout, Point, layout_graph
+from comparisons.graph.model import Graph, GraphNode
+
+FONTSIZE = 9.0
+MARGIN = 0.15  # inches around the drawing inside the axes
+FILL = {"input": "#d6e6fa", "param": "#fde3bd", "op": "#eeeeee", "loss": "#e5d4fa"}
+STATUS_FILL = {"ok": "#bfe8bf", "wrong": "#f7a8a8", "first_divergence": "#e53935"}
+LEGEND = {
+    "input": "input", "param": "parameter / leaf", "op": "operation", "loss": "objective",
+    "ok": "gradient agrees", "wrong": "gradient wrong", "first_divergence": "first divergence",
+}
+
+
+@dataclass
+class DrawnGraph:
+    """What :func:`draw_graph` put on ``ax``: layout (inches), boxes, labels, arrows."""
+
+    ax: Axes
+    layout: Layout
+    boxes: dict[str, FancyBboxPatch]
+    texts: dict[str, Text]
+    arrows: list[FancyArrowPatch]
+    fontsize: float
+
+
+def _legend_height(fontsize: float) -> float:
+    """Inches reserved under the drawing for the one-row legend."""
+    return 2.8 * fontsize / 72
+
+
+def graph_extent(
+    graph: Graph, *, annotate: str = "value", fontsize: float = FONTSIZE, dpi: float = 100.0,
+    legend: bool = True,
+) -> Point:
+    """Return the axes size ``(width, height)`` in inches that fits the drawing at ``fontsize``."""
+    labels = {n: node_label(node, annotate) for n, node in graph.nodes.items()}
+    lay = layout_graph(graph, measure_boxes(labels, fontsize, dpi))
+    legend_h = _legend_height(fontsize) if legend else 0.0
+    return lay.width + 2 * MARGIN, lay.height + 2 * MARGIN + legend_h
+
+
+def _route_path(route: list[Point]) -> MplPath:
+    """Turn a layout route into a path: straight runs in columns, S-curves between them."""
+    verts: list[Point] = [route[0]]
+    codes = [MplPath.MOVETO]
+    for i, (a, b) in enumerate(zip(route, route[1:])):
+        if i % 2 == 0:
+            if abs(b[0] - a[0]) > 1e-9:
+                verts.append(b)
+                codes.append(MplPath.LINETO)
+            continue
+        mid = (a[0] + b[0]) / 2
+        verts += [(mid, a[1]), (mid, b[1]), b]
+        codes += [MplPath.CURVE4] * 3
+    return MplPath(verts, codes)
+
+
+def _fit(
+    graph: Graph, ax: Axes, annotate: str, fontsize: float, legend: bool
+) -> tuple[Layout, float]:
+    """Lay out at ``fontsize``, shrinking the font until the drawing fits in ``ax``."""
+    fig = ax.get_figure()
+    pos = ax.get_position()
+    avail = (pos.width * fig.get_figwidth(), pos.height * fig.get_figheight())
+    labels = {n: node_label(node, annotate) for n, node in graph.nodes.items()}
+    for _ in range(4):
+        lay = layout_graph(graph, measure_boxes(labels, fontsize, fig.dpi))
+        legend_h = _legend_height(fontsize) if legend else 0.0
+        need = (lay.width + 2 * MARGIN, lay.height + 2 * MARGIN + legend_h)
+        scale = min(1.0, avail[0] / need[0], avail[1] / need[1])
+        if scale > 0.995:
+            break
+        fontsize *= 0.97 * scale
+    return lay, fontsize
+
+
+def draw_graph(
+    graph: Graph,
+    ax: Axes,
+    *,
+    annotate: str = "value",
+    title: str | None = None,
+    fontsize: float = FONTSIZE,
+    legend: bool | Sequence[Graph] = True,
+) -> DrawnGraph:
+    """Draw ``graph`` on ``ax`` (left to right), annotated with values or gradients.
+
+    ``ax`` should come from a figure sized with :func:`graph_extent`; if it is smaller, the
+    font shrinks so that nothing overlaps. ``legend``: False for none, True for this graph's
+    kinds and statuses, or a sequence of graphs whose entries to list. Returns the artists.
+    """
+    check_annotate(annotate)
+    lay, fontsize = _fit(graph, ax, annotate, fontsize, legend is not False)
+    fig = ax.get_figure()
+    pos = ax.get_position()
+    half_w, half_h = pos.width * fig.get_figwidth() / 2, pos.height * fig.get_figheight() / 2
+    legend_h = _legend_height(fontsize) if legend is not False else 0.0
+    mid_y = (lay.height - legend_h) / 2
+    ax.set_xlim(lay.width / 2 - half_w, lay.width / 2 + half_w)
+    ax.set_ylim(mid_y - half_h, mid_y + half_h)
+    ax.set_axis_off()
+    drawn = DrawnGraph(ax, lay, {}, {}, [], fontsize)
+    for node in graph.nodes.values():
+        _draw_node(drawn, node, annotate)
+    for route in lay.routes:
+        arrow = FancyArrowPatch(
+            path=_route_path(route), arrowstyle="-|>", mutation_scale=fontsize * 1.1,
+            color="#555555", linewidth=1.0, zorder=1,
+        )
+        drawn.arrows.append(ax.add_patch(arrow))
+    if title:
+        ax.set_title(title, fontsize=fontsize + 2, bbox={"facecolor": "white", "edgecolor": "none"})
+    if legend is not False:
+        _add_legend([graph] if legend is True else list(legend), ax, lay, fontsize)
+    return drawn
+
+
+def _draw_node(drawn: DrawnGraph, node: GraphNode, annotate: str) -> None:
+    """Add one node's rounded box and centred label to ``drawn``."""
+    (cx, cy), (w, h) = drawn.layout.centers[node.name], drawn.layout.sizes[node.name]
+    fill = STATUS_FILL[node.status] if node.status else FILL[node.kind]
+    diverged = node.status == "first_divergence"
+    box = FancyBboxPatch(
+        (cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.06",
+        facecolor=fill, edgecolor="#7f0000" if diverged else "#444444",
+        linewidth=2.5 if diverged else 0.9, zorder=2,
+    )
+    drawn.boxes[node.name] = drawn.ax.add_patch(box)
+    drawn.texts[node.name] = drawn.ax.text(
+        cx, cy, node_label(node, annotate), ha="center", va="center", zorder=3,
+        fontsize=drawn.fontsize, color="white" if diverged else "black",
+    )
+
+
+def _add_legend(graphs: list[Graph], ax: Axes, lay: Layout, fontsize: float) -> None:
+    """Add a one-row legend of the kinds and statuses present, just below the drawing."""
+    nodes = [n for g in graphs for n in g.nodes.values()]
+    keys = [k for k in FILL if any(n.kind == k and n.status is None for n in nodes)]
+    keys += [s for s in STATUS_FILL if any(n.status == s for n in nodes)]
+    handles = [
+        Patch(facecolor={**FILL, **STATUS_FILL}[k], edgecolor="#444444", label=LEGEND[k])
+        for k in keys
+    ]
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(lay.width / 2, -MARGIN / 2),
+        bbox_transform=ax.transData, ncol=len(handles), fontsize=fontsize, frameon=False,
+        handlelength=1.2, columnspacing=1.2,
+    )
+
+
+def new_graph_figure(
+    graph: Graph, *, annotate: str = "value", title: str | None = None,
+    fontsize: float = FONTSIZE, dpi: float = 100.0,
+) -> tuple[Figure, DrawnGraph]:
+    """Return a new Agg-backed figure sized to fit ``graph`` and the drawing on it."""
+    width, height = graph_extent(graph, annotate=annotate, fontsize=fontsize, dpi=dpi)
+    top = 0.45 if title else 0.1
+    fig = Figure(figsize=(width, height + top), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + top)))
+    return fig, draw_graph(graph, ax, annotate=annotate, title=title, fontsize=fontsize)
+
+
+def draw_side_by_side(
+    hand_graph: Graph, torch_graph: Graph, correspondence: dict[str, str], *,
+    annotate: str = "value", titles: tuple[str, str] = ("hand-written", "torch.autograd"),
+    fontsize: float = FONTSIZE, dpi: float = 100.0,
+) -> tuple[Figure, DrawnGraph, DrawnGraph]:
+    """Draw the hand-written graph above the torch graph, dashed lines joining ``hand -> torch``
+    corresponding nodes (``correspondence`` maps hand node names to torch node names)."""
+    for hand, other in correspondence.items():
+        if hand not in hand_graph.nodes or other not in torch_graph.nodes:
+            raise ValueError(
+                f"correspondence: expected hand -> torch node names, got {hand!r} -> {other!r}"
+            )
+    sizes = [
+        graph_extent(g, annotate=annotate, fontsize=fontsize, dpi=dpi, legend=g is torch_graph)
+        for g in (hand_graph, torch_graph)
+    ]
+    width, title_h, gap = max(w for w, _ in sizes), 0.45, 0.35
+    total = sizes[0][1] + sizes[1][1] + 2 * title_h + gap
+    fig = Figure(figsize=(width, total), dpi=dpi)
+    FigureCanvasAgg(fig)
+    low = fig.add_axes((0.0, 0.0, 1.0, sizes[1][1] / total))
+    high = fig.add_axes((0.0, (sizes[1][1] + title_h + gap) / total, 1.0, sizes[0][1] / total))
+    top = draw_graph(
+        hand_graph, high, annotate=annotate, title=titles[0], fontsize=fontsize, legend=False
+    )
+    bottom = draw_graph(
+        torch_graph, low, annotate=annotate, title=titles[1], fontsize=fontsize,
+        legend=[hand_graph, torch_graph],
+    )
+    colours = [f"C{i % 10}" for i in range(len(correspondence))]
+    for colour, (hand, other) in zip(colours, correspondence.items()):
+        (hx, hy), (_, hh) = top.layout.centers[hand], top.layout.sizes[hand]
+        (tx, ty), (_, th) = bottom.layout.centers[other], bottom.layout.sizes[other]
+        link = ConnectionPatch(
+            (hx, hy - hh / 2), (tx, ty + th / 2), coordsA=high.transData, coordsB=low.transData,
+            linestyle=(0, (4, 3)), color=colour, linewidth=1.1, alpha=0.8, zorder=-1,
+        )
+        fig.add_artist(link)
+    return fig, top, bottom
+
+
+def save_figure(fig: Figure, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
+    """Write ``out_dir/stem.png`` (150 dpi) and ``out_dir/stem.svg``; return both paths."""
+    if not stem or "/" in stem or "\\" in stem:
+        raise ValueError(f"stem: expected a file name without directories, got {stem!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    png, svg = out / f"{stem}.png", out / f"{stem}.svg"
+    fig.savefig(png, dpi=150, facecolor="white")
+    fig.savefig(svg, facecolor="white")
+    return png, svg
