@@ -11,10 +11,12 @@ import argparse
 import importlib
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from comparisons.io import ensure_out_dir, write_json
+from comparisons.report import build_report, collect_versions
 
 SECTIONS: list[tuple[str, str]] = [
     ("Check suite", "comparisons.check_demo:run_section"),
@@ -34,16 +36,27 @@ def _load(target: str) -> Any:
     return getattr(importlib.import_module(module), func)
 
 
+def _run_section(title: str, target: str, out: Path, quiet: bool) -> dict[str, Any]:
+    """Run one section; an exception becomes a failed section (with its traceback) so the
+    remaining sections and the report still get made."""
+    start = time.perf_counter()
+    try:
+        section = dict(_load(target)(out, quiet=quiet))
+    except Exception:  # shown in the page and on stderr; the demo then exits 1
+        section = {"passed": False, "error": traceback.format_exc(), "files": []}
+        print(section["error"], file=sys.stderr)
+    section.update(title=title, seconds=round(time.perf_counter() - start, 2))
+    return section
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run each section in turn; exit 1 when any section reports a failure."""
+    """Run each section in turn, then write the HTML report; exit 1 when any section failed."""
     out = ensure_out_dir(args.out)
     results: list[dict[str, Any]] = []
     for title, target in SECTIONS:
-        start = time.perf_counter()
         if not args.quiet:
             print(f"[demo] {title} ...", file=sys.stderr, flush=True)
-        section = _load(target)(out, quiet=args.quiet)
-        section.update(title=title, seconds=round(time.perf_counter() - start, 2))
+        section = _run_section(title, target, out, args.quiet)
         results.append(section)
         if not args.quiet:
             status = "ok" if section.get("passed", True) else "FAILED"
@@ -51,4 +64,6 @@ def run(args: argparse.Namespace) -> int:
     summary = write_json(out / "demo.json", {"sections": results})
     passed = all(s.get("passed", True) for s in results)
     print(f"demo {'passed' if passed else 'FAILED'}; results in {summary.parent}/")
+    report = build_report(out, results, versions=collect_versions())
+    print(f"report: {report}")
     return 0 if passed else 1
