@@ -1,0 +1,131 @@
+"""What each built-in op knows about its usual mistakes: the diagnosis context per gradient.
+
+For one case (inputs, upstream gradient ``dout``, autograd's gradients) and one gradient,
+:func:`context_for` builds a :class:`DiagnosisContext` holding
+
+* the mistaken gradients the vocabulary names (``missing_l2_term``: the reference minus the
+  λW term; ``missing_activation_derivative``: dz = dh without relu′(z), or dx = dout for an
+  activation, and the dW1 that follows; ``dropout_scale_missing``: dout ⊙ mask;
+  ``mask_not_applied``: dout / (1 − p));
+* the batch size whose factors N and 1/N are named (the mean's denominator: N for linear and
+  softmax CE, numel for MSE, log-RMSE and the two-layer objective);
+* boolean masks that name localized patterns (``x == 0 (ReLU kink)``, ``x <= 0``,
+  ``pred < 1 (log-RMSE clamp)``, ...);
+* the equation the gradient comes from (``BUILTIN_OPS[op].equations``).
+
+Per-example ``db`` (N, D_out) needs no candidate: the engine recognises the extra batch axis.
+:data:`EXTRA_CASES` adds verify-only shape cases, e.g. ReLU inputs holding exact zeros (where
+``x >= 0`` and ``x > 0`` differ, and finite differences cannot be trusted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from comparisons.ops import Case, Inputs
+from comparisons.verify.diagnose import DiagnosisContext
+
+F64 = NDArray[np.float64]
+Builder = Callable[[str, dict[str, Any], F64, dict[str, F64]], dict[str, Any]]
+
+TWO_LAYER_DEPS: dict[str, list[str]] = {"dW2": ["do"], "dh": ["do"], "dz": ["dh"],
+                                        "dW1": ["dz"]}
+
+
+def _with_exact_zeros(inputs: Inputs) -> Inputs:
+    """Every third element of x set to exactly 0 (the ReLU kink)."""
+    x = np.array(inputs["x"])
+    x.reshape(-1)[::3] = 0
+    return {**inputs, "x": x}
+
+
+EXTRA_CASES: dict[str, tuple[tuple[Case, Callable[[Inputs], Inputs]], ...]] = {
+    "relu": ((Case("exact zeros", {"N": 5, "D": 4}), _with_exact_zeros),),
+}
+
+
+def _f64(a: Any) -> F64:
+    return np.asarray(a, dtype=np.float64)
+
+
+def _linear(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
+    return {"batch_size": np.shape(inputs["x"])[0]}
+
+
+def _relu(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
+    x = _f64(inputs["x"])
+    return {"upstream": dout, "masks": {"x == 0 (ReLU kink)": x == 0, "x <= 0": x <= 0,
+                                        "x < 0": x < 0}}
+
+
+def _smooth_activation(grad: str, inputs: dict[str, Any], dout: F64,
+                       ref: dict[str, F64]) -> dict[str, Any]:
+    return {"upstream": dout}
+
+
+def _per_sample(grad: str, inputs: dict[str, Any], dout: F64,
+                ref: dict[str, F64]) -> dict[str, Any]:
+    return {"batch_size": np.shape(inputs["logits"])[0]}
+
+
+def _elementwise_mean(grad: str, inputs: dict[str, Any], dout: F64,
+                      ref: dict[str, F64]) -> dict[str, Any]:
+    return {"batch_size": int(np.size(inputs["pred"]))}
+
+
+def _log_rmse(grad: str, inputs: dict[str, Any], dout: F64,
+              ref: dict[str, F64]) -> dict[str, Any]:
+    pred = _f64(inputs["pred"])
+    return {"batch_size": int(pred.size), "masks": {"pred < 1 (log-RMSE clamp)": pred < 1,
+                                                    "pred >= 1": pred >= 1}}
+
+
+def _l2(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
+    # Without the λW term the whole gradient is missing: the engine says "zero".
+    return {"lam": float(inputs["lam"])}
+
+
+def _dropout(grad: str, inputs: dict[str, Any], dout: F64,
+             ref: dict[str, F64]) -> dict[str, Any]:
+    p, mask = float(inputs["p"]), np.asarray(inputs["mask"], bool)
+    return {"dropout_p": p, "candidates": {"dropout_scale_missing": dout * mask,
+                                           "mask_not_applied": dout / (1.0 - p)},
+            "masks": {"dropped units (mask False)": ~mask, "kept units (mask True)": mask}}
+
+
+def _two_layer(grad: str, inputs: dict[str, Any], dout: F64,
+               ref: dict[str, F64]) -> dict[str, Any]:
+    """Candidates for dW2, dW1 (no λW), dz (no relu′) and the dW1 that follows from it."""
+    X, W1, W2 = (_f64(inputs[k]) for k in ("X", "W1", "W2"))
+    lam, dJ = float(inputs["lam"]), float(dout)
+    z = X @ W1.T
+    ctx: dict[str, Any] = {"batch_size": int(z.shape[0] * W2.shape[0]), "lam": lam}
+    if grad == "dW2":
+        ctx["candidates"] = {"missing_l2_term": ref["dW2"] - dJ * lam * W2}
+    elif grad == "dW1":
+        ctx["candidates"] = {"missing_l2_term": ref["dW1"] - dJ * lam * W1,
+                             "missing_activation_derivative": ref["dh"].T @ X + dJ * lam * W1}
+    elif grad == "dz":
+        ctx["upstream"] = ref["dh"]
+        ctx["masks"] = {"z == 0 (ReLU kink)": z == 0, "z <= 0": z <= 0, "z < 0": z < 0}
+    return ctx
+
+
+BUILDERS: dict[str, Builder] = {
+    "linear": _linear, "relu": _relu, "sigmoid": _smooth_activation,
+    "tanh": _smooth_activation, "softmax_cross_entropy": _per_sample, "mse": _elementwise_mean,
+    "log_rmse": _log_rmse, "l2_penalty": _l2, "dropout": _dropout, "two_layer": _two_layer,
+}
+
+
+def context_for(op: str, grad: str, inputs: dict[str, Any], dout: Any,
+                ref_grads: dict[str, Any], equation: str | None) -> DiagnosisContext:
+    """The diagnosis context of gradient ``grad`` of ``op`` in one case (empty if unknown op)."""
+    builder = BUILDERS.get(op)
+    ref = {k: _f64(v) for k, v in ref_grads.items()}
+    fields = builder(grad, inputs, _f64(dout), ref) if builder else {}
+    return DiagnosisContext(equation=equation, **fields)

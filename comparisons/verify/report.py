@@ -1,0 +1,136 @@
+"""The result of ``verify``: one row per gradient, a verdict, text / HTML / JSON renderings.
+
+JSON (``VerifyReport.to_json``, also ``backprop-lab verify --json``)::
+
+    {"op": str, "passed": bool, "error": str | null, "first_divergence": str | null,
+     "gradients": [{"name", "passed", "diagnosis", "factor", "max_abs_err", "max_rel_err",
+                    "message", ...extras: case, failing_cases, fd, fd_max_rel_err,
+                    fd_ignored, precision}],
+     ...extras: dtype, seed, cases, forward}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    """One gradient over all shape cases: passes only if it passes in every case.
+
+    ``diagnosis`` is a code of the diagnosis vocabulary; when wrong, ``case`` names the case
+    whose diagnosis is reported and ``failing_cases`` all cases where it was wrong. ``fd`` is
+    the finite-difference witness (``"ok"``, ``"FAIL"`` or ``"—"`` when not run; it sees
+    inputs only), ``fd_ignored`` the untrusted elements left out of it. ``precision`` is set
+    by a float32 run: ``"float32 artefact"`` or ``"real bug"``.
+    """
+
+    name: str
+    passed: bool
+    diagnosis: str
+    factor: float | None
+    max_abs_err: float | None
+    max_rel_err: float | None
+    message: str
+    case: str | None = None
+    failing_cases: list[str] = field(default_factory=list)
+    fd: str = "—"
+    fd_max_rel_err: float | None = None
+    fd_ignored: int = 0
+    precision: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON row (non-finite floats become null)."""
+        return {k: _finite(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    """The user's forward value against the reference, over all cases."""
+
+    passed: bool
+    max_abs_err: float | None
+    max_rel_err: float | None
+    message: str = ""
+    case: str | None = None
+    precision: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object under ``"forward"``."""
+        return {k: _finite(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``verify`` found. ``passed``: no error, forward right, every witness agreed."""
+
+    op: str
+    dtype: str = "float64"
+    seed: int = 0
+    cases: list[str] = field(default_factory=list)
+    forward: ForwardResult | None = None
+    gradients: list[GradientResult] = field(default_factory=list)
+    error: str | None = None
+    first_divergence: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing is wrong (an error in user code is wrong)."""
+        if self.error is not None or self.forward is None or not self.forward.passed:
+            return False
+        return all(g.passed and g.fd != "FAIL" for g in self.gradients)
+
+    def gradient(self, name: str) -> GradientResult:
+        """The row of gradient ``name`` (KeyError if the op has none)."""
+        for g in self.gradients:
+            if g.name == name:
+                return g
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape plus extras (dtype, seed, cases, forward)."""
+        return {"op": self.op, "passed": self.passed, "error": self.error,
+                "first_divergence": self.first_divergence,
+                "gradients": [g.to_json() for g in self.gradients],
+                "dtype": self.dtype, "seed": self.seed, "cases": list(self.cases),
+                "forward": None if self.forward is None else self.forward.to_json()}
+
+    def verdict(self) -> str:
+        """One line: PASSED, or what is wrong in a few words."""
+        if self.error is not None:
+            return "verdict: FAILED: your code raised an exception or returned the wrong structure"
+        if self.passed:
+            n = len(self.gradients)
+            what = "the gradient is" if n == 1 else f"all {n} gradients are"
+            return f"verdict: PASSED: the forward value and {what} right"
+        wrong = [f"{g.name} {g.diagnosis}" for g in self.gradients if not g.passed]
+        parts = [] if self.forward is None or self.forward.passed else ["forward value wrong"]
+        if wrong:
+            parts.append(f"{len(wrong)} of {len(self.gradients)} gradients wrong "
+                         f"({', '.join(wrong)})")
+        fd_bad = [g.name for g in self.gradients if g.passed and g.fd == "FAIL"]
+        if fd_bad:
+            parts.append(f"finite differences of your forward disagree on {', '.join(fd_bad)}")
+        if self.first_divergence:
+            parts.append(f"first divergence: {self.first_divergence}")
+        return "verdict: FAILED: " + "; ".join(parts)
+
+    def __str__(self) -> str:
+        from comparisons.verify.render import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        from comparisons.verify.render import render_html
+
+        return render_html(self)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+

@@ -1,0 +1,217 @@
+"""``verify``: run a user's forward/backward through every shape case and diagnose each gradient.
+
+For each shape case of the op (the awkward shapes of ``BUILTIN_OPS``, plus verify-only cases
+such as ReLU inputs with exact zeros), with seeded inputs:
+
+1. the user's forward value against the reference (torch);
+2. every returned gradient against torch autograd, through the diagnosis engine with the op's
+   candidates (what the usual mistakes would give) and context;
+3. every input gradient against central finite differences of the *user's* forward, with the
+   elements where they cannot be trusted (a ReLU kink, the log-RMSE clamp) left out and counted.
+
+The user's code gets copies of the inputs (an in-place edit cannot corrupt the reference run);
+any exception in it becomes ``report.error`` with its traceback. Same seed, same report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from comparisons.builtin_ops import BUILTIN_OPS, get_op
+from comparisons.compare import Check, compare
+from comparisons.finite_diff import DEFAULT_STEP
+from comparisons.ops import (
+    Case,
+    Inputs,
+    OpSpec,
+    call_forward,
+    finite_difference_witness,
+    grads_as_dict,
+    make_dout,
+    reference_run,
+)
+from comparisons.tolerances import dtype_name, tolerance
+from comparisons.verify.candidates import EXTRA_CASES, context_for
+from comparisons.verify.custom import custom_spec
+from comparisons.verify.diagnose import Diagnosis, diagnose
+from comparisons.verify.guard import StructureError, UserCodeError, error_text, guarded
+from comparisons.verify.report import VerifyReport
+
+Transform = Callable[[Inputs], Inputs] | None
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One case: the forward check, each gradient's diagnosis, each finite-difference check."""
+
+    label: str
+    forward: Check
+    diagnoses: dict[str, Diagnosis]
+    fd: dict[str, Check]
+
+
+def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: str | None = None,
+           *, dtype: str = "float64", seed: int = 0, reference: Callable[..., Any] | None = None,
+           shapes: dict[str, Any] | None = None, nondiff: Sequence[str] = ()) -> VerifyReport:
+    """Verify a hand-written ``forward``/``backward`` pair; returns a :class:`VerifyReport`.
+
+    ``against``: a built-in op name (default ``"linear"``; see ``backprop-lab verify --list``),
+    or, together with ``reference`` (a torch function) and ``shapes`` (input name -> shape
+    tuple, ``"N"`` = batch dim), the name of a custom layer (default ``"custom"``); ``nondiff``
+    names inputs without a gradient. ``dtype``: ``"float64"`` (default) or ``"float32"`` (a
+    failure is rerun in float64 and labelled a float32 artefact or a real bug). Bad arguments
+    raise ValueError; anything wrong in the user's code is in the report, not raised.
+    """
+    spec = resolve_spec(forward, backward, against, reference, shapes, nondiff)
+    from comparisons.verify.aggregate import build_report
+
+    return build_report(spec, dtype_name(dtype), int(seed), run_cases)
+
+
+def resolve_spec(forward: Any, backward: Any, against: str | None, reference: Any,
+                 shapes: Any, nondiff: Sequence[str] = ()) -> OpSpec:
+    """The op spec with the user's forward/backward in place of the project's."""
+    for what, fn in (("forward", forward), ("backward", backward)):
+        if not callable(fn):
+            raise ValueError(f"{what}: expected a function, got {type(fn).__name__}")
+    if reference is None and shapes is None:
+        return dataclasses.replace(get_op(against or "linear"), forward=forward,
+                                   backward=backward)
+    if reference is None or shapes is None:
+        raise ValueError("reference and shapes: a custom layer needs both")
+    name = against or "custom"
+    if name in BUILTIN_OPS:
+        raise ValueError(f"against: {name!r} is a built-in op; name your custom layer "
+                         f"differently or drop reference/shapes")
+    return custom_spec(name, forward, backward, reference, shapes, nondiff)
+
+
+def cases_of(spec: OpSpec) -> list[tuple[Case, Transform]]:
+    """The op's shape cases, then verify-only extra cases (with their input transform)."""
+    return [(c, None) for c in spec.cases] + list(EXTRA_CASES.get(spec.name, ()))
+
+
+def run_cases(spec: OpSpec, dtype: str, seed: int) -> list[CaseOutcome]:
+    """Every case in ``dtype`` from ``seed``; raises UserCodeError / StructureError."""
+    rng = np.random.default_rng(seed)
+    builtin = spec.name in BUILTIN_OPS and spec.reference is BUILTIN_OPS[spec.name].reference
+    user = dataclasses.replace(
+        spec, forward=guarded(spec.forward, "your forward"),
+        backward=guarded(spec.backward, "your backward"),
+        reference=spec.reference if builtin else guarded(spec.reference, "your reference"))
+    outcomes = []
+    for case, transform in cases_of(spec):
+        try:
+            outcomes.append(run_one(user, case, transform, dtype, rng))
+        except UserCodeError as exc:
+            exc.where += f" (case {case.label}, {dtype})"
+            raise
+        except StructureError as exc:
+            raise StructureError(f"{exc} (case {case.label}, {dtype})") from None
+    return outcomes
+
+
+def _copy(inputs: Inputs) -> Inputs:
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+
+
+def _forward(spec: OpSpec, inputs: Inputs) -> tuple[Any, Any]:
+    try:
+        out, cache = call_forward(spec, spec.forward, _copy(inputs))
+    except TypeError as exc:  # call_forward's own structure check
+        raise StructureError(f"your {exc}") from None
+    arr = np.asarray(out) if out is not None else None
+    if arr is None or not np.issubdtype(arr.dtype, np.number):
+        raise StructureError(f"your forward returned out = {type(out).__name__}; expected an "
+                             f"array (forward must return (out, cache))")
+    return arr, cache
+
+
+def _grads(spec: OpSpec, returned: Any) -> dict[str, Any]:
+    try:
+        return grads_as_dict(spec, returned)
+    except TypeError as exc:
+        raise StructureError(f"your {exc}") from None
+
+
+def run_one(spec: OpSpec, case: Case, transform: Transform, dtype: str,
+            rng: np.random.Generator) -> CaseOutcome:
+    """Draw the case's inputs, run the user's pair and the reference, judge everything."""
+    inputs = spec.make_inputs(rng, case, np.dtype(dtype))
+    if transform is not None:
+        inputs = transform(inputs)
+    out, cache = _forward(spec, inputs)
+    dout = make_dout(spec, out, rng)
+    grads = _grads(spec, spec.backward(np.array(dout), cache))
+    ref_out, ref_grads = _reference(spec, inputs, dout)
+    fwd = compare(out, ref_out, name=f"{spec.name}[{case.label}]", tensor="out",
+                  against="forward", tol=tolerance("forward", dtype), check_dtype=False)
+    diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, dout, ref_grads, dtype)
+                 for g in spec.grads + spec.intermediates}
+    fd = {spec.grad_of(x): fd_check(spec, x, grads[spec.grad_of(x)], inputs, dout, dtype, rng)
+          for x in spec.differentiable}
+    return CaseOutcome(case.label, fwd, diagnoses, {k: v for k, v in fd.items() if v})
+
+
+def _reference(spec: OpSpec, inputs: Inputs, dout: Any) -> tuple[Any, dict[str, Any]]:
+    """Autograd's values; a custom reference autograd cannot differentiate is the user's."""
+    try:
+        return reference_run(spec, inputs, dout)
+    except UserCodeError:
+        raise
+    except Exception as exc:
+        if spec.name in BUILTIN_OPS:
+            raise
+        raise StructureError(f"autograd through your reference failed ({type(exc).__name__}: "
+                             f"{exc}); it must return a tensor computed from every "
+                             f"differentiable input") from None
+
+
+def _numeric(value: Any) -> np.ndarray | None:
+    if value is None:
+        return None
+    arr = np.asarray(value.detach().numpy() if hasattr(value, "detach") else value)
+    return arr if np.issubdtype(arr.dtype, np.number) else None
+
+
+def diagnose_one(spec: OpSpec, g: str, given: Any, inputs: Inputs, dout: Any,
+                 ref_grads: dict[str, Any], dtype: str) -> Diagnosis:
+    """The diagnosis of gradient ``g`` against autograd, with the op's context."""
+    expected = ref_grads[g]
+    arr = _numeric(given)
+    if arr is None:
+        return Diagnosis("wrong_shape", f"{g} is missing: your backward returned "
+                         f"{type(given).__name__} where an array of shape "
+                         f"{tuple(np.shape(expected))} was due.",
+                         details={"given": type(given).__name__})
+    ctx = context_for(spec.name, g, inputs, dout, ref_grads, spec.equations.get(g))
+    return diagnose(arr, expected, name=g, tol=tolerance("autograd", dtype), context=ctx)
+
+
+def fd_check(spec: OpSpec, x: str, grad: Any, inputs: Inputs, dout: Any, dtype: str,
+             rng: np.random.Generator) -> Check | None:
+    """Central differences of the user's forward for input ``x`` (None: wrong shape)."""
+    arr = _numeric(grad)
+    if arr is None or arr.shape != np.shape(inputs[x]):
+        return None
+    w = finite_difference_witness(spec, spec.forward, inputs, dout, x, arr, rng)
+    check = compare(w.actual, w.expected, name=spec.name, tensor=spec.grad_of(x),
+                    against="finite_differences", check_dtype=False,
+                    tol=tolerance("finite_differences", dtype), ignore=w.ignore)
+    if w.ignore is None and spec.untrusted is not None:  # directional: left out of directions
+        ignored = spec.untrusted(inputs, DEFAULT_STEP).get(x)
+        if ignored is not None and ignored.any():
+            check = dataclasses.replace(check, ignored=int(ignored.sum()))
+    return check
+
+
+def report_error(spec: OpSpec, dtype: str, seed: int,
+                 exc: UserCodeError | StructureError) -> VerifyReport:
+    """The report of a run stopped by the user's code (exception or wrong structure)."""
+    return VerifyReport(spec.name, dtype, seed, [c.label for c, _ in cases_of(spec)],
+                        error=error_text(exc))
