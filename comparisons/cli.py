@@ -18,6 +18,7 @@ from comparisons.errors import UsageError
 SUBCOMMANDS: dict[str, str] = {
     "check": "comparisons.check_cli",
     "demo": "comparisons.demo",
+    "graph": "comparisons.graph.cli",
     "verify": "comparisons.verify.cli",
 }
 

@@ -20,6 +20,7 @@ from comparisons.report import build_report, collect_versions
 
 SECTIONS: list[tuple[str, str]] = [
     ("Check suite", "comparisons.check_demo:run_section"),
+    ("Computational graphs", "comparisons.graph.demo_section:run_section"),
     ("Verify a hand derivation", "comparisons.verify.demo_section:run_section"),
 ]
 

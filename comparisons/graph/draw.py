@@ -22,6 +22,7 @@ from matplotlib.text import Text
 
 from comparisons.graph.labels import check_annotate, measure_boxes, node_label
 from comparisons.graph.layout import Layout, Point, layout_graph
+from comparisons.graph.links import link_anchors
 from comparisons.graph.model import Graph, GraphNode
 
 FONTSIZE = 9.0
@@ -190,7 +191,11 @@ def draw_side_by_side(
     fontsize: float = FONTSIZE, dpi: float = 100.0,
 ) -> tuple[Figure, DrawnGraph, DrawnGraph]:
     """Draw the hand-written graph above the torch graph, dashed lines joining ``hand -> torch``
-    corresponding nodes (``correspondence`` maps hand node names to torch node names)."""
+    corresponding nodes (``correspondence`` maps hand node names to torch node names).
+
+    A line runs beneath the boxes, between the points of the two edges that keep it clear of
+    other boxes where possible (:mod:`comparisons.graph.links`); a dot of its colour on both
+    edges anchors it."""
     for hand, other in correspondence.items():
         if hand not in hand_graph.nodes or other not in torch_graph.nodes:
             raise ValueError(
@@ -215,13 +220,14 @@ def draw_side_by_side(
     )
     colours = [f"C{i % 10}" for i in range(len(correspondence))]
     for colour, (hand, other) in zip(colours, correspondence.items()):
-        (hx, hy), (_, hh) = top.layout.centers[hand], top.layout.sizes[hand]
-        (tx, ty), (_, th) = bottom.layout.centers[other], bottom.layout.sizes[other]
+        start, end = link_anchors(top, hand, bottom, other)
         link = ConnectionPatch(
-            (hx, hy - hh / 2), (tx, ty + th / 2), coordsA=high.transData, coordsB=low.transData,
+            start, end, coordsA=high.transData, coordsB=low.transData,
             linestyle=(0, (4, 3)), color=colour, linewidth=1.1, alpha=0.8, zorder=-1,
         )
         fig.add_artist(link)
+        for ax, xy in ((high, start), (low, end)):  # anchor dots
+            ax.plot(*xy, marker="o", markersize=fontsize * 0.55, color=colour, zorder=4)
     return fig, top, bottom
 
 

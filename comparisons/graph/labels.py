@@ -2,7 +2,8 @@
 
 A label has up to four lines: ``name: op`` (a torch node shows the tensor it made, ``z:
 MmBackward0``), the shape, the value or the gradient (Frobenius norm ``‖v‖`` and the first
-three entries, or the number for a scalar), and the gradient-check status when set.
+three entries, or the number for a scalar), and the gradient-check status when set (with the
+diagnosis code from ``extra["diagnosis"]`` for a wrong node, e.g. ``✗ wrong (scaled)``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def node_label(node: GraphNode, annotate: str = "value") -> str:
         lines.append("g: not retained" if node.extra.get("retains_grad") is False else "g: —")
     if node.status is not None:
         lines.append({"ok": "✓ agrees", "wrong": "✗ wrong"}.get(node.status, "✗ FIRST DIVERGENCE"))
+        if node.status != "ok" and node.extra.get("diagnosis"):
+            lines[-1] += f" ({node.extra['diagnosis']})"
     return "\n".join(lines)
 
 

@@ -1,0 +1,93 @@
+"""``backprop-lab graph``: draw the two-layer network's graph, hand-written beside torch.
+
+Writes under ``--out`` (default ``out/graph``) the forward graph with values, the backward
+graph with gradients and autograd's graph beside the hand-written one (PNG and SVG each),
+``graph.json`` and, with ``--dot``, DOT text. ``--verify FILE.py`` (a ``two_layer`` file as
+``backprop-lab verify`` takes it) colours the nodes by the user's gradients, red where wrong,
+and marks the first divergence. Exit 0 when every gradient agrees, 1 when one does not, 2 for
+bad input (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from comparisons.errors import UsageError
+from comparisons.io import ensure_out_dir, nonnegative_int
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def register(sub: Any) -> None:
+    """Add the ``graph`` subcommand."""
+    p = sub.add_parser("graph", help="draw the two-layer network's computational graph "
+                                     "(values, gradients, torch's graph beside it)")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+                   help="hidden activation phi (default relu, the book's)")
+    p.add_argument("--lambda", dest="lam", type=float, default=0.1, metavar="L",
+                   help="L2 penalty weight λ >= 0 (default 0.1)")
+    p.add_argument("--bias", action="store_true",
+                   help="add the hidden bias b1 (book exercise 2; not regularised)")
+    p.add_argument("--out", type=Path, default=Path("out/graph"),
+                   help="output folder (default out/graph)")
+    p.add_argument("--dot", action="store_true", help="also write Graphviz DOT text files")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of the weights and inputs (default 0)")
+    p.add_argument("--verify", type=Path, metavar="FILE.py",
+                   help="a two_layer derivation (forward/backward): colour the nodes by it")
+    p.set_defaults(func=run)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """UsageError (one line) for λ < 0 or not finite, a --verify path that is no file, or
+    --verify with a network its two_layer file cannot describe (another activation, a bias)."""
+    if not math.isfinite(args.lam) or args.lam < 0:
+        raise UsageError(f"--lambda: expected a finite number >= 0, got {args.lam}")
+    if args.verify is None:
+        return
+    if not args.verify.is_file():
+        raise UsageError(f"--verify: no such file {str(args.verify)!r}")
+    if args.activation != "relu" or args.bias:
+        raise UsageError("--verify: a two_layer file derives the book's network (ReLU, no "
+                         "bias); drop --activation/--bias")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run, draw and write; print a short summary; 0 all agree, 1 a gradient disagrees."""
+    check_args(args)
+    out = ensure_out_dir(args.out)
+    from comparisons.graph.outputs import run_graphs, write_graphs
+
+    result = run_graphs(activation=args.activation, lam=args.lam, bias=args.bias,
+                        seed=args.seed, user_file=args.verify)
+    paths = write_graphs(result, out, dot=args.dot)
+    for line in summary_lines(result):
+        print(line)
+    print(f"wrote {len(paths)} files to {out}/: " + ", ".join(p.name for p in paths))
+    return 0 if result.passed else 1
+
+
+def summary_lines(result: Any) -> list[str]:
+    """What the run found, in a few lines (hand vs autograd; the user's gradients if given)."""
+    hand, torch_graph = result.hand, result.twin.graph
+    bad = [c.tensor for c in result.checks if not c.passed]
+    err = result.max_rel_err
+    verdict = (f"every hand-written gradient agrees with autograd (max rel err {err:.2g})"
+               if not bad else f"hand-written gradients DISAGREE with autograd at {bad}")
+    lines = [f"graph: {len(hand.nodes)} nodes, {len(hand.edges)} edges (torch.autograd: "
+             f"{len(torch_graph.nodes)} nodes); {verdict}"]
+    colouring = result.colouring
+    if colouring is not None:
+        if colouring.passed:
+            lines.append("your gradients: all agree")
+        else:
+            first = colouring.first_divergence
+            found = colouring.diagnoses[first] if first else None
+            wrong = [n for n, d in colouring.diagnoses.items() if not d.passed]
+            lines.append(f"your gradients: wrong at {', '.join(wrong)}; first divergence: "
+                         f"{first}" + (f" ({found.message})" if found else ""))
+    return lines
+

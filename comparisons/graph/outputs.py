@@ -1,0 +1,133 @@
+"""The pipeline behind ``backprop-lab graph`` and the demo section: run, compare, draw, write.
+
+:func:`run_graphs` builds the seeded network, records the hand-written graph, runs the torch
+twin, checks every node gradient against autograd and, given a user's ``two_layer`` file (or
+their gradients), colours the nodes. :func:`write_graphs` writes, under ``out``:
+
+* ``graph_forward.png/.svg``   the hand-written graph annotated with forward values;
+* ``graph_backward.png/.svg``  the same graph annotated with gradients (coloured by the user's
+  gradients when given);
+* ``graph_torch.png/.svg``     the hand-written graph above autograd's, dashed lines joining
+  the nodes that hold the same tensor, both annotated with gradients;
+* ``graph.json``  ``{"nodes": [{"name", "op", "shape", "value_norm", "grad_norm"}], "edges",
+  "torch": {"nodes", "edges"}, "correspondence", "checks", "passed", "config", "verify"}``;
+* with ``dot=True`` also ``graph_forward.dot``, ``graph_backward.dot``, ``graph_torch.dot``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from comparisons.compare import Check
+from comparisons.graph.colour import Colouring, colour_by_gradients
+from comparisons.graph.dot import to_dot
+from comparisons.graph.draw import draw_side_by_side, new_graph_figure, save_figure
+from comparisons.graph.model import Graph
+from comparisons.graph.record import make_network, record_two_layer
+from comparisons.graph.twin import TorchTwin, gradient_checks, torch_twin
+from comparisons.graph.user import user_gradients
+from comparisons.io import write_json
+
+
+@dataclass
+class GraphRun:
+    """One run: the hand-written graph, its torch twin, the checks, the optional colouring."""
+
+    hand: Graph
+    twin: TorchTwin
+    checks: list[Check]
+    colouring: Colouring | None
+    config: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        """Every hand-written gradient agreed with autograd (and the user's, if given)."""
+        user_ok = self.colouring is None or self.colouring.passed
+        return all(c.passed for c in self.checks) and user_ok
+
+    @property
+    def max_rel_err(self) -> float | None:
+        """Largest hand-vs-autograd relative error over the nodes (None if none compared)."""
+        errs = [c.max_rel_err for c in self.checks if c.max_rel_err is not None]
+        return max(errs) if errs else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``graph.json`` document (see the module docstring)."""
+        hand = self.hand.to_json()
+        return {
+            "nodes": hand["nodes"], "edges": hand["edges"], "torch": self.twin.graph.to_json(),
+            "correspondence": dict(self.twin.correspondence),
+            "checks": [{"node": c.tensor, "passed": c.passed, "max_rel_err": c.max_rel_err,
+                        "message": c.message} for c in self.checks],
+            "passed": self.passed, "max_rel_err": self.max_rel_err, "config": self.config,
+            "verify": None if self.colouring is None else self.colouring.to_json(),
+        }
+
+
+def run_graphs(
+    *, activation: str = "relu", lam: float = 0.1, bias: bool = False, seed: int = 0,
+    user_file: str | Path | None = None, user_grads: Mapping[str, Any] | None = None,
+) -> GraphRun:
+    """Record the hand-written graph and its torch twin for one seeded network.
+
+    ``user_file`` (a verify-style ``two_layer`` file) or ``user_grads`` (name -> array)
+    colour the hand-written graph. Raises ValueError for ``lam < 0`` or an unknown activation.
+    """
+    if not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"--lambda: expected a finite number >= 0, got {lam}")
+    model, X, Y = make_network(np.random.default_rng(seed), activation=activation, lam=lam,
+                               bias=bias)
+    hand = record_two_layer(model, X, Y)
+    twin = torch_twin(model, X, Y)
+    if user_file is not None:
+        user_grads = user_gradients(user_file, model, X, Y)
+    colouring = None if user_grads is None else colour_by_gradients(hand, user_grads)
+    config = {"activation": activation, "lambda": lam, "bias": bias, "seed": seed,
+              "dims": hand.meta["dims"], "verify": None if user_file is None else str(user_file)}
+    return GraphRun(hand, twin, gradient_checks(hand, twin), colouring, config)
+
+
+def _plain(graph: Graph) -> Graph:
+    """A copy of ``graph`` without statuses (forward values are not judged)."""
+    nodes = [dataclasses.replace(n, status=None, extra={}) for n in graph.nodes.values()]
+    return Graph.from_nodes(nodes, graph.meta)
+
+
+def _subtitle(run: GraphRun) -> str:
+    """``ReLU, λ = 0.1, bias`` for the figure titles."""
+    c = run.config
+    return f"{c['activation']}, λ = {c['lambda']:g}" + (", bias" if c["bias"] else "")
+
+
+def write_graphs(run: GraphRun, out: str | Path, *, dot: bool = False) -> list[Path]:
+    """Write the three figures (PNG + SVG), ``graph.json`` and optionally DOT; return paths."""
+    out = Path(out)
+    sub = _subtitle(run)
+    forward, _ = new_graph_figure(_plain(run.hand), annotate="value",
+                                  title=f"forward pass: values ({sub})")
+    backward, _ = new_graph_figure(run.hand, annotate="grad",
+                                   title=f"backward pass: gradients dJ/d· ({sub})")
+    side, _, _ = draw_side_by_side(
+        run.hand, run.twin.graph, run.twin.correspondence, annotate="grad",
+        titles=(f"hand-written (handmade, {sub}): gradients",
+                "torch.autograd (reference.two_layer): grad_fn graph, leaf and retained .grad"),
+    )
+    paths: list[Path] = []
+    for fig, stem in ((forward, "graph_forward"), (backward, "graph_backward"),
+                      (side, "graph_torch")):
+        paths += save_figure(fig, out, stem)
+    paths.append(write_json(out / "graph.json", run.to_json()))
+    if dot:
+        texts = {"graph_forward": to_dot(_plain(run.hand), annotate="value", name="forward"),
+                 "graph_backward": to_dot(run.hand, annotate="grad", name="backward"),
+                 "graph_torch": to_dot(run.twin.graph, annotate="grad", name="autograd")}
+        for stem, text in texts.items():
+            (out / f"{stem}.dot").write_text(text)
+            paths.append(out / f"{stem}.dot")
+    return paths
