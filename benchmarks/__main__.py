@@ -1,0 +1,95 @@
+"""``python -m benchmarks [--tiny] [--json PATH]`` (also ``make bench``): measure, print, save.
+
+Runs, in one process and one go: the peak GEMM rate, the training steps (handmade vs torch),
+the gradient checks (project FD vs torch gradcheck), the whole-process CLI timings, then the
+other benchmarks found in this package (``verify_speed``; full runs only). Prints the table
+with each target met / not met, and writes everything as JSON (default out/bench.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+SETTINGS = {
+    "full": {"repeats": 15, "min_sample": 0.05, "gemm_n": 1024, "gc_dims": (331, 64, 1),
+             "gc_batch": 64, "fd_batch_size": 256, "gc_repeats": 3, "process_runs": 3},
+    "tiny": {"repeats": 3, "min_sample": 0.002, "gemm_n": 128, "gc_dims": (13, 8, 1),
+             "gc_batch": 8, "fd_batch_size": 16, "gc_repeats": 1, "process_runs": 1},
+}
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def measure(tiny: bool) -> dict[str, Any]:
+    """Every measurement of one run, plus the targets evaluated on them."""
+    from benchmarks import gemm, gradcheck_bench, processes, steps, table, timing
+
+    s = SETTINGS["tiny" if tiny else "full"]
+    results: dict[str, Any] = {"tiny": tiny, "machine": timing.machine(),
+                               "settings": {k: list(v) if isinstance(v, tuple) else v
+                                            for k, v in s.items()}}
+    _progress(f"peak GEMM {s['gemm_n']}x{s['gemm_n']}")
+    results["gemm"] = {"n": s["gemm_n"], **gemm.peak(s["gemm_n"], repeats=s["repeats"],
+                                                     min_sample=s["min_sample"])}
+    _progress("training steps, handmade vs torch")
+    sizes = steps.TINY_SIZES if tiny else steps.FULL_SIZES
+    results["steps"] = steps.bench_steps(sizes, repeats=s["repeats"], min_sample=s["min_sample"],
+                                         peak_gflops=results["gemm"])
+    _progress("gradient checks (gradcheck slow mode takes the longest)")
+    results["gradcheck"] = gradcheck_bench.bench_gradcheck(
+        s["gc_dims"], s["gc_batch"], fd_batch_size=s["fd_batch_size"], repeats=s["gc_repeats"])
+    _progress("whole processes: check, verify")
+    results["processes"] = processes.bench_processes(s["process_runs"])
+    load_end = list(os.getloadavg())
+    results["machine"]["load_average_end"] = load_end
+    busy = max(results["machine"]["load_average_start"][0], load_end[0])
+    results["busy"] = busy > 0.75 * (results["machine"]["nproc"] or 1)
+    results["targets"] = table.targets(results)
+    return results
+
+
+def other_benchmarks() -> dict[str, Any]:
+    """Run ``benchmarks.verify_speed`` (if present) and keep its printed table."""
+    try:
+        from benchmarks import verify_speed
+    except ImportError:
+        return {"skipped": "benchmarks/verify_speed.py not present"}
+    _progress("benchmarks.verify_speed")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = verify_speed.main([])
+    return {"exit_code": code, "output": buffer.getvalue()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, print the table, write the JSON; exit 0 (a missed target is not an error)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="small shapes, few repeats (smoke)")
+    parser.add_argument("--json", type=Path, default=Path("out/bench.json"),
+                        help="where to write the results (default out/bench.json)")
+    args = parser.parse_args(argv)
+    from benchmarks.table import format_report
+    from comparisons.io import write_json
+
+    results = measure(args.tiny)
+    if not args.tiny:
+        results["verify_speed"] = other_benchmarks()
+    print(format_report(results))
+    if "output" in results.get("verify_speed", {}):
+        print("\nbenchmarks.verify_speed\n" + results["verify_speed"]["output"].rstrip())
+    path = write_json(args.json, results)
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""One training step, hand-written NumPy vs torch eager autograd, on the same weights and data.
+
+A step is forward, loss, backward and an SGD update. The handmade side is
+``handmade.Sequential`` of ``Linear``/``ReLU`` with ``CrossEntropyLoss`` or ``MSELoss`` and
+``handmade.optim.SGD``; the torch side is the same layers from ``torch.nn`` with
+``torch.optim.SGD`` (its default, single-tensor path on CPU). With weight decay, only the
+weights are decayed (biases form a second parameter group without it), as in D2L.
+
+Work per step: each linear layer does three matrix products of 2·N·D_in·D_out operations
+(forward, dW, dx), so FLOPs = sum over layers of 6·N·D_in·D_out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+import handmade as hm
+from benchmarks.timing import paired_medians
+from handmade.optim import SGD
+
+LR = 1e-3
+
+
+@dataclass(frozen=True)
+class StepSize:
+    """One benchmarked network: layer widths, loss ("ce" or "mse"), batch, weight decay."""
+
+    name: str
+    dims: tuple[int, ...]
+    loss: str
+    batch: int
+    weight_decay: float = 0.0
+
+    def flops(self) -> int:
+        """Floating-point operations of the step's matrix products: 6·N·D_in·D_out per layer."""
+        return sum(6 * self.batch * i * o for i, o in zip(self.dims[:-1], self.dims[1:]))
+
+
+FULL_SIZES = (
+    StepSize("784-256-10 CE", (784, 256, 10), "ce", 256),
+    StepSize("331-64-1 MSE", (331, 64, 1), "mse", 64),
+    StepSize("200-1 L2", (200, 1), "mse", 5, weight_decay=3.0),
+)
+TINY_SIZES = (
+    StepSize("784-256-10 CE", (24, 16, 5), "ce", 8),
+    StepSize("331-64-1 MSE", (13, 8, 1), "mse", 8),
+    StepSize("200-1 L2", (10, 1), "mse", 3, weight_decay=3.0),
+)
+
+
+def _groups(named: list[tuple[str, Any]], weight_decay: float) -> list[dict[str, Any]]:
+    """Two SGD groups: weights (decayed) and biases (not decayed)."""
+    weights = [p for n, p in named if n.endswith("weight")]
+    biases = [p for n, p in named if n.endswith("bias")]
+    return [{"params": weights, "weight_decay": weight_decay},
+            {"params": biases, "weight_decay": 0.0}]
+
+
+def _data(size: StepSize, dtype: np.dtype, rng: np.random.Generator) -> tuple[Any, Any]:
+    """Inputs (N, D_0) and targets: int labels for CE, (N, D_last) values for MSE."""
+    x = rng.standard_normal((size.batch, size.dims[0])).astype(dtype)
+    if size.loss == "ce":
+        return x, rng.integers(0, size.dims[-1], size.batch)
+    return x, rng.standard_normal((size.batch, size.dims[-1])).astype(dtype)
+
+
+def handmade_step(size: StepSize, dtype: np.dtype, seed: int) -> tuple[Callable[[], None], Any]:
+    """A closure doing one handmade step, and the model (whose weights torch copies)."""
+    rng = np.random.default_rng(seed)
+    layers: list[hm.Module] = []
+    for i, (d_in, d_out) in enumerate(zip(size.dims[:-1], size.dims[1:])):
+        layers += [hm.ReLU()] if i else []
+        layers.append(hm.Linear(d_in, d_out, rng=rng, dtype=dtype))
+    model = hm.Sequential(*layers)
+    loss_fn = hm.CrossEntropyLoss() if size.loss == "ce" else hm.MSELoss()
+    opt = SGD(_groups(model.named_parameters(), size.weight_decay), lr=LR)
+    x, y = _data(size, dtype, rng)
+
+    def step() -> None:
+        loss_fn(model(x), y)
+        model.backward(loss_fn.backward(1.0))
+        opt.step()
+
+    return step, (model, x, y)
+
+
+def torch_step(size: StepSize, hand: Any) -> tuple[Callable[[], None], torch.nn.Module]:
+    """A closure doing one torch eager step on a copy of the handmade model's weights/data,
+    and the torch model."""
+    model_h, x, y = hand
+    layers: list[torch.nn.Module] = []
+    for i, (d_in, d_out) in enumerate(zip(size.dims[:-1], size.dims[1:])):
+        layers += [torch.nn.ReLU()] if i else []
+        layers.append(torch.nn.Linear(d_in, d_out))
+    model = torch.nn.Sequential(*layers).to(torch.from_numpy(x).dtype)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in model_h.state_dict().items()})
+    loss_fn = torch.nn.CrossEntropyLoss() if size.loss == "ce" else torch.nn.MSELoss()
+    opt = torch.optim.SGD(_groups(list(model.named_parameters()), size.weight_decay), lr=LR)
+    xt, yt = torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
+
+    def step() -> None:
+        opt.zero_grad()
+        loss_fn(model(xt), yt).backward()
+        opt.step()
+
+    return step, model
+
+
+def bench_step(size: StepSize, dtype: np.dtype, *, repeats: int, min_sample: float,
+               seed: int = 0) -> dict[str, Any]:
+    """Median seconds per step of both sides, the paired ratio handmade/torch, the FLOPs."""
+    hand, parts = handmade_step(size, np.dtype(dtype), seed)
+    other, _ = torch_step(size, parts)
+    m = paired_medians(hand, other, repeats=repeats, min_sample=min_sample)
+    return {"size": size.name, "dtype": np.dtype(dtype).name, "dims": list(size.dims),
+            "batch": size.batch, "loss": size.loss, "weight_decay": size.weight_decay,
+            "flops": size.flops(), "handmade_seconds": m["a_seconds"],
+            "torch_seconds": m["b_seconds"], "ratio": m["ratio"]}
+
+
+def bench_steps(sizes: tuple[StepSize, ...], *, repeats: int, min_sample: float,
+                peak_gflops: dict[str, float]) -> list[dict[str, Any]]:
+    """Every size in float32 and float64, with each side's fraction of the GEMM peak."""
+    rows = []
+    for size in sizes:
+        for dtype in ("float32", "float64"):
+            row = bench_step(size, np.dtype(dtype), repeats=repeats, min_sample=min_sample)
+            peak = peak_gflops[dtype] * 1e9
+            row["handmade_fraction_of_peak"] = row["flops"] / row["handmade_seconds"] / peak
+            row["torch_fraction_of_peak"] = row["flops"] / row["torch_seconds"] / peak
+            rows.append(row)
+    return rows

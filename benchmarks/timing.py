@@ -1,0 +1,102 @@
+"""Timing helpers and a description of the machine the numbers were measured on.
+
+Timings are medians of several samples after a warm-up; two competitors are measured
+interleaved (A then B, B then A, ...) so that a change in the machine's load during the run
+affects both alike. Only ratios and fractions are reported as results.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def seconds(fn: Callable[[], Any], number: int = 1) -> float:
+    """Wall seconds per call of ``number`` back-to-back calls of ``fn``."""
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def calibrate(fn: Callable[[], Any], min_sample: float) -> int:
+    """How many calls make one sample last at least ``min_sample`` seconds (≥ 1)."""
+    number = 1
+    while True:
+        took = seconds(fn, number) * number
+        if took >= min_sample or number >= 1 << 16:
+            return number
+        number *= 2 if took <= 0 else max(2, min(8, int(min_sample / took) + 1))
+
+
+def median_seconds(fn: Callable[[], Any], *, repeats: int, min_sample: float) -> float:
+    """Median seconds per call over ``repeats`` samples, after a warm-up sample."""
+    number = calibrate(fn, min_sample)
+    seconds(fn, number)
+    return statistics.median(seconds(fn, number) for _ in range(repeats))
+
+
+def paired_medians(
+    a: Callable[[], Any], b: Callable[[], Any], *, repeats: int, min_sample: float
+) -> dict[str, float]:
+    """Medians of ``a`` and ``b`` (seconds per call), sampled alternately, and the median of
+    the paired ratios a/b (robust to load that drifts during the run)."""
+    na, nb = calibrate(a, min_sample), calibrate(b, min_sample)
+    seconds(a, na), seconds(b, nb)
+    ta: list[float] = []
+    tb: list[float] = []
+    for i in range(repeats):
+        if i % 2 == 0:
+            ta.append(seconds(a, na))
+            tb.append(seconds(b, nb))
+        else:
+            tb.append(seconds(b, nb))
+            ta.append(seconds(a, na))
+    ratios = [x / y for x, y in zip(ta, tb)]
+    return {"a_seconds": statistics.median(ta), "b_seconds": statistics.median(tb),
+            "ratio": statistics.median(ratios)}
+
+
+def _cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, or the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _blas() -> list[dict[str, Any]]:
+    """NumPy's and torch's thread pools (BLAS, OpenMP) as threadpoolctl sees them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [{"note": "threadpoolctl not installed"}]
+    keys = ("user_api", "internal_api", "num_threads", "version", "architecture", "filepath")
+    return [{k: info.get(k) for k in keys} for info in threadpool_info()]
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, load, Python/NumPy/torch versions, thread pools, BLAS core type."""
+    import numpy as np
+    import torch
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "thread_pools": _blas(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "load_average_start": list(os.getloadavg()),
+    }

@@ -1,0 +1,112 @@
+"""The benchmarks cannot rot: one ``--tiny`` run end to end (structure, finite positive ratios,
+targets consistent with the numbers), plus the pieces that must be right whatever the timings:
+both sides of a step do the same maths, the batched loss equals torch's, the targets' logic.
+No wall-time assertions anywhere.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import steps, table
+from benchmarks.gradcheck_bench import make_network
+from comparisons.compare import compare
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _positive(x: float) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x) and x > 0
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[dict, str]:
+    path = tmp_path_factory.mktemp("bench") / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--tiny", "--json", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(path.read_text()), proc.stdout
+
+
+def test_tiny_run_has_every_measurement(tiny_run) -> None:
+    data, _ = tiny_run
+    assert data["tiny"] is True
+    assert {"nproc", "cpu_model", "torch_threads", "load_average_end"} <= set(data["machine"])
+    assert _positive(data["gemm"]["float32"]) and _positive(data["gemm"]["float64"])
+    pairs = {(r["size"], r["dtype"]) for r in data["steps"]}
+    assert pairs == {(s.name, d) for s in steps.TINY_SIZES for d in ("float32", "float64")}
+    for row in data["steps"]:
+        for key in ("handmade_seconds", "torch_seconds", "ratio", "flops",
+                    "handmade_fraction_of_peak", "torch_fraction_of_peak"):
+            assert _positive(row[key]), (row["size"], key, row[key])
+
+
+def test_tiny_run_gradient_checks_agree_with_autograd(tiny_run) -> None:
+    g = tiny_run[0]["gradcheck"]
+    assert g["parameters"] == sum(int(np.prod(s)) for s in make_network((13, 8, 1), 8)[0].shapes)
+    assert g["fd"]["passed"] and g["gradcheck_slow"]["passed"] and g["gradcheck_fast"]["passed"]
+    for key in ("speedup_vs_slow", "speedup_vs_fast"):
+        assert _positive(g[key])
+    for part in ("fd", "gradcheck_slow"):
+        assert _positive(g[part]["seconds"]) and math.isfinite(g[part]["max_abs_err"])
+
+
+def test_tiny_run_times_the_processes_and_prints_the_targets(tiny_run) -> None:
+    data, stdout = tiny_run
+    p = data["processes"]
+    assert _positive(p["check"]["seconds"]) and p["check"]["exit_code"] == 0
+    assert _positive(p["verify"]["seconds"]) if "seconds" in p["verify"] else p["verify"]["skipped"]
+    assert [t["name"] for t in data["targets"]] == [t["name"] for t in table.targets(data)]
+    for t in data["targets"]:
+        line = next(line for line in stdout.splitlines() if t["name"] in line)
+        assert line.rstrip().endswith("NOT met" if not t["met"] else "met")
+
+
+def test_targets_follow_the_measured_values(tiny_run) -> None:
+    data = copy.deepcopy(tiny_run[0])
+    for row in data["steps"]:
+        row["ratio"], row["handmade_fraction_of_peak"] = 0.05, 0.6
+    data["gradcheck"]["speedup_vs_slow"] = 6.0
+    data["gradcheck"]["fd"]["max_abs_err"] = data["gradcheck"]["gradcheck_slow"]["max_abs_err"]
+    data["processes"]["check"]["seconds"] = table.CHECK_SECONDS - 1
+    assert all(t["met"] for t in table.targets(data))
+    for row in data["steps"]:
+        row["ratio"], row["handmade_fraction_of_peak"] = 1.5, 0.2
+    data["gradcheck"]["speedup_vs_slow"] = 4.0
+    data["gradcheck"]["fd"]["max_abs_err"] *= 10 * table.SAME_ERROR_FACTOR
+    data["processes"]["check"]["seconds"] = table.CHECK_SECONDS
+    assert not any(t["met"] for t in table.targets(data))
+
+
+@pytest.mark.parametrize("size", steps.TINY_SIZES, ids=lambda s: s.name)
+def test_both_sides_of_a_step_do_the_same_update(size: steps.StepSize) -> None:
+    hand, parts = steps.handmade_step(size, np.dtype(np.float64), seed=3)
+    other, torch_model = steps.torch_step(size, parts)
+    before = parts[0].state_dict()
+    for _ in range(3):
+        hand()
+        other()
+    torch_params = {n: p.detach().numpy() for n, p in torch_model.named_parameters()}
+    assert sorted(torch_params) == sorted(n for n, _ in parts[0].named_parameters())
+    for name, p in parts[0].named_parameters():
+        check = compare(p.data, torch_params[name], name=name, tensor=name, against="lockstep")
+        assert check.passed, check.message
+        assert not np.array_equal(p.data, before[name]), f"{name} was not updated"
+
+
+def test_batched_loss_equals_torch_loss_at_every_vector(rng) -> None:
+    net, theta = make_network((13, 8, 1), 8, seed=1)
+    stack = theta + 0.1 * rng.standard_normal((5, theta.size))
+    batched = net.loss_batched(stack)
+    single = np.array([float(net.loss_torch(torch.from_numpy(v))) for v in stack])
+    check = compare(batched, single, name="loss_batched", tensor="loss", against="forward")
+    assert check.passed, check.message
