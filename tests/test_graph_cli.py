@@ -30,10 +30,10 @@ def forward(X, Y, W1, W2, lam):
 def backward(dJ, cache):
     X, Y, W1, W2, lam, z, h, o = cache
     do = dJ * 2 * (o - Y) / o.size
-    dW2 = do.T @ h + lam * W2
+    dW2 = do.T @ h + dJ * lam * W2
     dh = do @ W2
     dz = dh * (z > 0)
-    dW1 = dz.T @ X + lam * W1
+    dW1 = dz.T @ X + dJ * lam * W1
     BUG
     return {"do": do, "dW2": dW2, "dh": dh, "dz": dz, "dW1": dW1}
 '''

@@ -4,10 +4,12 @@ autograd's for the same tensors, and colouring by a user's gradients (first dive
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
+import comparisons
 import handmade as hm
 from comparisons.compare import compare
 from comparisons.graph.colour import colour_by_gradients, colour_by_report
@@ -15,6 +17,7 @@ from comparisons.graph.labels import node_label
 from comparisons.graph.outputs import run_graphs
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import torch_twin
+from handmade.mlp import TwoLayerCache
 
 # The book's graph, read off its text: "x and W1 feed z; z feeds h; h and W2 feed o; o and y
 # feed L; W1 and W2 feed s; L and s feed J."
@@ -160,3 +163,32 @@ def test_colour_by_a_verify_report() -> None:
     found = colour_by_report(hand, SimpleNamespace(gradients=rows, first_divergence="dh"))
     assert found.first_divergence == "h" and hand.nodes["h"].status == "first_divergence"
     assert hand.nodes["o"].status == "ok" and hand.nodes["J"].status is None
+
+
+
+def _transposed_dW2(dJ: Any, cache: TwoLayerCache) -> dict[str, np.ndarray]:
+    """A user's mistake: dW2 returned transposed."""
+    grads = hm.two_layer_backward(dJ, cache)
+    grads["dW2"] = grads["dW2"].T
+    return grads
+
+
+def _forgot_relu(dJ: Any, cache: TwoLayerCache) -> dict[str, np.ndarray]:
+    """A user's mistake: dz = dh (phi' forgotten); dW1 then computed correctly from it."""
+    grads = hm.two_layer_backward(dJ, cache)
+    lin1, pen1 = cache.caches["lin1"], cache.caches["pen1"]
+    grads["dz"] = grads["dh"]
+    grads["dW1"] = grads["dh"].T @ lin1.x + dJ * pen1.lam * lin1.W
+    return grads
+
+
+@pytest.mark.parametrize(("backward", "node"), [(_transposed_dW2, "W2"), (_forgot_relu, "z")])
+def test_graph_and_verify_agree_on_the_first_divergence(backward: Any, node: str) -> None:
+    report = comparisons.verify(hm.two_layer_forward, backward, against="two_layer")
+    hand = run_graphs().hand
+    assert colour_by_report(hand, report).first_divergence == node
+    assert hand.nodes[node].status == "first_divergence"
+    model, X, Y = make_network(np.random.default_rng(0))
+    _, cache = hm.two_layer_forward(X, Y, model.W1.data, model.W2.data, model.lam)
+    own = run_graphs(user_grads=backward(1.0, cache))
+    assert own.colouring is not None and own.colouring.first_divergence == node

@@ -2,17 +2,16 @@
 
 The file is the one ``backprop-lab verify`` takes for ``two_layer``: it defines
 ``forward(X, Y, W1, W2, lam) -> (J, cache)`` and ``backward(dJ, cache) -> dict`` with keys
-``do, dW2, dh, dz, dW1`` (the book's network: ReLU, MSE, no bias). It is imported by path under
-a fresh module name and called on copies of the recorded network's inputs and weights, so its
-gradients can be put on the very nodes of the picture. Problems (no such file, syntax error,
-missing function, an exception in the user's code, a non-dict backward) raise
+``do, dW2, dh, dz, dW1`` (the book's network: ReLU, MSE, no bias). It is imported by verify's
+own loader and called once, with ``dJ = 1``, on copies of the recorded network's inputs and
+weights, so its gradients can be put on the very nodes of the picture. (``backprop-lab verify``
+goes further: several shapes, a random ``dJ``, finite differences.) Problems (no such file,
+syntax error, missing function, an exception in the user's code, a non-dict backward) raise
 :class:`~comparisons.errors.UsageError` with one line.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +22,25 @@ from comparisons.errors import UsageError
 from handmade.mlp import TwoLayerMLP
 
 EXPECTED = ("do", "dW2", "dh", "dz", "dW1")
-_COUNTER = itertools.count()
 
 
 def load_pair(path: str | Path) -> tuple[Any, Any]:
-    """Import ``path`` and return its ``(forward, backward)``; UsageError (one line) otherwise."""
-    p = Path(path)
-    if not p.is_file() or p.suffix != ".py":
-        raise UsageError(f"--verify: expected an existing .py file, got {str(path)!r}")
-    spec = importlib.util.spec_from_file_location(f"_graph_user_{next(_COUNTER)}", p)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"--verify: {p} cannot be imported as a Python module")
-    module = importlib.util.module_from_spec(spec)
+    """Import ``path`` with verify's loader; return its ``(forward, backward)``.
+
+    UsageError (one line, prefixed ``--verify:``) for everything verify's loader rejects and
+    for an exception raised while importing the file (its last line is shown).
+    """
+    from comparisons.verify.guard import UserCodeError
+    from comparisons.verify.loader import load_user_file
+
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        raise UsageError(f"--verify: {p}: syntax error on line {exc.lineno}: {exc.msg}") from None
-    except Exception as exc:  # the user's module-level code may raise anything
-        raise UsageError(f"--verify: importing {p} raised {type(exc).__name__}: {exc}") from None
-    missing = [n for n in ("forward", "backward") if not callable(getattr(module, n, None))]
-    if missing:
-        raise UsageError(f"--verify: {p} defines no {' or '.join(missing)} function")
-    return module.forward, module.backward
+        user = load_user_file(path, against="two_layer")
+    except UsageError as exc:
+        raise UsageError(f"--verify: {exc}") from None
+    except UserCodeError as exc:
+        last = exc.text.strip().splitlines()[-1] if exc.text.strip() else "an exception"
+        raise UsageError(f"--verify: {exc.where} raised {last}") from None
+    return user.spec.forward, user.spec.backward
 
 
 def check_book_network(model: TwoLayerMLP) -> None:
