@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "check": "comparisons.check_cli",
     "demo": "comparisons.demo",
     "graph": "comparisons.graph.cli",
+    "experiment": "comparisons.experiments.cli",
     "verify": "comparisons.verify.cli",
 }
 

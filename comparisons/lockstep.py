@@ -131,6 +131,12 @@ class LockstepResult:
         """One metric over ``eval_epochs`` for ``engine`` (default: the primary one)."""
         return self.metrics[engine or self.primary][metric]
 
+    def epoch_loss(self, engine: str | None = None) -> NDArray:
+        """Mean step objective of each epoch (E,) for ``engine`` (default: the primary one)."""
+        ends = np.cumsum(self.steps_per_epoch)
+        losses = self.step_loss[engine or self.primary]
+        return np.array([losses[e - n:e].mean() for e, n in zip(ends, self.steps_per_epoch)])
+
     def final(self, metric: str, engine: str | None = None) -> float:
         """The metric after the last epoch."""
         return self.curve(metric, engine)[-1]
@@ -150,6 +156,7 @@ class LockstepResult:
             "tolerance": {"rtol": self.tolerance.rtol, "atol": self.tolerance.atol},
             "steps_per_epoch": self.steps_per_epoch,
             "step_loss": {k: listed(v) for k, v in self.step_loss.items()},
+            "epoch_loss": {k: listed(self.epoch_loss(k)) for k in self.engines},
             "loss_rel_diff": listed(self.loss_rel_diff),
             "param_drift": listed(self.param_drift),
             "step_rel_diff": listed(self.step_rel_diff),

@@ -28,29 +28,31 @@ def save_figure(fig: Figure, out: Path, stem: str) -> list[Path]:
     """Write ``out/stem.png`` (150 dpi) and ``out/stem.svg``, close the figure, return paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=150, facecolor="white", bbox_inches="tight")
-    fig.savefig(paths[1], facecolor="white", bbox_inches="tight")
+    fig.savefig(paths[0], dpi=150, facecolor="white")
+    fig.savefig(paths[1], facecolor="white")
     plt.close(fig)
     return paths
 
 
 def _overlay(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
-    """Handmade as a wide pale line, torch as a thin dashed line of the same colour on top."""
+    """Per-epoch mean objective: handmade wide and pale, torch thin and dashed on top."""
     for i, r in enumerate(runs.values()):
-        for engine, losses in r.step_loss.items():
+        for engine in r.engines:
+            losses = r.epoch_loss(engine)
             wide = engine == "handmade"
-            ax.plot(np.arange(len(losses)), losses, color=f"C{i}", lw=3.0 if wide else 1.0,
-                    alpha=0.35 if wide else 1.0, ls="-" if wide else "--")
+            ax.plot(np.arange(1, len(losses) + 1), losses, color=f"C{i}",
+                    lw=4.0 if wide else 1.2, alpha=0.35 if wide else 1.0,
+                    ls="-" if wide else "--")
         if all(np.all(v > 0) for v in r.step_loss.values()):
             ax.set_yscale("log")
     runs_legend = [Line2D([], [], color=f"C{i}", lw=2, label=label)
                    for i, label in enumerate(runs)]
-    styles = [Line2D([], [], color="grey", lw=3, alpha=0.35, label="handmade"),
+    styles = [Line2D([], [], color="grey", lw=4, alpha=0.35, label="handmade"),
               Line2D([], [], color="grey", lw=1, ls="--", label="torch")]
     ax.legend(handles=styles + runs_legend, fontsize=8)
-    ax.set_xlabel("optimiser step")
-    ax.set_ylabel("training objective on the batch")
-    ax.set_title("Loss per step: both engines overlaid")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training objective, mean over the epoch's batches")
+    ax.set_title("Training loss: both engines overlaid")
 
 
 def _no_comparison(ax: Any) -> None:
@@ -82,7 +84,7 @@ def _loss_differences(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
         steps = np.arange(len(r.loss_rel_diff))
         ax.plot(steps, np.maximum(r.loss_rel_diff, EXACT_FLOOR), color=f"C{i}", lw=1.0)
         allowed = tol.rtol + tol.atol / np.maximum(np.abs(r.step_loss["torch"]), 1e-300)
-        if np.max(allowed) > 1.5 * tol.rtol:
+        if np.max(r.loss_rel_diff) > tol.rtol:  # passed only thanks to atol: show why
             ax.plot(steps, allowed, color=f"C{i}", lw=1.2, ls="-.")
             extra = [Line2D([], [], color="grey", ls="-.", label="allowed: rtol + atol / |loss|")]
     if tol is None:

@@ -1,0 +1,151 @@
+"""What every experiment shares: its context (engine, seeds, output), argument types, helpers.
+
+An experiment module (registered in :data:`comparisons.experiments.cli.EXPERIMENTS`) provides
+
+* ``HELP: str``: one line for ``backprop-lab experiment --help``;
+* ``DEFAULT_SEEDS: int``: the default of ``--seeds``;
+* ``add_arguments(parser)``: its own options (use the types below, so bad values exit 2);
+* ``run(args, ctx: ExperimentContext) -> dict``: trains, plots, and returns the JSON payload.
+
+Keep the module's top-level imports light (NumPy, handmade, this module): torch and matplotlib
+are imported inside ``run``, so that ``backprop-lab --help`` stays fast.
+
+The payload must hold ``"lockstep"`` (see :func:`combine_lockstep`), ``"files"`` (paths relative
+to ``ctx.out``), ``"findings"`` (``{name: bool}``, the expected results) and ``"summary"``
+(lines printed for the reader); the framework adds ``experiment``, ``engine``, ``seeds``,
+``dtype`` and ``command``.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentTypeError
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ExperimentContext:
+    """The options every experiment has: ``--engine``, ``--seeds``/``--seed``, ``--out``,
+    ``--dtype``, ``--quiet``. ``seeds`` = ``[seed, seed + 1, ..., seed + K - 1]``."""
+
+    name: str
+    engine: str
+    seeds: list[int]
+    out: Path
+    dtype: str = "float64"
+    quiet: bool = False
+
+    @property
+    def progress(self) -> bool:
+        """Show tqdm bars: not ``--quiet`` and stderr is a terminal."""
+        return not self.quiet and sys.stderr.isatty()
+
+    @property
+    def both(self) -> bool:
+        """True when both engines run (lockstep numbers are computed)."""
+        return self.engine == "both"
+
+    def log(self, message: str) -> None:
+        """A progress line on stderr unless ``--quiet``."""
+        if not self.quiet:
+            print(f"[{self.name}] {message}", file=sys.stderr, flush=True)
+
+    def run(self, problem: Any, *, seed: int | tuple[int, ...], desc: str) -> Any:
+        """``run_lockstep(problem)`` with this context's engine, dtype and progress bar."""
+        from comparisons.lockstep import run_lockstep
+
+        return run_lockstep(problem, seed=seed, engine=self.engine,  # type: ignore[arg-type]
+                            dtype=self.dtype, progress=self.progress, desc=desc)
+
+
+def combine_lockstep(runs: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment-level ``"lockstep"`` entry from labelled :class:`LockstepResult` s.
+
+    ``max_rel_diff``: the largest over all runs (None when one engine ran);
+    ``first_divergent_step``: the earliest divergent step of any run (None if none diverged),
+    with that run's label in ``divergent_run``; ``runs``: how many runs were compared.
+    """
+    compared = {k: r for k, r in runs.items() if r.max_rel_diff is not None}
+    if not compared:
+        return {"max_rel_diff": None, "first_divergent_step": None, "divergent_run": None,
+                "runs": 0}
+    diverged = {k: r.first_divergent_step for k, r in compared.items()
+                if r.first_divergent_step is not None}
+    first = min(diverged, key=diverged.__getitem__) if diverged else None
+    return {"max_rel_diff": max(r.max_rel_diff for r in compared.values()),
+            "first_divergent_step": None if first is None else diverged[first],
+            "divergent_run": first, "runs": len(compared)}
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    """argparse type: a finite number >= 0 (e.g. a weight-decay λ)."""
+    value = _float(text)
+    if value < 0:
+        raise ArgumentTypeError(f"expected a number >= 0, got {value:g}")
+    return value
+
+
+def probability(text: str) -> float:
+    """argparse type: a drop probability p in [0, 1)."""
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise ArgumentTypeError(f"expected a probability in [0, 1), got {value:g}")
+    return value
+
+
+def list_of(item: Callable[[str], Any]) -> Callable[[str], list[Any]]:
+    """argparse type: a comma-separated, non-empty list of ``item`` values ("0,0.1,3")."""
+    def parse(text: str) -> list[Any]:
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            raise ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+        return [item(p) for p in parts]
+
+    parse.__name__ = f"list of {getattr(item, '__name__', 'values')}"
+    return parse
+
+
+def choices_list(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """argparse type: a comma-separated subset of ``allowed`` (kept in the given order)."""
+    def item(text: str) -> str:
+        if text not in allowed:
+            raise ArgumentTypeError(f"expected names among {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return list_of(item)
+
+
+def floats(a: Any) -> list[float]:
+    """A flat list of Python floats (for JSON)."""
+    return [float(v) for v in np.asarray(a, dtype=np.float64).ravel()]
+
+
+def relative_files(paths: list[Path], out: Path) -> list[str]:
+    """Paths as strings relative to ``out``."""
+    return [str(Path(p).relative_to(out)) for p in paths]

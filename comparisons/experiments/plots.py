@@ -1,0 +1,140 @@
+"""Figures of the experiments (PNG + SVG via :func:`comparisons.lockstep_plots.save_figure`).
+
+Each function takes the JSON rows the experiment also writes, so every plotted number is in the
+JSON, and returns the paths written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from comparisons.lockstep_plots import save_figure  # noqa: E402
+
+NOISE_VARIANCE = 0.01  # the polynomial data's ε ~ N(0, 0.1²): the best achievable test MSE
+
+
+def _style_legend(fig: Any, seeds: list[int], extra: list[Line2D], lw: float = 2) -> None:
+    """One figure legend outside on the right: line styles (what), then colours (which seed)."""
+    handles = extra + [Line2D([], [], color=f"C{i}", lw=lw, label=f"seed {s}")
+                       for i, s in enumerate(seeds)]
+    fig.legend(handles=handles, fontsize=9, loc="outside right upper")
+
+
+def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
+    """One panel per fit: train (solid) and test (dashed) MSE per epoch, one colour per seed."""
+    names = list(dict.fromkeys(f["name"] for f in fits))
+    seeds = sorted({f["seed"] for f in fits})
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.3), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for f in (f for f in fits if f["name"] == name):
+            c = f"C{seeds.index(f['seed'])}"
+            ax.plot(f["epochs"], f["train_curve"], color=c, lw=1.5)
+            ax.plot(f["epochs"], f["test_curve"], color=c, lw=1.5, ls="--")
+        ax.axhline(NOISE_VARIANCE, color="grey", ls=":", lw=1.2)
+        ax.set_yscale("log")
+        ax.set_title(f"{name} fit ({fits_features(fits, name)} features)")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3, which="both")
+    styles = [Line2D([], [], color="k", label="train"),
+              Line2D([], [], color="k", ls="--", label="test"),
+              Line2D([], [], color="grey", ls=":", label="noise variance\n(best test MSE)")]
+    _style_legend(fig, seeds, styles)
+    axes[0][0].set_ylabel("mean squared error")
+    fig.suptitle("Polynomial regression: training and test loss per epoch", fontsize=13)
+    return save_figure(fig, out, stem)
+
+
+def fits_features(fits: list[dict[str, Any]], name: str) -> int:
+    """Number of features of the fit ``name``."""
+    return next(f["features"] for f in fits if f["name"] == name)
+
+
+def overfitting_weights(fits: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
+    """One panel per fit: the true weights (black) beside the fitted ones of every seed."""
+    names = list(dict.fromkeys(f["name"] for f in fits))
+    seeds = sorted({f["seed"] for f in fits})
+    widths = [max(fits_features(fits, n), 3) for n in names]
+    fig, axes = plt.subplots(1, len(names), figsize=(4 + 0.55 * sum(widths), 4.3),
+                             width_ratios=widths, layout="constrained", squeeze=False)
+    for ax, name in zip(axes[0], names):
+        rows = [f for f in fits if f["name"] == name]
+        k = rows[0]["features"]
+        width = 0.8 / (len(rows) + 1)
+        ax.bar(np.arange(k) - 0.4 + width / 2, rows[0]["true_weights"], width, color="black",
+               label="true")
+        for j, f in enumerate(rows, start=1):
+            ax.bar(np.arange(k) - 0.4 + width * (j + 0.5), f["weights"], width,
+                   color=f"C{seeds.index(f['seed'])}", label=f"seed {f['seed']}")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(np.arange(k))
+        ax.set_xlabel("coefficient i (feature xⁱ/i!)")
+        ax.set_title(f"{name} fit")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel("weight")
+    _style_legend(fig, seeds, [Line2D([], [], color="black", lw=6, label="true")], lw=6)
+    fig.suptitle("Fitted weights beside the true ones [5, 1.2, -3.4, 5.6, 0, ...]", fontsize=13)
+    return save_figure(fig, out, stem)
+
+
+def weight_decay_curves(runs: list[dict[str, Any]], seed: int, out: Path,
+                        stem: str) -> list[Path]:
+    """One panel per convention: train (solid) and test (dashed) MSE per epoch, λ = 0 and 3."""
+    convs = list(dict.fromkeys(r["convention"] for r in runs))
+    fig, axes = plt.subplots(1, len(convs), figsize=(6 * len(convs), 4.4), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, conv in zip(axes[0], convs):
+        for i, lam in enumerate((0.0, 3.0)):
+            r = next(r for r in runs if (r["convention"], r["lambda"], r["seed"])
+                     == (conv, lam, seed))
+            ax.plot(r["epochs"], r["train_curve"], color=f"C{i}", lw=1.8,
+                    label=f"λ = {lam:g}: train")
+            ax.plot(r["epochs"], r["test_curve"], color=f"C{i}", lw=1.8, ls="--",
+                    label=f"λ = {lam:g}: test (‖w‖₂ = {r['w_norm']:.2f})")
+        ax.set_yscale("log")
+        ax.set_title(f"{conv} convention")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("mean squared error")
+    fig.suptitle(f"Weight decay: 20 examples, 200 inputs (seed {seed})", fontsize=13)
+    return save_figure(fig, out, stem)
+
+
+SWEEP_PANELS = (("train_loss", "final train MSE"), ("test_loss", "final test MSE"),
+                ("w_norm", "‖w‖₂"))
+
+
+def weight_decay_sweep(runs: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
+    """Final train loss, test loss and ‖w‖₂ against λ (symlog axis, so λ = 0 shows).
+
+    Lines: the mean over seeds per convention; dots: the individual seeds.
+    """
+    convs = list(dict.fromkeys(r["convention"] for r in runs))
+    lams = sorted({r["lambda"] for r in runs})
+    positive = [x for x in lams if x > 0]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
+    for ax, (key, label) in zip(axes, SWEEP_PANELS):
+        for i, conv in enumerate(convs):
+            rows = [r for r in runs if r["convention"] == conv]
+            ax.scatter([r["lambda"] for r in rows], [r[key] for r in rows], s=12,
+                       color=f"C{i}", alpha=0.4)
+            means = [np.mean([r[key] for r in rows if r["lambda"] == lam]) for lam in lams]
+            ax.plot(lams, means, color=f"C{i}", lw=2, marker="os"[i % 2], label=conv)
+        ax.set_xscale("symlog", linthresh=min(positive, default=1.0))
+        ax.set_yscale("log")
+        ax.set_xlabel("λ (weight decay; symlog axis, 0 at the left)")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} after training")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=9, title="convention (line: mean, dots: seeds)", title_fontsize=8)
+    fig.suptitle("Weight-decay sweep: final losses and weight norm against λ", fontsize=13)
+    return save_figure(fig, out, stem)

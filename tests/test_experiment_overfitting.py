@@ -1,0 +1,90 @@
+"""The overfitting experiment: the book's findings over several seeds, lockstep agreement, JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import handmade as hm
+from comparisons.data.synthetic import polynomial_data
+from comparisons.experiments import overfitting as of
+from comparisons.experiments.cli import run_experiment
+from comparisons.lockstep import LossObjective, run_lockstep
+from comparisons.tolerances import tolerance
+
+TRUE_W = np.array([5, 1.2, -3.4, 5.6])
+
+
+@pytest.fixture(scope="module")
+def book_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Normal and underfit fits at the book's settings (400 epochs), seeds 0, 1, 2."""
+    out = tmp_path_factory.mktemp("overfitting")
+    code, payload = run_experiment("overfitting", [
+        "--engine", "handmade", "--seeds", "3", "--fits", "normal,underfit", "--out", str(out),
+        "--quiet"])
+    assert code == 0
+    return payload
+
+
+def test_cubic_fit_recovers_the_true_weights_on_every_seed(book_run: dict[str, Any]) -> None:
+    normal = [f for f in book_run["fits"] if f["name"] == "normal"]
+    assert sorted(f["seed"] for f in normal) == [0, 1, 2]
+    for f in normal:
+        assert len(f["weights"]) == 4 and len(f["epochs"]) == 400
+        assert np.max(np.abs(np.array(f["weights"]) - TRUE_W)) <= of.WEIGHT_TOLERANCE, f
+    assert book_run["findings"]["cubic_recovers_true_weights"] is True
+
+
+def test_linear_fit_test_loss_stays_far_above_the_cubic_one(book_run: dict[str, Any]) -> None:
+    by = {(f["name"], f["seed"]): f for f in book_run["fits"]}
+    for seed in (0, 1, 2):
+        u, n = by[("underfit", seed)], by[("normal", seed)]
+        half = len(u["test_curve"]) // 2
+        ratio = np.array(u["test_curve"][half:]) / np.array(n["test_curve"][half:])
+        assert ratio.min() >= of.FAR_ABOVE
+        assert u["train_loss"] > of.FAR_ABOVE * n["train_loss"]  # underfitting: train too
+    assert book_run["findings"]["linear_test_loss_far_above_cubic"] is True
+
+
+def test_json_keeps_the_documented_keys_and_the_plots_exist(book_run: dict[str, Any]) -> None:
+    data = json.loads(open(book_run["json"]).read())
+    for f in data["fits"]:
+        assert {"name", "seed", "weights", "train_loss", "test_loss"} <= set(f)
+        assert f["name"] in ("normal", "underfit", "overfit")
+    assert data["lockstep"]["max_rel_diff"] is None  # one engine: nothing compared
+    assert "first_divergent_step" in data["lockstep"]
+    out = Path(book_run["json"]).parent
+    suffixes = {p.rsplit(".", 1)[1] for p in data["files"]}
+    assert suffixes == {"png", "svg"} and all((out / p).stat().st_size for p in data["files"])
+
+
+@pytest.mark.parametrize("fit", list(of.FITS))
+def test_engines_agree_to_the_lockstep_tolerance_at_every_step(fit: str) -> None:
+    data = polynomial_data(np.random.default_rng(0))
+    r = run_lockstep(of.make_problem(data, of.FITS[fit], epochs=60), seed=(0, 1))
+    tol = tolerance("lockstep", np.float64)
+    assert r.first_divergent_step is None
+    assert r.max_rel_diff <= tol.rtol and np.all(r.step_rel_diff <= tol.rtol)
+    assert np.max(r.param_drift) <= tol.rtol
+    assert r.metric_max_rel_diff <= tol.rtol
+
+
+def test_same_seed_same_numbers_and_a_planted_bug_is_caught() -> None:
+    data = polynomial_data(np.random.default_rng(1))
+    problem = of.make_problem(data, 4, epochs=20)
+    a, b = run_lockstep(problem, seed=3), run_lockstep(problem, seed=3)
+    assert np.array_equal(a.step_loss["handmade"], b.step_loss["handmade"])
+    assert a.metrics == b.metrics
+
+    class SlowerHandmade(LossObjective):  # as if the handmade lr were 0.01 * (1 - 1e-6)
+        def backward(self, model: hm.Module) -> None:
+            super().backward(model)
+            model.weight.grad = model.weight.grad * (1 - 1e-6)
+
+    bug = replace(problem, handmade_objective=lambda: SlowerHandmade(hm.MSELoss()))
+    assert run_lockstep(bug, seed=3).first_divergent_step == 0
