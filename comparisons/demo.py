@@ -22,6 +22,8 @@ SECTIONS: list[tuple[str, str]] = [
     ("Check suite", "comparisons.check_demo:run_section"),
     ("Computational graphs", "comparisons.graph.demo_section:run_section"),
     ("Verify a hand derivation", "comparisons.verify.demo_section:run_section"),
+    ("Overfitting", "comparisons.experiments.demo_sections:overfitting_section"),
+    ("Weight decay", "comparisons.experiments.demo_sections:weight_decay_section"),
 ]
 
 

@@ -19,6 +19,7 @@ from comparisons.experiments import cli as exp_cli
 from comparisons.experiments import common
 from comparisons.experiments import overfitting as of
 from comparisons.lockstep import LossObjective
+from comparisons.tolerances import tolerance
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -139,3 +140,28 @@ def test_combine_lockstep_reports_the_worst_run() -> None:
     assert common.combine_lockstep({"d": fake(None, None)})["max_rel_diff"] is None
     assert common.combine_lockstep({"a": fake(1e-15, None)})["first_divergent_step"] is None
     assert np.isfinite(out["max_rel_diff"])
+
+
+def test_weight_decay_demo_section_passes_and_lists_its_files(tmp_path) -> None:
+    from comparisons.experiments.demo_sections import weight_decay_section
+
+    section = weight_decay_section(tmp_path, quiet=True)
+    assert section["passed"] is True and section["lockstep_first_divergent_step"] is None
+    assert section["lockstep_max_rel_diff"] <= tolerance("lockstep", np.float64).rtol
+    assert 10 <= section["scratch_lambda0_w_norm"] <= 17
+    assert section["scratch_lambda3_w_norm"] < 0.6
+    assert section["files"] and all((tmp_path / f).is_file() for f in section["files"])
+    assert section["command"].startswith("backprop-lab experiment weight-decay --seeds 1")
+
+
+def test_overfitting_demo_section_fails_when_a_finding_does_not_hold(tmp_path,
+                                                                     monkeypatch) -> None:
+    from comparisons.experiments import demo_sections
+
+    monkeypatch.setattr(demo_sections, "OVERFITTING_ARGS",
+                        ["--seeds", "1", "--epochs", "5", "--fits", "normal,underfit"])
+    section = demo_sections.overfitting_section(tmp_path, quiet=True)
+    assert section["lockstep_first_divergent_step"] is None  # the engines agree ...
+    assert section["findings"]["cubic_recovers_true_weights"] is False  # ... 5 epochs is not 400
+    assert section["passed"] is False
+    assert len(section["normal_weights"]) == 4 and (tmp_path / section["json"]).is_file()
