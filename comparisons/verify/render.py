@@ -110,8 +110,9 @@ def render_html(report: VerifyReport) -> str:
         parts.append(f"<pre style='background:#f8d0d0'>{html.escape(report.error)}</pre>")
     else:
         if report.forward is not None:
-            parts.append(f"<p>{_td(forward_line(report.forward), report.forward.passed)}</p>"
-                         .replace("<td", "<span").replace("</td>", "</span>"))
+            color = "#d9f2d9" if report.forward.passed else "#f8d0d0"
+            parts.append(f"<p style='background:{color}'>"
+                         f"{html.escape(forward_line(report.forward))}</p>")
         head = "".join(f"<th>{html.escape(c)}</th>" for c in (*COLUMNS, "message"))
         rows = []
         for g in report.gradients:
