@@ -34,6 +34,7 @@ import comparisons
 import handmade as hm
 from comparisons.data.synthetic import high_dim_linear_data, polynomial_data
 from comparisons.experiments import overfitting, weight_decay_model
+from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep import run_lockstep
 from comparisons.notebooks import check, check_value
 from comparisons.verify.diagnose import DiagnosisContext, diagnose
@@ -63,8 +64,9 @@ EPOCHS = 300
 data = polynomial_data(np.random.default_rng(0), 100, 100, 20)
 fits = []
 for i, (name, n_features) in enumerate(overfitting.FITS.items()):
-    result = run_lockstep(overfitting.make_problem(data, n_features, EPOCHS), seed=(0, i),
-                          engine="handmade")
+    with single_threaded():                  # tiny matrices: one BLAS thread is faster
+        result = run_lockstep(overfitting.make_problem(data, n_features, EPOCHS), seed=(0, i),
+                              engine="handmade")
     fits.append(overfitting.fit_entry(name, 0, result, data.true_w))
     print(f"{name:>8} ({n_features:2} features): train {fits[-1]['train_loss']:.4f}  "
           f"test {fits[-1]['test_loss']:.4f}  weights {np.round(fits[-1]['weights'][:4], 3)}")
@@ -172,7 +174,8 @@ lin = high_dim_linear_data(np.random.default_rng(0))
 
 def train(lam, convention="scratch"):
     problem = weight_decay_model.make_problem(lin, convention, lam)
-    return run_lockstep(problem, seed=0, engine="handmade")
+    with single_threaded():
+        return run_lockstep(problem, seed=0, engine="handmade")
 
 
 runs = {lam: train(lam) for lam in (0.0, 3.0)}

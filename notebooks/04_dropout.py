@@ -32,6 +32,7 @@ import handmade as hm
 import reference as ref
 from comparisons.compare import compare
 from comparisons.experiments import dropout_model
+from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep import run_lockstep
 from comparisons.notebooks import check
 
@@ -159,9 +160,10 @@ print("eval mode returns x unchanged:", np.array_equal(mine(x), x))
 # %%
 data = dropout_model.load_data(np.random.default_rng(0), train_size=300)
 settings = dropout_model.DropoutSettings(hidden=(128, 128), epochs=60, eval_every=5)
-runs = {label: run_lockstep(dropout_model.make_problem(data, settings, drop), seed=0,
-                            engine="handmade")
-        for label, drop in (("no dropout", False), ("dropout 0.2/0.5", True))}
+with single_threaded():                      # small matrices: one BLAS thread is faster
+    runs = {label: run_lockstep(dropout_model.make_problem(data, settings, drop), seed=0,
+                                engine="handmade")
+            for label, drop in (("no dropout", False), ("dropout 0.2/0.5", True))}
 for label, r in runs.items():
     gap = r.final("train_acc") - r.final("test_acc")
     print(f"{label:>16}: train acc {r.final('train_acc'):.3f}  test acc {r.final('test_acc'):.3f}"
