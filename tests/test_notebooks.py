@@ -1,0 +1,188 @@
+"""The course notebooks: stored clean, paired with their scripts, executed end to end.
+
+Each notebook runs headless (nbclient, this interpreter's ipykernel) with the solutions of
+``notebooks/solutions/NAME.py`` substituted: no cell may raise and every check must print
+``correct``. In the same kernel, every exercise is then re-run *as shipped* with its checks,
+which must print ``not yet correct`` with a diagnosis. Wall times are printed (``pytest -s``)
+and recorded as the test's ``seconds`` property; they are not asserted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparisons.compare import compare
+from comparisons.notebooks import (
+    STATUS,
+    ValueCheck,
+    cells_of,
+    check,
+    check_value,
+    load_solutions,
+    outcome,
+    with_solutions,
+)
+
+nbformat = pytest.importorskip("nbformat")
+jupytext = pytest.importorskip("jupytext")
+
+ROOT = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = [
+    "01_forward_backward",
+    "02_computational_graph",
+    "03_overfitting_and_weight_decay",
+    "04_dropout",
+    "05_house_prices",
+    "06_numerical_stability",
+]
+DIAGNOSES = ("zero", "wrong_shape", "transposed", "sign_flipped", "scaled",
+             "not_summed_over_batch", "missing_l2_term", "missing_activation_derivative",
+             "dropout_scale_missing", "localized", "unknown", "exception")
+
+
+def read(name: str):
+    return nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
+
+
+def test_the_six_notebooks_are_the_ones_on_disk() -> None:
+    assert sorted(p.stem for p in ROOT.glob("*.ipynb")) == NOTEBOOKS
+    assert sorted(p.stem for p in (ROOT / "solutions").glob("*.py")) == NOTEBOOKS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_stored_without_outputs(name: str) -> None:
+    nb = read(name)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"{name}: cells {dirty} keep outputs or execution counts"
+
+
+def _cells(nb) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ())),
+             c.metadata.get("exercise")) for c in nb.cells]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_paired_script_in_sync(name: str) -> None:
+    """The jupytext percent script and the notebook hold the same cells (run
+    ``jupytext --sync notebooks/NAME.py`` after editing either)."""
+    ipynb = jupytext.read(ROOT / f"{name}.ipynb")
+    script = jupytext.read(ROOT / f"{name}.py")
+    assert _cells(script) == _cells(ipynb)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_each_exercise_has_a_check_below_it_and_a_solution(name: str) -> None:
+    nb = read(name)
+    exercises = cells_of(nb, "exercise")
+    assert exercises, f"{name}: no exercise cell"
+    assert len({ex for _, ex in exercises}) == len(exercises), "exercise ids must be unique"
+    checks = cells_of(nb, "check")
+    for index, ex in exercises:
+        assert ex, f"{name}: exercise cell {index} has no id"
+        assert [i for i, c in checks if c == ex and i > index], f"{name}: {ex} has no check"
+    with_solutions(nb, load_solutions(ROOT / "solutions" / f"{name}.py"))  # ids match
+
+
+def _check_lines(cell) -> list[re.Match[str]]:
+    from comparisons.notebooks import output_text
+
+    return list(STATUS.finditer(output_text(cell)))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_solved_and_unsolved_exercises_are_not_yet_correct(
+        name: str, tmp_path: Path, record_property) -> None:
+    pytest.importorskip("nbclient")
+    from comparisons.notebooks import run_notebook
+
+    shipped = read(name)
+    solved = with_solutions(shipped, load_solutions(ROOT / "solutions" / f"{name}.py"))
+    run = run_notebook(solved, shipped, tmp_path)  # a cell error raises CellExecutionError
+    record_property("seconds", round(run.seconds, 1))
+    print(f"\n{name}: executed in {run.seconds:.1f} s (wall)")
+
+    exercises = [ex for _, ex in cells_of(shipped, "exercise")]
+    for index, ex in cells_of(shipped, "check"):
+        lines = _check_lines(run.nb.cells[index])
+        assert lines, f"{name}: check cell {index} ({ex}) printed no status line"
+        assert {m["id"] for m in lines} == {ex}, f"{name}: check cell {index} is not {ex}'s"
+        for m in lines:
+            assert m["status"] == "correct", f"{name}: solved {m['id']}: {m['text']}"
+    assert sorted(run.unsolved) == sorted(exercises)
+    for ex, lines in run.unsolved.items():
+        assert lines, f"{name}: shipped {ex} printed no status line"
+        for ident, status, text in lines:
+            assert status == "not yet correct", f"{name}: shipped {ident} passed: {text}"
+            assert any(code in text for code in DIAGNOSES), f"{name}: no diagnosis in {text!r}"
+
+
+# ------------------------------------------------------------------ the plumbing itself
+
+
+def test_solutions_file_blocks_and_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "s.py"
+    path.write_text("# header\n\n# %% solution a\nx = 1\n\n# %% solution b-2\ny = 2\n")
+    assert load_solutions(path) == {"a": "x = 1\n", "b-2": "y = 2\n"}
+    path.write_text("# %% solution a\nx = 1\n# %% solution a\nx = 2\n")
+    with pytest.raises(ValueError, match="duplicates"):
+        load_solutions(path)
+
+
+def test_with_solutions_replaces_only_exercises_and_rejects_other_ids() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("stub", metadata={"tags": ["exercise"],
+                                                             "exercise": "e"}),
+                nbformat.v4.new_code_cell("check(x, 'e')")]
+    solved = with_solutions(nb, {"e": "solution\n"})
+    assert [c.source for c in solved.cells] == ["solution", "check(x, 'e')"]
+    assert nb.cells[0].source == "stub"
+    with pytest.raises(ValueError, match="exercise ids"):
+        with_solutions(nb, {"e": "s", "f": "t"})
+
+
+def test_check_prints_one_status_line_per_result(capsys) -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    check(compare(a, a, name="t", tensor="a", against="autograd"), "same")
+    check(compare(2 * a, a, name="t", tensor="a", against="autograd"), "double")
+    lines = [m.groups() for m in STATUS.finditer(capsys.readouterr().out)]
+    assert [(i, s) for i, s, _ in lines] == [("same", "correct"), ("double", "not yet correct")]
+
+
+def test_check_value_diagnoses_and_survives_exceptions() -> None:
+    expected = np.arange(1.0, 7.0).reshape(2, 3)
+    assert check_value(lambda: expected.copy(), (), expected, name="w").passed
+    zero = check_value(lambda: np.zeros((2, 3)), (), expected, name="w")
+    assert (zero.passed, zero.diagnosis) == (False, "zero")
+    scaled = check_value(lambda: 2 * expected, (), expected, name="w")
+    assert scaled.diagnosis == "scaled"
+
+    def stub() -> None:
+        raise NotImplementedError("write me")
+
+    raised = check_value(stub, (), expected, name="w")
+    assert isinstance(raised, ValueCheck) and raised.diagnosis == "error"
+    assert outcome(raised) == (False, "NotImplementedError: write me")
+    assert check_value(lambda: None, (), expected, name="w").diagnosis == "wrong_shape"
+
+
+def test_outcome_of_a_verify_report_names_the_diagnosis_or_the_exception() -> None:
+    import comparisons
+    import handmade as hm
+
+    def zeros(dout, cache):
+        return np.zeros_like(hm.relu_backward(dout, cache))
+
+    def raises(dout, cache):
+        raise NotImplementedError("write me")
+
+    ok = outcome(comparisons.verify(hm.relu_forward, hm.relu_backward, against="relu"))
+    zero = outcome(comparisons.verify(hm.relu_forward, zeros, against="relu"))
+    error = outcome(comparisons.verify(hm.relu_forward, raises, against="relu"))
+    assert ok[0] and not zero[0] and not error[0]
+    assert "dx zero" in zero[1]
+    assert "NotImplementedError: write me" in error[1]
