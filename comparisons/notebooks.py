@@ -87,7 +87,7 @@ def outcome(result: Any) -> tuple[bool, str]:
     """``(passed, summary)`` of any checkable result (see the module docstring)."""
     if isinstance(result, ValueCheck):
         if result.error is not None:
-            return False, _last_line(result.error)
+            return False, "your code raised an exception: " + _last_line(result.error)
         return result.passed, ("matches the expected value" if result.passed
                                else f"{result.name} {result.diagnosis}")
     if isinstance(result, Check):

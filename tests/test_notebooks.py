@@ -166,7 +166,8 @@ def test_check_value_diagnoses_and_survives_exceptions() -> None:
 
     raised = check_value(stub, (), expected, name="w")
     assert isinstance(raised, ValueCheck) and raised.diagnosis == "error"
-    assert outcome(raised) == (False, "NotImplementedError: write me")
+    assert outcome(raised) == (False, "your code raised an exception: NotImplementedError: "
+                                      "write me")
     assert check_value(lambda: None, (), expected, name="w").diagnosis == "wrong_shape"
 
 
