@@ -58,7 +58,9 @@ class Problem:
     initial parameters are the run's); ``torch_model(ctx)`` builds a torch.nn.Module with the same
     parameter names (its own initial values are overwritten). ``handmade_objective()`` and
     ``torch_objective()`` give the training objective of each side (see :class:`LossObjective`
-    and :func:`torch_loss_objective` for a plain loss). ``X`` (N, ...) and ``y`` (N, ...) are the
+    and :func:`torch_loss_objective` for a plain loss; any :class:`HandmadeObjective` for a
+    custom one written with the pure pairs, e.g. D2L's scratch weight decay in
+    ``comparisons.experiments.weight_decay_model``). ``X`` (N, ...) and ``y`` (N, ...) are the
     training arrays (floating arrays are cast to the run's dtype, integer labels kept).
     ``metrics(view)`` is called on each engine after epochs ``eval_every, 2 eval_every, ...`` and
     the last, in eval mode; it returns named floats (e.g. train and test loss).

@@ -72,7 +72,7 @@ def test_json_says_which_convention_is_which(sweep: dict[str, Any]) -> None:
         assert r["convention"] in ("scratch", "concise")
     assert "½" in data["conventions"]["scratch"] and "MSELoss" in data["conventions"]["concise"]
     assert data["lockstep"] == {"max_rel_diff": None, "first_divergent_step": None,
-                                "divergent_run": None, "runs": 0}
+                                "divergent_run": None, "runs": 0, "max_plain_rel_diff": None}
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.5, 3.0])

@@ -22,6 +22,17 @@ from comparisons.lockstep import LossObjective
 from comparisons.tolerances import tolerance
 
 
+@pytest.fixture
+def no_plots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip drawing (slow) in tests about exit codes and numbers; the plots are tested once."""
+    import comparisons.lockstep_plots as lp
+    from comparisons.experiments import plots
+
+    for module, name in [(plots, "overfitting_curves"), (plots, "overfitting_weights"),
+                         (lp, "plot_lockstep")]:
+        monkeypatch.setattr(module, name, lambda *args, **kwargs: [])
+
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "comparisons", *args], capture_output=True,
                           text=True, timeout=300)
@@ -85,7 +96,7 @@ def test_a_run_writes_json_plots_and_the_lockstep_entry(tmp_path, capsys) -> Non
     assert "overfitting (both" in capsys.readouterr().out
 
 
-def test_a_divergence_exits_1_and_is_in_the_json(tmp_path, monkeypatch) -> None:
+def test_a_divergence_exits_1_and_is_in_the_json(tmp_path, monkeypatch, no_plots) -> None:
     real = of.make_problem
 
     class Bug(LossObjective):
@@ -136,7 +147,7 @@ def test_combine_lockstep_reports_the_worst_run() -> None:
     runs = {"a": fake(1e-15, None), "b": fake(3e-3, 7), "c": fake(2e-2, 9), "d": fake(None, None)}
     out = common.combine_lockstep(runs)
     assert out == {"max_rel_diff": 2e-2, "first_divergent_step": 7, "divergent_run": "b",
-                   "runs": 3}
+                   "runs": 3, "max_plain_rel_diff": None}
     assert common.combine_lockstep({"d": fake(None, None)})["max_rel_diff"] is None
     assert common.combine_lockstep({"a": fake(1e-15, None)})["first_divergent_step"] is None
     assert np.isfinite(out["max_rel_diff"])
@@ -154,8 +165,8 @@ def test_weight_decay_demo_section_passes_and_lists_its_files(tmp_path) -> None:
     assert section["command"].startswith("backprop-lab experiment weight-decay --seeds 1")
 
 
-def test_overfitting_demo_section_fails_when_a_finding_does_not_hold(tmp_path,
-                                                                     monkeypatch) -> None:
+def test_overfitting_demo_section_fails_when_a_finding_does_not_hold(tmp_path, monkeypatch,
+                                                                     no_plots) -> None:
     from comparisons.experiments import demo_sections
 
     monkeypatch.setattr(demo_sections, "OVERFITTING_ARGS",

@@ -28,6 +28,7 @@ EXPERIMENTS: dict[str, str] = {
     "weight-decay": "comparisons.experiments.weight_decay",
     "dropout": "comparisons.experiments.dropout",
     "stability": "comparisons.experiments.stability",
+    "house-prices": "comparisons.experiments.house_prices",
 }
 
 REQUIRED_KEYS = ("lockstep", "files", "findings", "summary")
@@ -112,9 +113,21 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     for finding, held in payload["findings"].items():
         print(f"  [{'ok' if held else 'NOT SHOWN'}] {finding}")
+    print(lockstep_line(payload["lockstep"]))
     print(f"results: {payload['json']} and {len(payload['files'])} plot files in "
           f"{args.out}/")
     return code
+
+
+def lockstep_line(lockstep: dict[str, Any]) -> str:
+    """One line on the engines' agreement."""
+    if lockstep["max_rel_diff"] is None:
+        return "lockstep: one engine ran, nothing compared (use --engine both)"
+    verdict = ("no step parted beyond the tolerance" if lockstep["first_divergent_step"] is None
+               else f"DIVERGED at step {lockstep['first_divergent_step']} of "
+                    f"{lockstep.get('divergent_run')}")
+    return (f"lockstep: {lockstep.get('runs', '?')} runs compared, max relative difference "
+            f"{lockstep['max_rel_diff']:.2g}; {verdict}")
 
 
 def run_experiment(name: str, argv: list[str]) -> tuple[int, dict[str, Any]]:

@@ -66,20 +66,24 @@ class ExperimentContext:
 def combine_lockstep(runs: Mapping[str, Any]) -> dict[str, Any]:
     """The experiment-level ``"lockstep"`` entry from labelled :class:`LockstepResult` s.
 
-    ``max_rel_diff``: the largest over all runs (None when one engine ran);
+    ``max_rel_diff``: the largest over all runs, envelope-relative (<= rtol exactly when no step
+    failed; None when one engine ran); ``max_plain_rel_diff``: the largest plain ``|Δ| / |ref|``
+    (larger only where values approach 0, see :mod:`comparisons.lockstep_log`);
     ``first_divergent_step``: the earliest divergent step of any run (None if none diverged),
     with that run's label in ``divergent_run``; ``runs``: how many runs were compared.
     """
     compared = {k: r for k, r in runs.items() if r.max_rel_diff is not None}
     if not compared:
         return {"max_rel_diff": None, "first_divergent_step": None, "divergent_run": None,
-                "runs": 0}
+                "runs": 0, "max_plain_rel_diff": None}
     diverged = {k: r.first_divergent_step for k, r in compared.items()
                 if r.first_divergent_step is not None}
     first = min(diverged, key=diverged.__getitem__) if diverged else None
+    plain = [getattr(r, "max_plain_rel_diff", None) for r in compared.values()]
     return {"max_rel_diff": max(r.max_rel_diff for r in compared.values()),
             "first_divergent_step": None if first is None else diverged[first],
-            "divergent_run": first, "runs": len(compared)}
+            "divergent_run": first, "runs": len(compared),
+            "max_plain_rel_diff": max((p for p in plain if p is not None), default=None)}
 
 
 def positive_int(text: str) -> int:
