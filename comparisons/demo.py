@@ -24,6 +24,8 @@ SECTIONS: list[tuple[str, str]] = [
     ("Verify a hand derivation", "comparisons.verify.demo_section:run_section"),
     ("Overfitting", "comparisons.experiments.demo_sections:overfitting_section"),
     ("Weight decay", "comparisons.experiments.demo_sections:weight_decay_section"),
+    ("Dropout", "comparisons.experiments.dropout:run_section"),
+    ("Numerical stability", "comparisons.experiments.stability:run_section"),
 ]
 
 

@@ -15,7 +15,6 @@ import pytest
 from comparisons.cli import main
 from comparisons.experiments import dropout as dx
 from comparisons.experiments import dropout_model as dm
-from comparisons.experiments.cli import run_experiment
 from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep import BuildContext, MaskRecorder, run_lockstep
@@ -113,14 +112,13 @@ def _fashion(root: Path, n_train: int = 80, n_test: int = 30) -> Path:
     return root
 
 
-def test_data_dir_runs_on_tiny_fashion_mnist_files_and_writes_json_and_plots(
-        tmp_path: Path) -> None:
+def test_data_dir_runs_on_tiny_fashion_mnist_files_through_the_demo_section(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _fashion(tmp_path / "fmnist")
-    code, payload = run_experiment("dropout", [
-        "--data-dir", str(root), "--seeds", "1", "--epochs", "2", "--batch-size", "16",
-        "--hidden", "16,16", "--out", str(tmp_path / "out"), "--quiet"])
-    assert code == 0
-    data = json.loads(Path(payload["json"]).read_text())
+    monkeypatch.setattr(dx, "DEMO_ARGS", ["--data-dir", str(root), "--seeds", "1", "--epochs",
+                                          "2", "--batch-size", "16", "--hidden", "16,16"])
+    section = dx.run_section(tmp_path / "out", quiet=True)
+    data = json.loads((tmp_path / "out" / section["json"]).read_text())
     s = data["settings"]
     assert s["data"] == "fashion-mnist" and s["lr"] == dx.BOOK["lr"] and s["train_size"] is None
     assert data["lockstep"]["first_divergent_step"] is None
@@ -128,9 +126,13 @@ def test_data_dir_runs_on_tiny_fashion_mnist_files_and_writes_json_and_plots(
     for r in data["runs"]:
         assert {"dropout", "seed", "train_acc", "test_acc"} <= set(r)
         assert len(r["train_acc_curve"]) == len(r["test_loss_curve"]) == 2
-    out = Path(payload["json"]).parent
+    out = Path(section["json"]).parent
     assert {Path(f).suffix for f in data["files"]} == {".png", ".svg"} and len(data["files"]) == 6
-    assert all((out / f).stat().st_size > 0 for f in data["files"])
+    assert all((tmp_path / "out" / out / f).stat().st_size > 0 for f in data["files"])
+    assert section["passed"] is all(data["findings"].values())
+    assert all((tmp_path / "out" / f).is_file() for f in section["files"])
+    assert section["command"].startswith("backprop-lab experiment dropout")
+    assert f"--data-dir {root}" in section["command"]
 
 
 def _cut(root: Path) -> None:

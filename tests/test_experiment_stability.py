@@ -18,20 +18,27 @@ import handmade as hm
 from comparisons.cli import main
 from comparisons.experiments import stability as st
 from comparisons.experiments import stability_compute as sc
-from comparisons.experiments.cli import run_experiment
 from comparisons.tolerances import tolerance
 
 SEEDS = [0, 1, 2]
 
 
 @pytest.fixture(scope="module")
-def payload(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("stability")
-    code, data = run_experiment("stability", [
-        "--seeds", "3", "--depth", "8", "--width", "64", "--batch", "128", "--out", str(out),
-        "--quiet"])
-    assert code == 0
-    return data
+def section(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo section at small settings (depth 8, width 64, three seeds, both engines)."""
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(st, "DEMO_ARGS", ["--seeds", "3", "--depth", "8", "--width", "64",
+                                     "--batch", "128"])
+        result = st.run_section(out, quiet=True)
+    return {**result, "out": out}
+
+
+@pytest.fixture(scope="module")
+def payload(section: dict[str, Any]) -> dict[str, Any]:
+    """The experiment's JSON, as written."""
+    path = section["out"] / section["json"]
+    return {**json.loads(path.read_text()), "json": str(path)}
 
 
 def _rows(payload: dict[str, Any], activation: str, init: str) -> dict[int, dict[str, Any]]:
@@ -141,3 +148,14 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], needle: str, tmp_path
     code = main(["experiment", "stability", "--out", str(tmp_path), "--quiet", *args])
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_demo_section_passes_and_lists_its_files(section: dict[str, Any]) -> None:
+    assert section["passed"] is True and all(section["findings"].values())
+    assert section["lockstep_first_divergent_step"] is None
+    assert section["command"].startswith("backprop-lab experiment stability")
+    assert "--depth 8 --width 64 --batch 128" in section["command"]
+    assert len(section["files"]) == 4
+    assert all((section["out"] / f).is_file() for f in section["files"])
+    ratios = [v for k, v in section.items() if k.endswith("_signal_ratio")]
+    assert len(ratios) == 2 * 2 * 3 and all(0 < r < 10 for r in ratios)
