@@ -124,12 +124,20 @@ def run_label(dropout: bool, seed: int) -> str:
 
 def data_loader(data_dir: str | None, train_size: int | None, dtype: str) -> Any:
     """``seed -> ImageData``: the seed's split (digits) or subsample, images cast to ``dtype``."""
+    from comparisons.errors import UsageError
     from comparisons.experiments.dropout_model import ImageData, load_data
 
     dt = np.dtype(dtype)
 
     def data_for(seed: int) -> ImageData:
-        d = load_data(np.random.default_rng(seed), data_dir, train_size)
+        try:
+            d = load_data(np.random.default_rng(seed), data_dir, train_size)
+        except ValueError as err:  # name the option in the one-line message
+            if data_dir is None:
+                raise
+            text = str(err)
+            raise UsageError(text.replace("data_dir:", "--data-dir:", 1)
+                             if text.startswith("data_dir:") else f"--data-dir: {text}") from None
         return ImageData(d.X_train.astype(dt), d.y_train, d.X_test.astype(dt), d.y_test, d.name)
 
     return data_for
