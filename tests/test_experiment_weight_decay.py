@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,9 @@ def test_json_says_which_convention_is_which(sweep: dict[str, Any]) -> None:
         assert {"lambda", "convention", "w_norm", "train_loss", "test_loss"} <= set(r)
         assert r["convention"] in ("scratch", "concise")
     assert "½" in data["conventions"]["scratch"] and "MSELoss" in data["conventions"]["concise"]
+    out = Path(sweep["json"]).parent
+    assert {p.rsplit(".", 1)[1] for p in data["files"]} == {"png", "svg"}
+    assert all((out / p).stat().st_size for p in data["files"])
     assert data["lockstep"] == {"max_rel_diff": None, "first_divergent_step": None,
                                 "divergent_run": None, "runs": 0, "max_plain_rel_diff": None}
 
