@@ -28,6 +28,7 @@ EXPERIMENTS: dict[str, str] = {
     "weight-decay": "comparisons.experiments.weight_decay",
     "dropout": "comparisons.experiments.dropout",
     "stability": "comparisons.experiments.stability",
+    "house-prices": "comparisons.experiments.house_prices",
 }
 
 REQUIRED_KEYS = ("lockstep", "files", "findings", "summary")
