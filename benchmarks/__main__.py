@@ -2,7 +2,7 @@
 
 Runs, in one process and one go: the peak GEMM rate, the training steps (handmade vs torch),
 the gradient checks (project FD vs torch gradcheck), the whole-process CLI timings, then the
-other benchmarks found in this package (``verify_speed``; full runs only). Prints the table
+other benchmarks found in this package (every ``*_speed`` module; full runs only). Prints the table
 with each target met / not met, and writes everything as JSON (default out/bench.json).
 """
 
@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import os
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Any
 
 SETTINGS = {
     "full": {"repeats": 15, "min_sample": 0.05, "gemm_n": 1024, "gc_dims": (331, 64, 1),
-             "gc_batch": 64, "fd_batch_size": 256, "gc_repeats": 3, "process_runs": 3},
+             "gc_batch": 64, "fd_batch_size": 256, "gc_repeats": 3, "process_runs": 3,
+             "slow_columns": (500, 2000)},
     "tiny": {"repeats": 3, "min_sample": 0.002, "gemm_n": 128, "gc_dims": (13, 8, 1),
-             "gc_batch": 8, "fd_batch_size": 16, "gc_repeats": 1, "process_runs": 1},
+             "gc_batch": 8, "fd_batch_size": 16, "gc_repeats": 1, "process_runs": 1,
+             "slow_columns": (30, 60)},
 }
 
 
@@ -28,11 +32,13 @@ def _progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def measure(tiny: bool) -> dict[str, Any]:
+def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
     """Every measurement of one run, plus the targets evaluated on them."""
     from benchmarks import gemm, gradcheck_bench, processes, steps, table, timing
 
-    s = SETTINGS["tiny" if tiny else "full"]
+    s = dict(SETTINGS["tiny" if tiny else "full"])
+    if gradcheck_full:
+        s["slow_columns"] = None
     results: dict[str, Any] = {"tiny": tiny, "machine": timing.machine(),
                                "settings": {k: list(v) if isinstance(v, tuple) else v
                                             for k, v in s.items()}}
@@ -45,7 +51,8 @@ def measure(tiny: bool) -> dict[str, Any]:
                                          peak_gflops=results["gemm"])
     _progress("gradient checks (gradcheck slow mode takes the longest)")
     results["gradcheck"] = gradcheck_bench.bench_gradcheck(
-        s["gc_dims"], s["gc_batch"], fd_batch_size=s["fd_batch_size"], repeats=s["gc_repeats"])
+        s["gc_dims"], s["gc_batch"], fd_batch_size=s["fd_batch_size"], repeats=s["gc_repeats"],
+        slow_columns=s["slow_columns"])
     _progress("whole processes: check, verify")
     results["processes"] = processes.bench_processes(s["process_runs"])
     load_end = list(os.getloadavg())
@@ -57,16 +64,23 @@ def measure(tiny: bool) -> dict[str, Any]:
 
 
 def other_benchmarks() -> dict[str, Any]:
-    """Run ``benchmarks.verify_speed`` (if present) and keep its printed table."""
-    try:
-        from benchmarks import verify_speed
-    except ImportError:
-        return {"skipped": "benchmarks/verify_speed.py not present"}
-    _progress("benchmarks.verify_speed")
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = verify_speed.main([])
-    return {"exit_code": code, "output": buffer.getvalue()}
+    """Run every ``benchmarks/*_speed.py`` module (``main(argv) -> int``), keeping its output."""
+    import benchmarks
+
+    found: dict[str, Any] = {}
+    for info in pkgutil.iter_modules(benchmarks.__path__):
+        if not info.name.endswith("_speed"):
+            continue
+        _progress(f"benchmarks.{info.name}")
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                code = importlib.import_module(f"benchmarks.{info.name}").main([])
+            found[info.name] = {"exit_code": code, "output": buffer.getvalue()}
+        except (Exception, SystemExit) as exc:  # another engineer's script: report, go on
+            found[info.name] = {"error": f"{type(exc).__name__}: {exc}",
+                                "output": buffer.getvalue()}
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,18 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--tiny", action="store_true", help="small shapes, few repeats (smoke)")
+    parser.add_argument("--gradcheck-full", action="store_true",
+                        help="run gradcheck slow mode on every parameter (minutes) instead of "
+                             "timing two column subsets and extrapolating")
+    parser.add_argument("--skip-others", action="store_true",
+                        help="do not run the other benchmarks/*_speed.py modules")
     parser.add_argument("--json", type=Path, default=Path("out/bench.json"),
                         help="where to write the results (default out/bench.json)")
     args = parser.parse_args(argv)
     from benchmarks.table import format_report
     from comparisons.io import write_json
 
-    results = measure(args.tiny)
-    if not args.tiny:
-        results["verify_speed"] = other_benchmarks()
+    results = measure(args.tiny, args.gradcheck_full)
+    if not (args.tiny or args.skip_others):
+        results["other_benchmarks"] = other_benchmarks()
     print(format_report(results))
-    if "output" in results.get("verify_speed", {}):
-        print("\nbenchmarks.verify_speed\n" + results["verify_speed"]["output"].rstrip())
+    for name, other in results.get("other_benchmarks", {}).items():
+        print(f"\nbenchmarks.{name}\n" + (other["output"].rstrip() or other.get("error", "")))
     path = write_json(args.json, results)
     print(f"\nresults: {path}")
     return 0

@@ -1,16 +1,21 @@
 """Gradient checking of a whole network: the project's batched central differences vs
-``torch.autograd.gradcheck`` (slow and fast modes), on one function of all the parameters.
+``torch.autograd.gradcheck`` (slow and fast modes), on one function of all the parameters
+(:mod:`benchmarks.fd_network`: the 331-64-1 MSE loss of P = 21,313 parameters, float64).
+Every check is judged against torch autograd's gradient of the same function:
 
-The function is the 331-64-1 network's MSE loss on a fixed batch, as a function of the flat
-vector theta of its P = 21,313 parameters (W1, b1, W2, b2), in float64. Every check is judged
-against torch autograd's gradient of the same function:
-
-* project: :func:`comparisons.finite_diff.numerical_gradient` with a vectorised ``f_batched``
-  (a stack of B perturbed parameter vectors evaluated in one forward: the first layer as one
-  (B·H, D) @ (D, N) product); 2·P evaluations, step h = 1e-6. Error: max |fd - autograd|.
-* gradcheck slow mode: one forward per perturbed element (eps = 1e-6); it answers pass/fail
-  only, so its error is that of its own numerical Jacobian (the same deprecated-but-public
-  ``torch.autograd.gradcheck.get_numerical_jacobian``, computed again outside the timing).
+* project FD: :func:`comparisons.finite_diff.numerical_gradient` with ``f_batched`` (2·P
+  evaluations, step h = 1e-6, ``fd_batch_size`` perturbations per call), in two forms:
+  ``fd`` evaluates the first layer in update form around the unperturbed point (exact for any
+  stack, N operations per perturbed weight), ``fd_dense`` as one dense batched product.
+  ``harness_fraction`` is the share of the time spent outside ``f_batched`` (building the
+  (2B, P) stacks of perturbed vectors). Error: max |fd - autograd|.
+* gradcheck slow mode: one forward pair per perturbed element (eps = 1e-6). On all P
+  parameters it takes minutes here, so by default it is timed on two random subsets of
+  columns (the loss as a function of theta[idx], the rest fixed) and extrapolated to P along
+  the straight line through the two timings (``extrapolated: true`` in the JSON, labelled in
+  the table). It answers pass/fail only, so its error is that of its own numerical Jacobian
+  (``get_numerical_jacobian``, computed outside the timing) on the larger subset; the FD
+  error on the same columns is reported beside it for a like-for-like comparison.
 * gradcheck fast mode: checks one random projection u^T J v; its error is recomputed here as
   |(f(θ+εv) - f(θ-εv))/(2ε) - g·v| for a random unit v (the quantity fast mode compares).
 """
@@ -18,14 +23,16 @@ against torch autograd's gradient of the same function:
 from __future__ import annotations
 
 import importlib
+import statistics
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
+from benchmarks.fd_network import Network, make_network
 from comparisons.finite_diff import numerical_gradient
 from comparisons.tolerances import tolerance
 
@@ -34,76 +41,39 @@ EPS = 1e-6
 get_numerical_jacobian = importlib.import_module("torch.autograd.gradcheck").get_numerical_jacobian
 
 
-@dataclass(frozen=True)
-class Network:
-    """A one-hidden-layer ReLU network's MSE loss as a function of flat parameters."""
-
-    x: np.ndarray
-    y: np.ndarray
-    hidden: int
-
-    @property
-    def shapes(self) -> list[tuple[int, ...]]:
-        """Shapes of W1 (H, D), b1 (H,), W2 (O, H), b2 (O,)."""
-        d, o = self.x.shape[1], self.y.shape[1]
-        return [(self.hidden, d), (self.hidden,), (o, self.hidden), (o,)]
-
-    @property
-    def size(self) -> int:
-        """P, the number of parameters."""
-        return sum(int(np.prod(s)) for s in self.shapes)
-
-    def split(self, theta: Any) -> list[Any]:
-        """Views of W1, b1, W2, b2 in a (..., P) array or tensor (leading batch dims kept)."""
-        parts, start = [], 0
-        lead = tuple(theta.shape[:-1])
-        for shape in self.shapes:
-            k = int(np.prod(shape))
-            parts.append(theta[..., start:start + k].reshape(lead + shape))
-            start += k
-        return parts
-
-    def loss_batched(self, stack: np.ndarray) -> np.ndarray:
-        """Loss at each of B parameter vectors: stack (B, P) -> (B,), in one vectorised pass."""
-        b, (n, d) = stack.shape[0], self.x.shape
-        w1, b1, w2, b2 = self.split(stack)
-        z = (np.ascontiguousarray(w1).reshape(b * self.hidden, d) @ self.x.T)
-        h = np.maximum(z.reshape(b, self.hidden, n) + b1[:, :, None], 0)
-        out = np.matmul(w2, h) + b2[:, :, None]  # (B, O, N)
-        diff = out - self.y.T[None]
-        return np.mean(diff * diff, axis=(1, 2))
-
-    def loss_torch(self, theta: torch.Tensor) -> torch.Tensor:
-        """The same loss with torch ops, differentiable in theta (P,)."""
-        w1, b1, w2, b2 = self.split(theta)
-        x, y = torch.from_numpy(self.x), torch.from_numpy(self.y)
-        out = torch.relu(x @ w1.T + b1) @ w2.T + b2
-        return torch.mean((out - y) ** 2)
-
-
-def make_network(dims: tuple[int, int, int], batch: int, seed: int = 0) -> tuple[Network, Any]:
-    """The network on random data, and theta with torch.nn.Linear's default init scale."""
-    rng = np.random.default_rng(seed)
-    d, h, o = dims
-    net = Network(rng.standard_normal((batch, d)), rng.standard_normal((batch, o)), h)
-    bounds = [1 / np.sqrt(d)] * 2 + [1 / np.sqrt(h)] * 2
-    theta = np.concatenate([rng.uniform(-b, b, int(np.prod(s))).ravel()
-                            for b, s in zip(bounds, net.shapes)])
-    return net, theta
-
-
-def _timed(fn: Any) -> tuple[float, Any]:
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
 
 
-def _fd(net: Network, theta: np.ndarray, batch_size: int) -> tuple[float, np.ndarray]:
-    """Seconds and gradient of the project's full batched central-difference check."""
-    net.loss_batched(np.tile(theta, (2 * batch_size, 1)))  # warm-up (allocations, BLAS)
-    return _timed(lambda: numerical_gradient(
-        lambda v: float(net.loss_batched(v[None])[0]), theta, h=EPS,
-        f_batched=net.loss_batched, batch_size=batch_size))
+def _fd_once(f_batched: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+             batch_size: int) -> tuple[float, float, np.ndarray]:
+    """(total seconds, seconds inside f_batched, gradient) of one full FD check."""
+    inside = [0.0]
+
+    def timed_f(stack: np.ndarray) -> np.ndarray:
+        seconds, value = _timed(lambda: f_batched(stack))
+        inside[0] += seconds
+        return value
+
+    f_batched(np.tile(theta, (2 * batch_size, 1)))  # warm-up (allocations, BLAS)
+    total, grad = _timed(lambda: numerical_gradient(
+        lambda v: float(f_batched(v[None])[0]), theta, h=EPS, f_batched=timed_f,
+        batch_size=batch_size))
+    return total, inside[0], grad
+
+
+def _fd(f_batched: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, grad: np.ndarray,
+        batch_size: int, repeats: int) -> dict[str, Any]:
+    """Median time, harness share and error (vs autograd's ``grad``) of the FD check."""
+    runs = [_fd_once(f_batched, theta, batch_size) for _ in range(repeats)]
+    err = float(np.max(np.abs(runs[0][2] - grad)))
+    scale = float(np.max(np.abs(grad)))
+    return {"seconds": statistics.median(r[0] for r in runs),
+            "harness_fraction": statistics.median(1 - r[1] / r[0] for r in runs),
+            "max_abs_err": err, "max_rel_err": err / scale,
+            "passed": tolerance("finite_differences").allows(err, scale), "gradient": runs[0][2]}
 
 
 def _fast_projection_error(net: Network, t: torch.Tensor, grad: np.ndarray) -> float:
@@ -115,44 +85,92 @@ def _fast_projection_error(net: Network, t: torch.Tensor, grad: np.ndarray) -> f
     return abs(float(num) - float(np.dot(grad, v.numpy())))
 
 
-def _slow_numerical(net: Network, t: torch.Tensor) -> np.ndarray:
-    """gradcheck slow mode's numerical Jacobian (one row: the gradient), via torch's API."""
-    t = t.detach().clone().requires_grad_(True)
+def _on_columns(net: Network, theta: np.ndarray, idx: np.ndarray) -> Callable[..., Any]:
+    """The loss as a function of theta[idx] only (the rest fixed at theta), for torch."""
+    base, index = torch.from_numpy(theta.copy()), torch.from_numpy(idx)
+    return lambda sub: net.loss_torch(base.index_put((index,), sub))
+
+
+def _slow(net: Network, theta: np.ndarray, idx: np.ndarray) -> tuple[float, bool, np.ndarray]:
+    """gradcheck slow mode on the columns ``idx``: (seconds, passed, its numerical gradient).
+
+    The numerical gradient (for the error) is gradcheck's own numerical Jacobian, through
+    torch's deprecated-but-public ``get_numerical_jacobian``, computed outside the timing.
+    """
+    f = _on_columns(net, theta, idx)
+    t = torch.from_numpy(theta[idx].copy()).requires_grad_(True)
+    seconds, ok = _timed(lambda: torch.autograd.gradcheck(f, (t,), eps=EPS,
+                                                          raise_exception=False))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        jac = get_numerical_jacobian(lambda inputs: net.loss_torch(inputs[0]), (t,), eps=EPS)
-    return jac[0].detach().reshape(-1).numpy()
+        jac = get_numerical_jacobian(lambda inputs: f(inputs[0]), (t,), eps=EPS)
+    return seconds, bool(ok), jac[0].detach().reshape(-1).numpy()
+
+
+def _gradcheck_slow(net: Network, theta: np.ndarray, grad: np.ndarray,
+                    columns: tuple[int, int] | None) -> dict[str, Any]:
+    """Slow mode on all P columns (``columns`` None), or timed on two random column subsets
+    K1 < K2 and extrapolated to P with the straight line through them (fixed + per-column
+    cost); its error is then measured on the K2 columns."""
+    p = theta.size
+    if columns is None or columns[1] >= p:
+        idx = np.arange(p)
+        seconds, ok, num = _slow(net, theta, idx)
+        return {"seconds": seconds, "extrapolated": False, "passed": ok, "columns": idx,
+                "max_abs_err": float(np.max(np.abs(num - grad)))}
+    rng = np.random.default_rng(1)
+    small, large = (np.sort(rng.choice(p, k, replace=False)) for k in columns)
+    t1, _, _ = _slow(net, theta, small)
+    t2, ok, num = _slow(net, theta, large)
+    per_column = (t2 - t1) / (columns[1] - columns[0])
+    return {"seconds": t1 + per_column * (p - columns[0]), "extrapolated": True,
+            "columns_timed": list(columns), "seconds_timed": [t1, t2], "passed": ok,
+            "columns": large, "max_abs_err": float(np.max(np.abs(num - grad[large])))}
+
+
+def _gradchecks(net: Network, theta: np.ndarray, grad: np.ndarray, repeats: int,
+                columns: tuple[int, int] | None) -> dict[str, Any]:
+    """torch gradcheck fast mode (all of theta, median of ``repeats``) and slow mode."""
+    t = torch.from_numpy(theta.copy()).requires_grad_(True)
+
+    def fast() -> bool:
+        return torch.autograd.gradcheck(net.loss_torch, (t,), eps=EPS, fast_mode=True,
+                                        raise_exception=False)
+
+    fast()  # warm-up
+    runs = [_timed(fast) for _ in range(repeats)]
+    slow = _gradcheck_slow(net, theta, grad, columns)
+    slow["max_rel_err"] = slow["max_abs_err"] / float(np.abs(grad).max())
+    return {"gradcheck_slow": slow,
+            "gradcheck_fast": {"seconds": statistics.median(s for s, _ in runs),
+                               "passed": bool(runs[0][1]),
+                               "projection_err": _fast_projection_error(net, t.detach(), grad)}}
 
 
 def bench_gradcheck(dims: tuple[int, int, int], batch: int, *, fd_batch_size: int,
-                    repeats: int) -> dict[str, Any]:
-    """Time and largest error of the three checks on the same function."""
+                    repeats: int, slow_columns: tuple[int, int] | None) -> dict[str, Any]:
+    """Time and largest error of every check on the same function, and the speed-ups.
+
+    ``slow_columns``: None runs gradcheck slow mode on all parameters; (K1, K2) times it on
+    K1 and K2 random columns and extrapolates (see :func:`_gradcheck_slow`).
+    """
     net, theta = make_network(dims, batch)
     t = torch.from_numpy(theta.copy()).requires_grad_(True)
     grad = torch.autograd.grad(net.loss_torch(t), t)[0].numpy()
-    scale = float(np.max(np.abs(grad)))
-    fd_runs = [_fd(net, theta, fd_batch_size) for _ in range(repeats)]
-    fd_seconds = float(np.median([s for s, _ in fd_runs]))
-    fd_err = float(np.max(np.abs(fd_runs[0][1] - grad)))
-
-    def gradcheck(fast: bool) -> bool:
-        return torch.autograd.gradcheck(net.loss_torch, (t,), eps=EPS, fast_mode=fast,
-                                        raise_exception=False)
-
-    gradcheck(True)  # warm-up
-    fast = [_timed(lambda: gradcheck(True)) for _ in range(repeats)]
-    slow_seconds, slow_ok = _timed(lambda: gradcheck(False))
-    slow_err = float(np.max(np.abs(_slow_numerical(net, t) - grad)))
-    return {
+    around = net.expansion_point(theta)
+    fd = _fd(lambda s: net.loss_batched(s, around), theta, grad, fd_batch_size, repeats)
+    result: dict[str, Any] = {
         "dims": list(dims), "batch": batch, "parameters": net.size, "dtype": "float64",
-        "eps": EPS, "fd_batch_size": fd_batch_size, "max_abs_grad": scale,
-        "fd": {"seconds": fd_seconds, "max_abs_err": fd_err, "max_rel_err": fd_err / scale,
-               "passed": tolerance("finite_differences").allows(fd_err, scale)},
-        "gradcheck_slow": {"seconds": slow_seconds, "passed": bool(slow_ok),
-                           "max_abs_err": slow_err, "max_rel_err": slow_err / scale},
-        "gradcheck_fast": {"seconds": float(np.median([s for s, _ in fast])),
-                           "passed": bool(fast[0][1]),
-                           "projection_err": _fast_projection_error(net, t.detach(), grad)},
-        "speedup_vs_slow": slow_seconds / fd_seconds,
-        "speedup_vs_fast": float(np.median([s for s, _ in fast])) / fd_seconds,
+        "eps": EPS, "fd_batch_size": fd_batch_size, "max_abs_grad": float(np.abs(grad).max()),
+        "fd": fd, "fd_dense": _fd(net.loss_batched, theta, grad, fd_batch_size, 1),
+        **_gradchecks(net, theta, grad, repeats, slow_columns),
     }
+    slow = result["gradcheck_slow"]
+    cols = slow.pop("columns")
+    slow["error_columns"] = int(cols.size)
+    fd["max_abs_err_same_columns"] = float(np.max(np.abs(fd.pop("gradient")[cols] - grad[cols])))
+    result["fd_dense"].pop("gradient")
+    result["speedup_vs_slow"] = slow["seconds"] / fd["seconds"]
+    result["speedup_vs_fast"] = result["gradcheck_fast"]["seconds"] / fd["seconds"]
+    result["dense_speedup_vs_slow"] = slow["seconds"] / result["fd_dense"]["seconds"]
+    return result

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from benchmarks import steps, table
-from benchmarks.gradcheck_bench import make_network
+from benchmarks.fd_network import make_network
 from comparisons.compare import compare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +56,14 @@ def test_tiny_run_gradient_checks_agree_with_autograd(tiny_run) -> None:
     assert g["fd"]["passed"] and g["gradcheck_slow"]["passed"] and g["gradcheck_fast"]["passed"]
     for key in ("speedup_vs_slow", "speedup_vs_fast"):
         assert _positive(g[key])
-    for part in ("fd", "gradcheck_slow"):
+    assert g["fd_dense"]["passed"] and g["gradcheck_slow"]["extrapolated"] is True
+    assert g["gradcheck_slow"]["error_columns"] == max(g["gradcheck_slow"]["columns_timed"])
+    assert math.isfinite(g["fd"]["max_abs_err_same_columns"])
+    assert g["fd"]["max_abs_err_same_columns"] <= g["fd"]["max_abs_err"]
+    for part in ("fd", "fd_dense", "gradcheck_slow"):
         assert _positive(g[part]["seconds"]) and math.isfinite(g[part]["max_abs_err"])
+    for part in ("fd", "fd_dense"):
+        assert 0 <= g[part]["harness_fraction"] < 1
 
 
 def test_tiny_run_times_the_processes_and_prints_the_targets(tiny_run) -> None:
@@ -76,13 +82,14 @@ def test_targets_follow_the_measured_values(tiny_run) -> None:
     for row in data["steps"]:
         row["ratio"], row["handmade_fraction_of_peak"] = 0.05, 0.6
     data["gradcheck"]["speedup_vs_slow"] = 6.0
-    data["gradcheck"]["fd"]["max_abs_err"] = data["gradcheck"]["gradcheck_slow"]["max_abs_err"]
+    data["gradcheck"]["fd"]["max_abs_err_same_columns"] = data["gradcheck"]["gradcheck_slow"][
+        "max_abs_err"]
     data["processes"]["check"]["seconds"] = table.CHECK_SECONDS - 1
     assert all(t["met"] for t in table.targets(data))
     for row in data["steps"]:
         row["ratio"], row["handmade_fraction_of_peak"] = 1.5, 0.2
     data["gradcheck"]["speedup_vs_slow"] = 4.0
-    data["gradcheck"]["fd"]["max_abs_err"] *= 10 * table.SAME_ERROR_FACTOR
+    data["gradcheck"]["fd"]["max_abs_err_same_columns"] *= 10 * table.SAME_ERROR_FACTOR
     data["processes"]["check"]["seconds"] = table.CHECK_SECONDS
     assert not any(t["met"] for t in table.targets(data))
 
@@ -109,4 +116,17 @@ def test_batched_loss_equals_torch_loss_at_every_vector(rng) -> None:
     batched = net.loss_batched(stack)
     single = np.array([float(net.loss_torch(torch.from_numpy(v))) for v in stack])
     check = compare(batched, single, name="loss_batched", tensor="loss", against="forward")
+    assert check.passed, check.message
+
+
+@pytest.mark.parametrize("hits", [[0], [0, 1, 14], list(range(0, 832, 4))],
+                         ids=["one entry", "same row twice", "dense change"])
+def test_update_form_first_layer_is_exact_for_any_stack(rng, hits: list[int]) -> None:
+    net, theta = make_network((13, 64, 1), 8, seed=2)  # W1 is (64, 13): 832 entries
+    stack = np.tile(theta, (4, 1))
+    stack[:, hits] += rng.standard_normal((4, len(hits)))
+    w1 = net.split(stack)[0]
+    update = net.first_layer(w1, net.expansion_point(theta))
+    dense = net.first_layer(w1)
+    check = compare(update, dense, name="first_layer", tensor="Z", against="forward")
     assert check.passed, check.message
