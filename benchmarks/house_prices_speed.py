@@ -40,8 +40,8 @@ def measure(folds: int, epochs: int, repeats: int, train_csv: Path | None) -> di
     """Wall and CPU seconds of the baseline's K folds on each engine, and their ratios."""
     from comparisons.data.house_prices import load_house_data, shuffle_rows
     from comparisons.experiments.common import ExperimentContext
+    from comparisons.experiments.house_config import book_baseline
     from comparisons.experiments.house_cv import cross_validate, make_folds
-    from comparisons.experiments.house_models import book_baseline
 
     data = shuffle_rows(load_house_data(train_csv), np.random.default_rng(0))
     arrays = make_folds(data, folds, "train")

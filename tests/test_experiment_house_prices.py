@@ -19,8 +19,9 @@ import pytest
 from comparisons.cli import main
 from comparisons.data.house_prices import load_ames, load_kaggle_csv, shuffle_rows
 from comparisons.experiments.common import ExperimentContext
+from comparisons.experiments.house_config import HouseConfig, Target, book_baseline
 from comparisons.experiments.house_cv import cross_validate, make_folds
-from comparisons.experiments.house_models import HouseConfig, Target, book_baseline, make_problem
+from comparisons.experiments.house_models import DataLinear, make_problem
 from comparisons.tolerances import tolerance
 
 HOODS = np.array(["NAmes", "CollgCr", "OldTown", "Edwards"])
@@ -279,3 +280,18 @@ def test_single_engine_runs_match_each_other(train_csv, tmp_path):
                     np.array([pt.predictions[i] for i in ids]), name="house",
                     tensor="predictions", against="lockstep")
     assert check.passed, check.message
+
+
+def test_data_linear_gives_linears_parameter_gradients_without_dx(rng):
+    import handmade as hm
+
+    x, dout = rng.normal(size=(7, 5)), rng.normal(size=(7, 3))
+    plain = hm.Linear(5, 3, rng=np.random.default_rng(1))
+    data = DataLinear(5, 3, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(plain(x), data(x))
+    plain.backward(dout)
+    assert data.backward(dout) is None
+    for name, p in plain.named_parameters():
+        np.testing.assert_array_equal(dict(data.named_parameters())[name].grad, p.grad)
+    with pytest.raises(ValueError, match="dout"):
+        data.backward(dout[:, :2])

@@ -20,13 +20,8 @@ from numpy.typing import NDArray
 
 from comparisons.data.house_prices import HouseData, Preprocessor, kfold_indices
 from comparisons.experiments.common import ExperimentContext, combine_lockstep
-from comparisons.experiments.house_models import (
-    HouseConfig,
-    Target,
-    handmade_model,
-    make_problem,
-    torch_model,
-)
+from comparisons.experiments.house_config import HouseConfig, Target
+from comparisons.experiments.house_models import handmade_model, make_problem, torch_model
 
 
 @dataclass(frozen=True)

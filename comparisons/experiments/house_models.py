@@ -1,21 +1,14 @@
-"""House-price models for both engines: configurations, targets, networks, the lockstep problem.
+"""House-price networks for both engines and the lockstep problem of one fold.
 
-Models (parameter names as ``torch.nn.Sequential``, so state dicts map one-to-one):
+Models (parameter names as torch's, so state dicts map one-to-one):
 
-* ``linear``: ``Linear(F, 1)`` (``0.weight`` (1, F), ``0.bias`` (1,));
+* ``linear``: one ``Linear(F, 1)`` (``weight`` (1, F), ``bias`` (1,));
 * ``mlp``: ``Linear(F, h) -> ReLU -> Dropout(p) -> Linear(h, 1)`` (``0.*``, ``3.*``); inverted
   dropout ``a -> a * mask / (1 - p)``, P(mask = 1) = 1 - p, identity at evaluation. Both engines
   take their masks from the lockstep run's shared mask stream (key ``"2"``).
 
-Targets (what the MSE loss ``mean((f(x) - t)^2)``, no 1/2, is taken against):
-
-* ``price`` (the book's baseline): ``t = y`` and the prediction is ``ŷ = f(x)``;
-* ``log``: ``t = log y - μ`` with μ the mean log price of the training rows, and
-  ``ŷ = exp(clip(f(x) + μ, log y_min, log y_max))``: predictions stay within the training price
-  range (``clip=True``), so a linear extrapolation on an extreme house (Ames has five with more
-  than 4000 sq ft, three of them partial sales near $170k) cannot run away.
-
-Optimiser: Adam (``torch.optim.Adam`` and ``handmade.optim.Adam``) with classic L2 weight decay
+Loss: MSE against the configuration's target (see :mod:`house_config`). Optimiser: Adam
+(``torch.optim.Adam`` and ``handmade.optim.Adam``) with classic L2 weight decay
 ``g <- g + λ θ``; the baseline decays nothing (λ = 0, the book), the log models decay the weights
 only (biases, including the mean-price intercept, are left free).
 
@@ -25,13 +18,13 @@ with ``handmade.log_rmse_forward``, the torch engine with ``reference.log_rmse``
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 import handmade as hm
+from comparisons.experiments.house_config import HouseConfig, Target
 from comparisons.lockstep import (
     BuildContext,
     EngineView,
@@ -40,109 +33,56 @@ from comparisons.lockstep import (
     Problem,
     torch_loss_objective,
 )
+from handmade._checks import check_float_array, check_grad
 
-MODELS = ("linear", "mlp")
-TARGETS = ("price", "log")
 DROPOUT_KEY = "2"
 """Index of the MLP's Dropout layer in the Sequential: its mask-stream key."""
 
 
-@dataclass(frozen=True)
-class HouseConfig:
-    """One trained configuration; ``weight_decay`` is λ, ``dropout`` is p (MLP only)."""
+class DataLinear(hm.Linear):
+    """``hm.Linear`` as the first layer, whose input is the (validated) data matrix.
 
-    model: str = "linear"
-    target: str = "log"
-    lr: float = 0.001
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    hidden: int = 64
-    batch_size: int = 64
-    epochs: int = 100
-    clip: bool = True
+    Same products as ``linear_forward``/``linear_backward``, so the same bits, minus two costs
+    torch does not pay either: the per-batch finiteness scan of x (the whole matrix is checked
+    once, in :func:`make_problem`; shape and dtype are still checked) and the input gradient
+    ``dx = dout W``, which nothing uses (autograd skips it for an input without
+    ``requires_grad``). forward: x (N, D_in) -> ``x Wᵀ + b`` (N, D_out); backward(dout (N, D_out))
+    writes ``weight.grad = doutᵀ x`` and ``bias.grad = Σ_n dout[n]`` and returns None.
+    """
 
-    def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f"model: expected one of {MODELS}, got {self.model!r}")
-        if self.target not in TARGETS:
-            raise ValueError(f"target: expected one of {TARGETS}, got {self.target!r}")
-        if self.model == "linear" and self.dropout != 0:
-            raise ValueError(f"--dropout: expected 0 for the linear model (it has no hidden "
-                             f"layer to drop), got {self.dropout:g}")
-        if not (self.lr > 0 and self.weight_decay >= 0 and 0 <= self.dropout < 1):
-            raise ValueError(f"config: expected lr > 0, weight_decay >= 0, 0 <= dropout < 1, "
-                             f"got {self.lr}, {self.weight_decay}, {self.dropout}")
+    def forward(self, x: NDArray) -> NDArray:
+        """``x Wᵀ + b``; ValueError unless x is (N, D_in) in the weight's dtype."""
+        W = self.weight.data
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != W.shape[1] \
+                or x.dtype != W.dtype:
+            got = f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"x: expected a {W.dtype} array of shape (N, {W.shape[1]}), "
+                             f"got {got}")
+        out = x @ W.T
+        if self.bias is not None:
+            out = out + self.bias.data
+        self.cache = hm.LinearCache(x, W, self.bias is not None)
+        return out
 
-    @property
-    def name(self) -> str:
-        """A short label: ``"baseline"`` for the book's settings, else model and λ (and p)."""
-        if self == book_baseline(self.epochs):
-            return "baseline"
-        parts = [f"{self.model}-{self.target}", f"wd={self.weight_decay:g}"]
-        if self.model == "mlp":
-            parts.append(f"p={self.dropout:g}")
-        return " ".join(parts)
-
-    def to_json(self) -> dict[str, Any]:
-        """Every field plus the name and the optimiser as a reader would write it."""
-        decayed = "none" if self.weight_decay == 0 else "weights only"
-        return {"name": self.name, **asdict(self), "loss": f"MSE on {self.target}",
-                "optimizer": f"Adam(lr={self.lr:g}, weight_decay={self.weight_decay:g}, "
-                             f"decayed: {decayed})"}
+    def backward(self, dout: NDArray) -> None:
+        """Write the parameter gradients of the last forward; return None (no dx)."""
+        if self.cache is None:
+            raise RuntimeError("DataLinear.backward: call forward first")
+        x, W, has_bias = self.cache
+        dout = check_grad("dout", dout, (x.shape[0], W.shape[0]), x.dtype)
+        self.weight.grad = dout.T @ x
+        if self.bias is not None:
+            self.bias.grad = dout.sum(axis=0)
 
 
-def book_baseline(epochs: int = 100) -> HouseConfig:
-    """The book's model: linear, MSE on raw prices, Adam lr 5, λ = 0, batch 64, 100 epochs."""
-    return HouseConfig("linear", "price", lr=5.0, weight_decay=0.0, batch_size=64,
-                       epochs=epochs, clip=False)
-
-
-def sweep(base: HouseConfig, weight_decays: list[float],
-          dropouts: list[float]) -> list[HouseConfig]:
-    """The grid ``weight_decays x dropouts`` around ``base`` (λ outer, p inner)."""
-    return [replace(base, weight_decay=wd, dropout=p) for wd in weight_decays for p in dropouts]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Prices <-> training targets for one training set (see the module docstring)."""
-
-    kind: str
-    mu: float
-    lo: float
-    hi: float
-    clip: bool
-
-    @classmethod
-    def fit(cls, config: HouseConfig, prices: NDArray) -> Target:
-        """μ = mean log price and the log price range of the training rows."""
-        logs = np.log(prices)
-        return cls(config.target, float(logs.mean()), float(logs.min()), float(logs.max()),
-                   config.clip)
-
-    def encode(self, prices: NDArray) -> NDArray:
-        """(N,) prices -> (N, 1) targets t."""
-        t = prices if self.kind == "price" else np.log(prices) - self.mu
-        return np.asarray(t, dtype=np.float64).reshape(-1, 1)
-
-    def decode(self, out: NDArray) -> NDArray:
-        """(N, 1) model outputs -> (N,) predicted prices ŷ (float64)."""
-        out = np.asarray(out, dtype=np.float64).reshape(-1)
-        if self.kind == "price":
-            return out
-        logs = out + self.mu
-        with np.errstate(over="ignore"):
-            return np.exp(np.clip(logs, self.lo, self.hi) if self.clip else logs)
-
-
-def handmade_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> hm.Sequential:
+def handmade_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> hm.Module:
     """The handmade network of ``config`` in ``ctx.dtype``, initialised from ``ctx.rng``."""
     kw: dict[str, Any] = {"rng": ctx.rng, "dtype": ctx.dtype}
     if config.model == "linear":
-        return hm.Sequential(hm.Linear(n_features, 1, **kw))
+        return DataLinear(n_features, 1, **kw)
     p = config.dropout
     return hm.Sequential(
-        hm.Linear(n_features, config.hidden, **kw), hm.ReLU(),
+        DataLinear(n_features, config.hidden, **kw), hm.ReLU(),
         hm.Dropout(p, mask_source=ctx.mask_source(DROPOUT_KEY, p)),
         hm.Linear(config.hidden, 1, **kw),
     )
@@ -155,7 +95,7 @@ def torch_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> Any:
     import reference
 
     if config.model == "linear":
-        return nn.Sequential(nn.Linear(n_features, 1))
+        return nn.Linear(n_features, 1)
     p = config.dropout
     return nn.Sequential(
         nn.Linear(n_features, config.hidden), nn.ReLU(),
@@ -169,9 +109,9 @@ def optimizer_spec(config: HouseConfig) -> OptimizerSpec:
     opts = {"lr": config.lr}
     if config.weight_decay == 0:
         return OptimizerSpec("adam", opts)
-    layers = ("0",) if config.model == "linear" else ("0", "3")
-    groups = [{"params": [f"{i}.weight" for i in layers], "weight_decay": config.weight_decay},
-              {"params": [f"{i}.bias" for i in layers], "weight_decay": 0.0}]
+    prefixes = ("",) if config.model == "linear" else ("0.", "3.")
+    groups = [{"params": [f"{i}weight" for i in prefixes], "weight_decay": config.weight_decay},
+              {"params": [f"{i}bias" for i in prefixes], "weight_decay": 0.0}]
     return OptimizerSpec("adam", opts, groups=groups)
 
 
@@ -188,13 +128,19 @@ def log_rmse(engine: str, pred: NDArray, prices: NDArray) -> float:
 
 def log_rmse_metrics(target: Target, X_train: NDArray, y_train: NDArray,
                      X_valid: NDArray | None, y_valid: NDArray | None) -> Any:
-    """Per-epoch metrics: ``train_log_rmse`` (and ``valid_log_rmse`` when a fold is held out)."""
+    """Per-epoch metrics: ``train_log_rmse`` (and ``valid_log_rmse`` when a fold is held out).
+
+    One ``predict`` per epoch on the stacked rows ``[X_train; X_valid]`` (eval mode), split
+    after: each row's prediction depends on that row only.
+    """
+    n = len(X_train)
+    rows = X_train if X_valid is None else np.vstack([X_train, X_valid])
+
     def metrics(view: EngineView) -> dict[str, float]:
-        out = {"train_log_rmse": log_rmse(view.name, target.decode(view.predict(X_train)),
-                                          y_train)}
+        pred = target.decode(view.predict(rows))
+        out = {"train_log_rmse": log_rmse(view.name, pred[:n], y_train)}
         if X_valid is not None and y_valid is not None:
-            pred = target.decode(view.predict(X_valid))
-            out["valid_log_rmse"] = log_rmse(view.name, pred, y_valid)
+            out["valid_log_rmse"] = log_rmse(view.name, pred[n:], y_valid)
         return out
 
     return metrics
@@ -205,6 +151,9 @@ def make_problem(config: HouseConfig, X_train: NDArray, y_train: NDArray,
     """The lockstep problem of one fold: train on (X_train, prices y_train), watch the fold."""
     from torch import nn
 
+    for name, X in (("X_train", X_train), ("X_valid", X_valid)):
+        if X is not None:
+            check_float_array(name, X, ndim=2)  # once: DataLinear skips it per batch
     target = Target.fit(config, y_train)
     n_features = X_train.shape[1]
     return Problem(
