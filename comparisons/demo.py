@@ -26,6 +26,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("Weight decay", "comparisons.experiments.demo_sections:weight_decay_section"),
     ("Dropout", "comparisons.experiments.dropout:run_section"),
     ("Numerical stability", "comparisons.experiments.stability:run_section"),
+    ("House prices", "comparisons.experiments.house_prices:run_section"),
 ]
 
 

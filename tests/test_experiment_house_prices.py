@@ -295,3 +295,19 @@ def test_data_linear_gives_linears_parameter_gradients_without_dx(rng):
         np.testing.assert_array_equal(dict(data.named_parameters())[name].grad, p.grad)
     with pytest.raises(ValueError, match="dout"):
         data.backward(dout[:, :2])
+
+
+def test_demo_section_reports_its_numbers_and_files(train_csv, tmp_path, monkeypatch):
+    """The demo section's plumbing, on the small CSV instead of Ames (same code path)."""
+    from comparisons.experiments import house_prices
+
+    small = ["--train-csv", str(train_csv), "--folds", "2", "--epochs", "2", "--model", "mlp",
+             "--hidden", "8", "--weight-decay", "0.01", "--dropout", "0.5"]
+    monkeypatch.setattr(house_prices, "DEMO_ARGS", small)
+    section = house_prices.run_section(tmp_path, quiet=True)
+    assert section["passed"] is True and "house-prices" in section["command"]
+    assert section["best"] in ("baseline", "mlp-log wd=0.01 p=0.5")
+    assert section["lockstep_max_rel_diff"] <= tolerance("lockstep", np.float64).rtol
+    assert section["baseline_avg_valid_log_rmse"] > 0 and section["stats"] == "train"
+    for name in section["files"]:
+        assert (tmp_path / name).is_file() and not name.endswith(".svg")

@@ -202,8 +202,8 @@ def findings(results: list[dict[str, Any]], best: str, lockstep: dict[str, Any],
     return out
 
 
-DEMO_ARGS = ["--folds", "2", "--epochs", "40", "--model", "mlp", "--weight-decay", "0.01",
-             "--dropout", "0.5"]
+DEMO_ARGS = ["--folds", "2", "--epochs", "40", "--model", "mlp", "--weight-decay", "0.003",
+             "--dropout", "0.2"]
 
 
 def run_section(out: Path, *, quiet: bool = False) -> dict[str, Any]:

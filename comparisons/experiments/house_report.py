@@ -76,7 +76,7 @@ def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]
         ax.plot(f["epochs"], f["train_curve"], color=f"C{i}", lw=1.2, ls="--")
     _log_axis(ax)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("log RMSE (log scale)")
+    ax.set_ylabel("log RMSE" + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.grid(alpha=0.3, which="both")
     name = result["config"]["name"]
     ax.set_title(f"{name}: log RMSE per epoch on each fold\n"
@@ -91,22 +91,25 @@ def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]
 
 
 def _log_axis(ax: Any) -> None:
-    """Log-scale y with plain numbers (0.15, not 1.5×10⁻¹) and whole-number epochs on x."""
+    """Whole-number epochs on x; on y a log scale with plain numbers (0.15, not 1.5×10⁻¹) when
+    the curves span more than a factor 4 (the baseline falls from ~12), else a linear one."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    ax.set_yscale("log")
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if _sparse(ax, v) else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    lo, hi = ax.dataLim.intervaly
+    if not (lo > 0 and hi / lo > 4):
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if _sparse(ax, v) else ""))
 
 
 def _sparse(ax: Any, value: float) -> bool:
-    """Label minor ticks only when the axis spans less than a decade (else they crowd): all of
-    them under a factor 2.5, else those with leading digit 2, 3 or 5."""
+    """Which minor ticks get a label (so they do not crowd): all of them when the axis spans
+    under a factor 2.5, those with leading digit 2, 3 or 5 up to two decades, else none."""
     lo, hi = ax.get_ylim()
     lead = round(value / 10 ** np.floor(np.log10(value)))
-    return hi / lo < 2.5 or (hi / lo < 10 and lead in (2, 3, 5))
+    return hi / lo < 2.5 or (hi / lo < 100 and lead in (2, 3, 5))
 
 
 def _series(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -137,8 +140,9 @@ def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
         y = [r["avg_valid_log_rmse"] for r in rows]
         ax.errorbar(x, y, yerr=[r["std_valid_log_rmse"] for r in rows], color=f"C{i}",
                     marker="o", capsize=3, lw=1.5, label=label)
-        ax.plot(x, [r["avg_train_log_rmse"] for r in rows], color=f"C{i}", ls=":", lw=1.2)
-    top = ax.get_ylim()[1]
+        ax.plot(x, [r["avg_train_log_rmse"] for r in rows], color=f"C{i}", ls=":", lw=1.2,
+                marker=".")
+    top = ax.get_ylim()[1] * 3  # a baseline this far above the sweep would flatten it
     for r in results:
         if r["config"]["name"] == "baseline":
             value = r["avg_valid_log_rmse"]
@@ -160,5 +164,5 @@ def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
     ax.set_title("Cross-validated log RMSE against weight decay\n"
                  "solid: validation (bars: ± std over folds), dotted: train", fontsize=11)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best")
     return save_figure(fig, out, stem)
