@@ -81,7 +81,7 @@ def _gradcheck_table(g: dict[str, Any]) -> list[str]:
         lines.append(f"{label:<44}{r['seconds']:>10.3f}{r[err]:>14.2e}{str(r['passed']):>8}")
     return lines + _slow_label(g["gradcheck_slow"], g["parameters"]) + [
         f"FD speed-up vs gradcheck slow: {g['speedup_vs_slow']:.1f}x (dense form "
-        f"{g['dense_speedup_vs_slow']:.1f}x); vs fast mode {g['speedup_vs_fast']:.2f}x",
+        f"{g['dense_speedup_vs_slow']:.1f}x); vs fast mode {g['speedup_vs_fast']:.3g}x",
         f"share of the FD time spent building the perturbed stacks (outside f_batched): "
         f"{g['fd']['harness_fraction']:.0%} (dense form {g['fd_dense']['harness_fraction']:.0%})"]
 
@@ -112,8 +112,8 @@ def format_report(results: dict[str, Any]) -> str:
     lines += _steps_table(results) + [""] + _gradcheck_table(results["gradcheck"]) + [""]
     lines += _process_lines(results["processes"]) + ["", "targets"]
     for t in results["targets"]:
-        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
-        lines.append(f"  {t['name']:<52} {value:>9} {t['op']} {t['threshold']:<5g} "
+        value = "n/a" if t["value"] is None else f"{t['value']:.4g}"
+        lines.append(f"  {t['name']:<56} {value:>9} {t['op']} {t['threshold']:<5g} "
                      f"{'met' if t['met'] else 'NOT met'}")
     if results["tiny"]:
         lines.append("  (tiny sizes: a smoke run; the targets apply to the full sizes only)")
