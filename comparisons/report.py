@@ -7,7 +7,8 @@ number and goes into the section's table (nested dicts are flattened as ``outer.
 
 Files are embedded: PNG, JPEG, GIF and SVG images as base64 ``data:`` URIs (so an SVG's
 scripts can never run), text files (``.txt``, ``.json``, ...) as escaped ``<pre>`` blocks,
-collapsed in ``<details>`` when long. The page loads nothing from the network or the disk.
+in a ``<details>`` when long (open up to 400 lines; JSON and CSV data start closed).
+The page loads nothing from the network or the disk.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg
 SIGNATURES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8",
               ".gif": b"GIF8"}
 TEXT_TYPES = frozenset({".txt", ".json", ".csv", ".md", ".log", ".dot", ".py", ".tex"})
-OPEN_LINES = 30  # text files up to this many lines are shown open, longer ones collapsed
+OPEN_LINES = 30  # text files up to this many lines are shown plainly, longer ones collapsible
+FOLDED_LINES = 400  # collapsible text up to this many lines starts open (JSON/CSV start closed)
 MAX_TEXT_CHARS = 200_000  # longer text files are cut, with a note saying so
 MAX_LIST_ITEMS = 8  # lists of scalars up to this length are shown in the numbers table
 
@@ -104,7 +106,7 @@ def _image(path: Path, name: str) -> str:
 
 
 def _text(path: Path, name: str) -> str:
-    """A text file as a ``<pre>`` block, collapsed when long or when it is raw JSON data."""
+    """A text file as a ``<pre>`` block; collapsible when long or raw data (JSON, CSV)."""
     text = path.read_text(encoding="utf-8", errors="replace")
     cut = ""
     if len(text) > MAX_TEXT_CHARS:
@@ -116,9 +118,11 @@ def _text(path: Path, name: str) -> str:
             pass
     lines = text.count("\n") + 1
     block = h.pre(text.rstrip("\n"), label=name)
-    if lines <= OPEN_LINES and path.suffix.lower() != ".json":
+    raw_data = path.suffix.lower() in (".json", ".csv")
+    if lines <= OPEN_LINES and not raw_data:
         return f"<h3>{h.esc(name)}{h.esc(cut)}</h3>{block}"
-    return h.details(f"{name} ({lines} lines){cut}", block)
+    shown = lines <= FOLDED_LINES and not raw_data
+    return h.details(f"{name} ({lines} lines){cut}", block, open_=shown)
 
 
 def render_file(out_dir: Path, name: str) -> str:

@@ -148,10 +148,13 @@ def test_key_numbers_table_holds_the_scalars_only(page) -> None:
     assert rows["lambdas"].split(", ") == [str(v) for v in sections[0]["lambdas"]]
 
 
-def test_text_files_are_shown_and_long_ones_collapsed(page) -> None:
+def test_text_files_are_shown_and_long_ones_collapsible(page) -> None:
     path, _, root = page
     section = root.iter("section")[0]
     folded = " ".join(d.all_text() for d in section.iter("details"))
+    opened = {d.iter("summary")[0].all_text().split()[0]: "open" in d.attrs
+              for d in section.iter("details")}
+    assert opened == {"long.txt": True, "data.json": False}
     assert (path.parent / "long.txt").read_text().strip() in folded
     assert "row 79: 6241" in folded and "<b>bold?</b>" in folded
     short = (path.parent / "short.txt").read_text().strip()
