@@ -29,6 +29,7 @@ SETTINGS = {
 
 
 def _progress(message: str) -> None:
+    """One progress line on stderr (the table goes to stdout)."""
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 

@@ -42,6 +42,7 @@ get_numerical_jacobian = importlib.import_module("torch.autograd.gradcheck").get
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(wall seconds, value) of one call of ``fn``."""
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value

@@ -10,10 +10,12 @@ SAME_ERROR_FACTOR = 2.0  # "same or smaller error": at most this factor above gr
 
 
 def _step(results: dict[str, Any], size: str, dtype: str) -> dict[str, Any]:
+    """The step row of one size and dtype."""
     return next(r for r in results["steps"] if r["size"] == size and r["dtype"] == dtype)
 
 
 def _target(name: str, value: float | None, op: str, threshold: float) -> dict[str, Any]:
+    """One target: ``value op threshold`` and whether it holds (never met without a value)."""
     compare = {"<=": operator.le, ">=": operator.ge, "<": operator.lt}[op]
     met = value is not None and bool(compare(value, threshold))
     return {"name": name, "value": value, "op": op, "threshold": threshold, "met": met}
@@ -42,6 +44,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _steps_table(results: dict[str, Any]) -> list[str]:
+    """Lines of the training-step table."""
     head = (f"{'training step':<28}{'dtype':<9}{'handmade':>11}{'torch':>11}{'hand/torch':>12}"
             f"{'hand/peak':>11}{'torch/peak':>11}")
     lines = [head, "-" * len(head)]
@@ -66,6 +69,7 @@ def _slow_label(slow: dict[str, Any], parameters: int) -> list[str]:
 
 
 def _gradcheck_table(g: dict[str, Any]) -> list[str]:
+    """Lines of the gradient-check table, with the speed-ups and the harness share."""
     title = (f"gradient check of {'-'.join(map(str, g['dims']))} ({g['parameters']:,} parameters, "
              f"float64, eps {g['eps']:g}); errors vs autograd, max |grad| {g['max_abs_grad']:.3g}")
     head = f"{'checker':<44}{'seconds':>10}{'max abs err':>14}{'passed':>8}"
@@ -87,6 +91,7 @@ def _gradcheck_table(g: dict[str, Any]) -> list[str]:
 
 
 def _process_lines(p: dict[str, Any]) -> list[str]:
+    """Lines of the whole-process timings (or why one was skipped)."""
     lines = ["whole processes (wall seconds, median)"]
     for key in ("import_torch", "check", "verify"):
         r = p[key]
