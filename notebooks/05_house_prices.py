@@ -38,7 +38,7 @@ import comparisons
 from comparisons.data.house_prices import Preprocessor, load_ames, shuffle_rows
 from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.house_cv import cross_validate, make_folds
-from comparisons.experiments.house_models import HouseConfig, book_baseline
+from comparisons.experiments.house_config import HouseConfig, book_baseline
 from comparisons.experiments.house_report import write_predictions
 from comparisons.experiments.threads import single_threaded
 from comparisons.notebooks import check
