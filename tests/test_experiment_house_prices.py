@@ -311,3 +311,22 @@ def test_demo_section_reports_its_numbers_and_files(train_csv, tmp_path, monkeyp
     assert section["baseline_avg_valid_log_rmse"] > 0 and section["stats"] == "train"
     for name in section["files"]:
         assert (tmp_path / name).is_file() and not name.endswith(".svg")
+
+
+@pytest.mark.parametrize("eps, stable", [(1e-8, False), (1e-6, True)])
+def test_adam_eps_decides_whether_a_decayed_dead_weight_stays_put(eps, stable):
+    """A weight whose only gradient is λθ (into a dead ReLU), in the regime √v << ε: gain
+    k = lr λ / ε = 100 oscillates away from 0, k = 1 decays (see optimizer_spec)."""
+    from comparisons.experiments.house_models import optimizer_spec
+    from handmade.module import Parameter
+    from handmade.optim import Adam
+
+    config = HouseConfig("mlp", lr=1e-3, eps=eps, weight_decay=1e-3)
+    spec = optimizer_spec(config)
+    assert spec.options["eps"] == eps and spec.groups[0]["weight_decay"] == 1e-3
+    w = Parameter(np.array([1e-12]))
+    opt = Adam([w], lr=config.lr, eps=config.eps, weight_decay=config.weight_decay)
+    for _ in range(200):
+        w.grad = np.zeros(1)  # no data gradient; Adam adds λθ
+        opt.step()
+    assert (abs(w.data[0]) < 1e-12) == stable

@@ -24,11 +24,14 @@ TARGETS = ("price", "log")
 
 @dataclass(frozen=True)
 class HouseConfig:
-    """One trained configuration; ``weight_decay`` is λ, ``dropout`` is p (MLP only)."""
+    """One trained configuration; ``weight_decay`` is λ, ``dropout`` is p (MLP only),
+    ``eps`` Adam's ε (1e-6 for the log models, torch's 1e-8 for the baseline: see
+    :func:`comparisons.experiments.house_models.optimizer_spec`)."""
 
     model: str = "linear"
     target: str = "log"
     lr: float = 0.001
+    eps: float = 1e-6
     weight_decay: float = 0.0
     dropout: float = 0.0
     hidden: int = 64
@@ -44,9 +47,11 @@ class HouseConfig:
         if self.model == "linear" and self.dropout != 0:
             raise ValueError(f"--dropout: expected 0 for the linear model (it has no hidden "
                              f"layer to drop), got {self.dropout:g}")
-        if not (self.lr > 0 and self.weight_decay >= 0 and 0 <= self.dropout < 1):
-            raise ValueError(f"config: expected lr > 0, weight_decay >= 0, 0 <= dropout < 1, "
-                             f"got {self.lr}, {self.weight_decay}, {self.dropout}")
+        if not (self.lr > 0 and self.eps > 0 and self.weight_decay >= 0
+                and 0 <= self.dropout < 1):
+            raise ValueError(f"config: expected lr > 0, eps > 0, weight_decay >= 0, "
+                             f"0 <= dropout < 1, got {self.lr}, {self.eps}, "
+                             f"{self.weight_decay}, {self.dropout}")
 
     @property
     def name(self) -> str:
@@ -62,13 +67,13 @@ class HouseConfig:
         """Every field plus the name and the optimiser as a reader would write it."""
         decayed = "none" if self.weight_decay == 0 else "weights only"
         return {"name": self.name, **asdict(self), "loss": f"MSE on {self.target}",
-                "optimizer": f"Adam(lr={self.lr:g}, weight_decay={self.weight_decay:g}, "
-                             f"decayed: {decayed})"}
+                "optimizer": f"Adam(lr={self.lr:g}, eps={self.eps:g}, "
+                             f"weight_decay={self.weight_decay:g}, decayed: {decayed})"}
 
 
 def book_baseline(epochs: int = 100) -> HouseConfig:
     """The book's model: linear, MSE on raw prices, Adam lr 5, λ = 0, batch 64, 100 epochs."""
-    return HouseConfig("linear", "price", lr=5.0, weight_decay=0.0, batch_size=64,
+    return HouseConfig("linear", "price", lr=5.0, eps=1e-8, weight_decay=0.0, batch_size=64,
                        epochs=epochs, clip=False)
 
 

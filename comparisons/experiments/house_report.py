@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 STATS_TEXT = {"train": "training folds only (leak-free)",
-              "all": "all rows, test file included (the book's way)"}
+              "all": "all rows, the test file's too if given (the book's way)"}
 
 
 def check_not_input(path: Path, inputs: list[Path]) -> Path:
