@@ -30,6 +30,26 @@ def test_check_float_array_rejects(value, kwargs, match) -> None:
         c.check_float_array("a", value, **kwargs)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_check_finite_accepts_huge_finite_values_silently(dtype, recwarn) -> None:
+    # the fast path must neither reject nor warn where a sum of the entries would overflow
+    big = np.array([np.finfo(dtype).max] * 3 + [-np.finfo(dtype).max], dtype=dtype)
+    assert c.check_finite("a", big) is big
+    with pytest.raises(ValueError, match="a: expected finite values, got 2 NaN/Inf entries"):
+        c.check_finite("a", np.concatenate([big, np.array([np.inf, -np.inf], dtype=dtype)]))
+    assert not recwarn.list
+
+
+@pytest.mark.parametrize("where", [(0, 0), (6, 4), (3, 2)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_check_finite_finds_one_bad_entry_among_many(bad, where) -> None:
+    a = np.ones((7, 5))
+    a[where] = bad
+    with pytest.raises(ValueError, match="got 1 NaN/Inf entries"):
+        c.check_finite("a", a)
+    assert c.check_finite("a", np.zeros((0, 3))).shape == (0, 3)
+
+
 def test_check_shape_message_has_symbols_note_and_actual() -> None:
     W = np.ones((4, 5))
     assert c.check_shape("W", W, (4, 5)) is W
