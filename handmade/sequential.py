@@ -22,9 +22,11 @@ class Sequential(Module):
                 kind = type(m).__name__
                 raise ValueError(f"modules[{i}]: expected a handmade Module, got {kind}")
             setattr(self, str(i), m)
+        self._chain: tuple[Module, ...] = tuple(modules)
 
-    def _modules(self) -> list[Module]:
-        return [m for _, m in self.children()]
+    def _modules(self) -> tuple[Module, ...]:
+        """The modules in order (fixed at construction, like the children "0", "1", ...)."""
+        return self._chain
 
     def __len__(self) -> int:
         return len(self._modules())
