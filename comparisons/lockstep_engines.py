@@ -38,6 +38,15 @@ def _cast(a: NDArray, dtype: np.dtype) -> NDArray:
     return np.ascontiguousarray(a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a)
 
 
+def _readonly_input(a: NDArray, dtype: np.dtype) -> NDArray:
+    """``a`` in ``dtype`` as a read-only view: no copy when it already is (predict runs on the
+    whole train and validation sets every epoch), yet a model that writes into its input raises
+    instead of changing the caller's array."""
+    view = np.ascontiguousarray(np.asarray(a).astype(dtype, copy=False)).view()
+    view.flags.writeable = False
+    return view
+
+
 class HandmadeEngine:
     """The NumPy side: a handmade Module, a HandmadeObjective and ``handmade.optim``."""
 
@@ -72,7 +81,7 @@ class HandmadeEngine:
         """``model(X)`` in eval mode."""
         self.model.eval()
         try:
-            return np.asarray(self.model(_cast(X, self.dtype)))
+            return np.asarray(self.model(_readonly_input(X, self.dtype)))
         finally:
             self.model.train()
 

@@ -179,3 +179,17 @@ def test_plot_writes_png_and_svg(tmp_path) -> None:
             "one": run_lockstep(problem, seed=0, engine="handmade")}
     paths = plot_lockstep(runs, tmp_path, "lk", "title")
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size for p in paths)
+
+
+def test_predict_input_is_a_read_only_view_not_a_copy() -> None:
+    from comparisons.lockstep_engines import _readonly_input
+
+    X = np.arange(6.0).reshape(2, 3)
+    view = _readonly_input(X, np.dtype(np.float64))
+    assert np.shares_memory(view, X) and not view.flags.writeable
+    assert X.flags.writeable  # the caller's array keeps its own flag
+    with pytest.raises(ValueError, match="read-only"):
+        view[0, 0] = 1.0
+    as32 = _readonly_input(X, np.dtype(np.float32))
+    assert as32.dtype == np.float32 and not np.shares_memory(as32, X)
+    np.testing.assert_array_equal(as32, X.astype(np.float32))
