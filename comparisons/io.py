@@ -41,12 +41,22 @@ def ensure_out_dir(path: Path | str) -> Path:
     return path
 
 
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer ≥ 0 (for seeds and counts)."""
+def _int_at_least(text: str, low: int, kind: str) -> int:
+    """``int(text)`` if it is >= ``low``, else ArgumentTypeError naming the ``kind`` wanted."""
     try:
         value = int(text)
     except ValueError:
-        raise ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise ArgumentTypeError(f"expected a non-negative integer, got {value}")
+        raise ArgumentTypeError(f"expected a {kind} integer, got {text!r}") from None
+    if value < low:
+        raise ArgumentTypeError(f"expected a {kind} integer, got {value}")
     return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer ≥ 0 (for seeds and counts)."""
+    return _int_at_least(text, 0, "non-negative")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1 (for sizes, epochs, folds)."""
+    return _int_at_least(text, 1, "positive")

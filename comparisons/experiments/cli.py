@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.errors import UsageError
-from comparisons.experiments.common import ExperimentContext, positive_int
-from comparisons.io import ensure_out_dir, nonnegative_int, write_json
+from comparisons.experiments.common import ExperimentContext
+from comparisons.io import ensure_out_dir, nonnegative_int, positive_int, write_json
 
 EXPERIMENTS: dict[str, str] = {
     "overfitting": "comparisons.experiments.overfitting",

@@ -86,17 +86,6 @@ def combine_lockstep(runs: Mapping[str, Any]) -> dict[str, Any]:
             "max_plain_rel_diff": max((p for p in plain if p is not None), default=None)}
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _float(text: str) -> float:
     try:
         value = float(text)

@@ -34,9 +34,9 @@ import numpy as np
 from comparisons.experiments.common import (
     ExperimentContext,
     list_of,
-    positive_int,
     probability,
 )
+from comparisons.io import positive_int
 
 HELP = "section 4: an MLP with and without dropout (0.2, 0.5): accuracy curves, generalisation gap"
 DEFAULT_SEEDS = 3

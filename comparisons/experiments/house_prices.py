@@ -26,10 +26,10 @@ from comparisons.experiments.common import (
     ExperimentContext,
     list_of,
     nonnegative_float,
-    positive_int,
     probability,
 )
 from comparisons.experiments.house_config import MODELS, HouseConfig, book_baseline, sweep
+from comparisons.io import positive_int
 
 HELP = ("house prices (Kaggle lab) on Ames or Kaggle CSVs: the book's baseline and better "
         "models, K-fold cross-validation, both engines in lockstep")

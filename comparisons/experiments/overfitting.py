@@ -23,8 +23,8 @@ from comparisons.experiments.common import (
     choices_list,
     combine_lockstep,
     floats,
-    positive_int,
 )
+from comparisons.io import positive_int
 
 HELP = "polynomial regression: normal (cubic), underfit (linear) and overfit (20 features) fits"
 DEFAULT_SEEDS = 3

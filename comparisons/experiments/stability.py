@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.experiments.common import ExperimentContext, choices_list, positive_int
+from comparisons.experiments.common import ExperimentContext, choices_list
+from comparisons.io import positive_int
 
 HELP = "section 6: vanishing sigmoid gradients, exploding matrix products, Xavier vs N(0, 0.01)"
 DEFAULT_SEEDS = 3

@@ -25,7 +25,6 @@ from comparisons.experiments.common import (
     combine_lockstep,
     list_of,
     nonnegative_float,
-    positive_int,
 )
 from comparisons.experiments.weight_decay_model import (
     BATCH,
@@ -37,6 +36,7 @@ from comparisons.experiments.weight_decay_model import (
     N_TRAIN,
     NUM_INPUTS,
 )
+from comparisons.io import positive_int
 
 HELP = "weight decay on high-dimensional linear regression: λ = 0 vs 3, λ sweep, two conventions"
 DEFAULT_SEEDS = 3
