@@ -8,9 +8,18 @@ With v = e_i (a unit vector) this gives one element of the gradient ("full" mode
 evaluations per element); for big tensors random directions v ~ N(0, I) test the whole
 gradient at once through <grad, v> ("directional" mode). Everything runs in float64.
 
-A vectorised function (``f_batched``, taking a stack of B perturbed inputs ``(B, *x.shape)``
-and returning ``(B,)``) lets full mode evaluate many perturbations per call, which is what makes
-a full check of a 21k-parameter network affordable.
+Full mode can evaluate many perturbations per call, which is what makes a full check of a
+21k-parameter network affordable, through one of two vectorised forms of f:
+
+* ``f_batched(stack)``: a stack of B perturbed copies ``(B, *x.shape)`` -> ``(B,)``. Simple,
+  but the harness builds B full copies of x per call (O(B·x.size) memory traffic).
+* ``f_indexed(x64, idx, offsets)``: the base point x64 (x.shape, read-only), flat indices
+  idx (K,) and offsets (K,) -> ``(K,)``, value k being f at x64 with only
+  ``x64.flat[idx[k]] += offsets[k]``. Nothing of size x.size is built per call, and f can
+  use the structure of a one-entry change (e.g. update a cached product instead of redoing it).
+
+Either way a batch of B indices i is evaluated as idx = (i, i), offsets = (+h,...,-h,...), and
+grad[i] = (values[:B] - values[B:]) / (2 h).
 """
 
 from __future__ import annotations
@@ -25,6 +34,9 @@ FULL_CHECK_MAX_ELEMENTS = 400
 
 ScalarFn = Callable[[NDArray[np.float64]], float]
 BatchedFn = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+IndexedFn = Callable[
+    [NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]], NDArray[np.float64]
+]
 
 
 def numerical_gradient(
@@ -33,16 +45,22 @@ def numerical_gradient(
     *,
     h: float = DEFAULT_STEP,
     f_batched: BatchedFn | None = None,
+    f_indexed: IndexedFn | None = None,
     batch_size: int = 512,
 ) -> NDArray[np.float64]:
     """Full central-difference gradient of a scalar ``f`` at ``x``; returns ``x.shape``, float64.
 
     ``f`` is called with float64 copies of x; ``x`` itself is never modified. With
-    ``f_batched`` the 2·x.size evaluations are made ``batch_size`` perturbations at a time.
+    ``f_batched`` or ``f_indexed`` (at most one; see the module docstring) the 2·x.size
+    evaluations are made ``batch_size`` perturbations (2·batch_size values) per call.
     """
+    if f_batched is not None and f_indexed is not None:
+        raise ValueError("give at most one of f_batched and f_indexed, not both")
     x64 = np.array(x, dtype=np.float64)
+    if f_indexed is not None:
+        return _numerical_gradient_indexed(f_indexed, "f_indexed", x64, h, batch_size)
     if f_batched is not None:
-        return _numerical_gradient_batched(f_batched, x64, h, batch_size)
+        return _numerical_gradient_indexed(_stacked(f_batched), "f_batched", x64, h, batch_size)
     grad = np.empty(x64.size, dtype=np.float64)
     flat = x64.reshape(-1)
     for i in range(flat.size):
@@ -56,18 +74,36 @@ def numerical_gradient(
     return grad.reshape(x64.shape)
 
 
-def _numerical_gradient_batched(
-    f_batched: BatchedFn, x64: NDArray[np.float64], h: float, batch_size: int
+def _stacked(f_batched: BatchedFn) -> IndexedFn:
+    """``f_batched`` as an indexed function: builds the (K, *x.shape) stack of perturbed copies."""
+
+    def f_indexed(
+        x64: NDArray[np.float64], idx: NDArray[np.int64], offsets: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        stack = np.broadcast_to(x64.reshape(-1), (idx.size, x64.size)).copy()
+        stack[np.arange(idx.size), idx] += offsets
+        return f_batched(stack.reshape((idx.size, *x64.shape)))
+
+    return f_indexed
+
+
+def _numerical_gradient_indexed(
+    f_indexed: IndexedFn, name: str, x64: NDArray[np.float64], h: float, batch_size: int
 ) -> NDArray[np.float64]:
+    """The batched loop: per call idx = (i, i), offsets = (+h, -h) for a batch i of indices."""
+    base = x64.view()
+    base.flags.writeable = False  # f must not change the base point
     n = x64.size
     grad = np.empty(n, dtype=np.float64)
     for start in range(0, n, batch_size):
-        idx = np.arange(start, min(start + batch_size, n))
-        stack = np.broadcast_to(x64.reshape(-1), (2 * idx.size, n)).copy()
-        stack[np.arange(idx.size), idx] += h
-        stack[idx.size + np.arange(idx.size), idx] -= h
-        values = np.asarray(f_batched(stack.reshape((2 * idx.size, *x64.shape))), np.float64)
-        grad[idx] = (values[: idx.size] - values[idx.size :]) / (2.0 * h)
+        batch = np.arange(start, min(start + batch_size, n), dtype=np.int64)
+        k = batch.size
+        idx = np.concatenate([batch, batch])
+        offsets = np.concatenate([np.full(k, h), np.full(k, -h)])
+        values = np.asarray(f_indexed(base, idx, offsets), np.float64)
+        if values.shape != (2 * k,):
+            raise ValueError(f"{name}: expected values of shape {(2 * k,)}, got {values.shape}")
+        grad[batch] = (values[:k] - values[k:]) / (2.0 * h)
     return grad.reshape(x64.shape)
 
 
