@@ -2,9 +2,10 @@
 network's MSE loss on a fixed batch, as a function of the flat vector theta of all its
 parameters (W1 (H, D), b1 (H,), W2 (O, H), b2 (O,)), float64.
 
-Two implementations of the same loss: :meth:`Network.loss_torch` (torch ops, one theta, what
-gradcheck and autograd see) and :meth:`Network.loss_batched` (NumPy, a stack of B thetas in
-one vectorised pass, what the project's ``numerical_gradient(f_batched=...)`` calls).
+Three implementations of the same loss: :meth:`Network.loss_torch` (torch ops, one theta, what
+gradcheck and autograd see), :meth:`Network.loss_batched` (NumPy, a stack of B thetas in one
+vectorised pass, for ``numerical_gradient(f_batched=...)``) and :meth:`Network.loss_perturbed`
+(NumPy, K one-entry perturbations of one theta, for ``numerical_gradient(f_indexed=...)``).
 """
 
 from __future__ import annotations
@@ -77,10 +78,49 @@ class Network:
         ``around``: optional expansion point for :meth:`first_layer`'s update form.
         """
         w1, b1, w2, b2 = self.split(stack)
-        h = np.maximum(self.first_layer(w1, around) + b1[:, :, None], 0)
-        out = np.matmul(w2, h) + b2[:, :, None]  # (B, O, N)
-        diff = out - self.y.T[None]
-        return np.mean(diff * diff, axis=(1, 2))
+        a = self.first_layer(w1, around)  # a new array in both forms: overwritten below
+        a += b1[:, :, None]
+        return self._loss_from_preactivations(a, w2, b2)
+
+    def loss_perturbed(self, theta: np.ndarray, idx: np.ndarray, offsets: np.ndarray,
+                       around: Any) -> np.ndarray:
+        """Loss at theta (P,) with only ``theta[idx[k]] += offsets[k]``, for each k: (K,).
+
+        No (K, P) array is built. A change δ of W1[h, d] changes only row h of Z = W1 X^T:
+        A_k = Z0 + b1 with row h += δ X[:, d], from Z0 = W1_0 X^T in ``around`` (from
+        :meth:`expansion_point` at this theta), then the rest of the network for the K_W1
+        variants at once, (K_W1, H, N). The b1, W2, b2 perturbations (H + O·H + O parameters)
+        keep Z0 and use a small (K_rest, H + O·H + O) stack of just those parameters.
+        """
+        w1_0, z0 = around
+        w1, b1, w2, b2 = self.split(theta)
+        if not np.array_equal(w1, w1_0):
+            raise ValueError("loss_perturbed: around is not expansion_point(theta)")
+        out = np.empty(idx.size, dtype=np.float64)
+        in_w1 = idx < w1.size
+        if in_w1.any():
+            rows, cols = np.divmod(idx[in_w1], w1.shape[1])
+            a = np.repeat((z0 + b1[:, None])[None], rows.size, axis=0)  # (K_W1, H, N)
+            a[np.arange(rows.size), rows] += offsets[in_w1, None] * self.x.T[cols]
+            out[in_w1] = self._loss_from_preactivations(a, w2[None], b2[None])
+        if not in_w1.all():
+            k = int(np.count_nonzero(~in_w1))
+            rest = np.tile(theta[w1.size:], (k, 1))  # (K_rest, H + O·H + O)
+            rest[np.arange(k), idx[~in_w1] - w1.size] += offsets[~in_w1]
+            h, o = self.hidden, self.y.shape[1]
+            b1s, w2s, b2s = rest[:, :h], rest[:, h:h + o * h].reshape(k, o, h), rest[:, h + o * h:]
+            out[~in_w1] = self._loss_from_preactivations(z0 + b1s[:, :, None], w2s, b2s)
+        return out
+
+    def _loss_from_preactivations(self, a: np.ndarray, w2: np.ndarray,
+                                  b2: np.ndarray) -> np.ndarray:
+        """MSE of W2 relu(A) + b2 for B variants: a = Z + b1 (B, H, N), overwritten in place;
+        w2 (B, O, H) and b2 (B, O), or (1, O, H) and (1, O) shared by all -> (B,)."""
+        np.maximum(a, 0, out=a)
+        out = np.matmul(w2, a)  # (B, O, N)
+        out += b2[:, :, None]
+        out -= self.y.T
+        return np.mean(out * out, axis=(1, 2))
 
     def loss_torch(self, theta: torch.Tensor) -> torch.Tensor:
         """The same loss with torch ops, differentiable in theta (P,)."""

@@ -20,6 +20,7 @@ import torch
 from benchmarks import steps, table
 from benchmarks.fd_network import make_network
 from comparisons.compare import compare
+from comparisons.finite_diff import numerical_gradient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,4 +130,38 @@ def test_update_form_first_layer_is_exact_for_any_stack(rng, hits: list[int]) ->
     update = net.first_layer(w1, net.expansion_point(theta))
     dense = net.first_layer(w1)
     check = compare(update, dense, name="first_layer", tensor="Z", against="forward")
+    assert check.passed, check.message
+
+
+@pytest.mark.parametrize("dims", [(13, 8, 1), (13, 8, 3)], ids=["one output", "three outputs"])
+def test_perturbed_loss_equals_the_batched_loss_on_explicit_stacks(rng, dims) -> None:
+    net, theta = make_network(dims, 8, seed=4)
+    ends = np.cumsum([int(np.prod(s)) for s in net.shapes])  # block ends: W1, b1, W2, b2
+    edges = np.concatenate([[0], ends[:-1], ends - 1])  # first and last index of each block
+    idx = np.concatenate([edges, rng.integers(0, net.size, 40), edges]).astype(np.int64)
+    offsets = rng.choice([1e-6, -1e-6, 0.5, -3.0], idx.size) * (1 + rng.random(idx.size))
+    stack = np.tile(theta, (idx.size, 1))
+    stack[np.arange(idx.size), idx] += offsets
+    perturbed = net.loss_perturbed(theta, idx, offsets, net.expansion_point(theta))
+    assert perturbed.shape == (idx.size,)
+    np.testing.assert_allclose(perturbed, net.loss_batched(stack), rtol=1e-12, atol=0)
+    assert np.all(perturbed != net.loss_batched(theta[None])[0])  # every offset was seen
+
+
+def test_perturbed_loss_refuses_an_expansion_point_of_another_theta() -> None:
+    net, theta = make_network((13, 8, 1), 8, seed=4)
+    around = net.expansion_point(theta + 1e-3)
+    with pytest.raises(ValueError, match="expansion_point"):
+        net.loss_perturbed(theta, np.arange(3), np.full(3, 1e-6), around)
+
+
+def test_indexed_fd_gradient_matches_autograd() -> None:
+    net, theta = make_network((13, 8, 3), 8, seed=5)
+    t = torch.from_numpy(theta.copy()).requires_grad_(True)
+    grad = torch.autograd.grad(net.loss_torch(t), t)[0].numpy()
+    around = net.expansion_point(theta)
+    fd = numerical_gradient(lambda v: float(net.loss_batched(v[None])[0]), theta, batch_size=16,
+                            f_indexed=lambda x, i, o: net.loss_perturbed(x, i, o, around))
+    check = compare(fd, grad, name="loss_perturbed", tensor="theta",
+                    against="finite_differences")
     assert check.passed, check.message
