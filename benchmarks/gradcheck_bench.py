@@ -3,12 +3,15 @@
 (:mod:`benchmarks.fd_network`: the 331-64-1 MSE loss of P = 21,313 parameters, float64).
 Every check is judged against torch autograd's gradient of the same function:
 
-* project FD: :func:`comparisons.finite_diff.numerical_gradient` with ``f_batched`` (2·P
-  evaluations, step h = 1e-6, ``fd_batch_size`` perturbations per call), in two forms:
-  ``fd`` evaluates the first layer in update form around the unperturbed point (exact for any
-  stack, N operations per perturbed weight), ``fd_dense`` as one dense batched product.
-  ``harness_fraction`` is the share of the time spent outside ``f_batched`` (building the
-  (2B, P) stacks of perturbed vectors). Error: max |fd - autograd|.
+* project FD: :func:`comparisons.finite_diff.numerical_gradient` (2·P evaluations, step
+  h = 1e-6, ``fd_batch_size`` perturbations per call), in three forms. ``fd`` (the headline)
+  passes ``f_indexed`` = :meth:`~benchmarks.fd_network.Network.loss_perturbed`: the harness
+  hands over indices and ±h, and the first layer is updated one row per perturbation
+  (N operations per perturbed weight). ``fd_stack`` passes ``f_batched``: the harness builds
+  the (2B, P) stacks of perturbed vectors and the first layer scans each stack for the
+  changed entries before the same update. ``fd_dense`` passes the same stacks to one dense
+  batched product. ``harness_fraction`` is the share of the time spent outside the function
+  (in ``numerical_gradient`` itself). Error: max |fd - autograd|.
 * gradcheck slow mode: one forward pair per perturbed element (eps = 1e-6). On all P
   parameters it takes minutes here, so by default it is timed on two random subsets of
   columns (the loss as a function of theta[idx], the rest fixed) and extrapolated to P along
@@ -48,27 +51,32 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def _fd_once(f_batched: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
-             batch_size: int) -> tuple[float, float, np.ndarray]:
-    """(total seconds, seconds inside f_batched, gradient) of one full FD check."""
+def _fd_once(net: Network, theta: np.ndarray, batch_size: int, form: str,
+             fn: Callable[..., np.ndarray]) -> tuple[float, float, np.ndarray]:
+    """(total seconds, seconds inside ``fn``, gradient) of one full FD check, ``fn`` passed as
+    ``form`` ("f_indexed" or "f_batched") to :func:`numerical_gradient`."""
     inside = [0.0]
 
-    def timed_f(stack: np.ndarray) -> np.ndarray:
-        seconds, value = _timed(lambda: f_batched(stack))
+    def timed_fn(*args: np.ndarray) -> np.ndarray:
+        seconds, value = _timed(lambda: fn(*args))
         inside[0] += seconds
         return value
 
-    f_batched(np.tile(theta, (2 * batch_size, 1)))  # warm-up (allocations, BLAS)
+    idx = np.arange(2 * batch_size) % theta.size  # warm-up (allocations, BLAS)
+    if form == "f_indexed":
+        fn(theta, idx, np.full(idx.size, EPS))
+    else:
+        fn(np.tile(theta, (idx.size, 1)))
     total, grad = _timed(lambda: numerical_gradient(
-        lambda v: float(f_batched(v[None])[0]), theta, h=EPS, f_batched=timed_f,
-        batch_size=batch_size))
+        lambda v: float(net.loss_batched(v[None])[0]), theta, h=EPS, batch_size=batch_size,
+        **{form: timed_fn}))
     return total, inside[0], grad
 
 
-def _fd(f_batched: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, grad: np.ndarray,
-        batch_size: int, repeats: int) -> dict[str, Any]:
+def _fd(net: Network, theta: np.ndarray, grad: np.ndarray, batch_size: int, repeats: int,
+        form: str, fn: Callable[..., np.ndarray]) -> dict[str, Any]:
     """Median time, harness share and error (vs autograd's ``grad``) of the FD check."""
-    runs = [_fd_once(f_batched, theta, batch_size) for _ in range(repeats)]
+    runs = [_fd_once(net, theta, batch_size, form, fn) for _ in range(repeats)]
     err = float(np.max(np.abs(runs[0][2] - grad)))
     scale = float(np.max(np.abs(grad)))
     return {"seconds": statistics.median(r[0] for r in runs),
@@ -159,19 +167,25 @@ def bench_gradcheck(dims: tuple[int, int, int], batch: int, *, fd_batch_size: in
     t = torch.from_numpy(theta.copy()).requires_grad_(True)
     grad = torch.autograd.grad(net.loss_torch(t), t)[0].numpy()
     around = net.expansion_point(theta)
-    fd = _fd(lambda s: net.loss_batched(s, around), theta, grad, fd_batch_size, repeats)
+    fd_args = (net, theta, grad, fd_batch_size)
+    fd = _fd(*fd_args, repeats, "f_indexed",
+             lambda x, i, o: net.loss_perturbed(x, i, o, around))
     result: dict[str, Any] = {
         "dims": list(dims), "batch": batch, "parameters": net.size, "dtype": "float64",
         "eps": EPS, "fd_batch_size": fd_batch_size, "max_abs_grad": float(np.abs(grad).max()),
-        "fd": fd, "fd_dense": _fd(net.loss_batched, theta, grad, fd_batch_size, 1),
+        "fd": fd,
+        "fd_stack": _fd(*fd_args, 1, "f_batched", lambda s: net.loss_batched(s, around)),
+        "fd_dense": _fd(*fd_args, 1, "f_batched", net.loss_batched),
         **_gradchecks(net, theta, grad, repeats, slow_columns),
     }
     slow = result["gradcheck_slow"]
     cols = slow.pop("columns")
     slow["error_columns"] = int(cols.size)
     fd["max_abs_err_same_columns"] = float(np.max(np.abs(fd.pop("gradient")[cols] - grad[cols])))
-    result["fd_dense"].pop("gradient")
+    for key in ("fd_stack", "fd_dense"):
+        result[key].pop("gradient")
     result["speedup_vs_slow"] = slow["seconds"] / fd["seconds"]
     result["speedup_vs_fast"] = result["gradcheck_fast"]["seconds"] / fd["seconds"]
+    result["stack_speedup_vs_slow"] = slow["seconds"] / result["fd_stack"]["seconds"]
     result["dense_speedup_vs_slow"] = slow["seconds"] / result["fd_dense"]["seconds"]
     return result

@@ -55,16 +55,19 @@ def test_tiny_run_gradient_checks_agree_with_autograd(tiny_run) -> None:
     g = tiny_run[0]["gradcheck"]
     assert g["parameters"] == sum(int(np.prod(s)) for s in make_network((13, 8, 1), 8)[0].shapes)
     assert g["fd"]["passed"] and g["gradcheck_slow"]["passed"] and g["gradcheck_fast"]["passed"]
-    for key in ("speedup_vs_slow", "speedup_vs_fast"):
+    for key in ("speedup_vs_slow", "speedup_vs_fast", "stack_speedup_vs_slow",
+                "dense_speedup_vs_slow"):
         assert _positive(g[key])
-    assert g["fd_dense"]["passed"] and g["gradcheck_slow"]["extrapolated"] is True
+    assert g["fd_stack"]["passed"] and g["fd_dense"]["passed"]
+    assert g["gradcheck_slow"]["extrapolated"] is True
     assert g["gradcheck_slow"]["error_columns"] == max(g["gradcheck_slow"]["columns_timed"])
     assert math.isfinite(g["fd"]["max_abs_err_same_columns"])
     assert g["fd"]["max_abs_err_same_columns"] <= g["fd"]["max_abs_err"]
-    for part in ("fd", "fd_dense", "gradcheck_slow"):
+    for part in ("fd", "fd_stack", "fd_dense", "gradcheck_slow"):
         assert _positive(g[part]["seconds"]) and math.isfinite(g[part]["max_abs_err"])
-    for part in ("fd", "fd_dense"):
+    for part in ("fd", "fd_stack", "fd_dense"):
         assert 0 <= g[part]["harness_fraction"] < 1
+        assert "gradient" not in g[part]
 
 
 def test_tiny_run_times_the_processes_and_prints_the_targets(tiny_run) -> None:
