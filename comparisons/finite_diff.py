@@ -91,6 +91,8 @@ def _numerical_gradient_indexed(
     f_indexed: IndexedFn, name: str, x64: NDArray[np.float64], h: float, batch_size: int
 ) -> NDArray[np.float64]:
     """The batched loop: per call idx = (i, i), offsets = (+h, -h) for a batch i of indices."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive integer, got {batch_size}")
     base = x64.view()
     base.flags.writeable = False  # f must not change the base point
     n = x64.size

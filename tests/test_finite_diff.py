@@ -143,3 +143,11 @@ def test_a_wrong_shape_of_values_is_named(rng: np.random.Generator, form: str) -
     message = rf"^{form}: expected values of shape \(56,\), got \(56, 1\)$"
     with pytest.raises(ValueError, match=message):
         numerical_gradient(lambda v: 0.0, x, batch_size=28, **{form: column[form]})
+
+
+@pytest.mark.parametrize("batch_size", [0, -3])
+def test_a_batch_size_below_one_is_refused(rng: np.random.Generator, batch_size: int) -> None:
+    x, a = _matrix_case(rng)  # a negative one used to return np.empty's garbage as the gradient
+    message = f"^batch_size: expected a positive integer, got {batch_size}$"
+    with pytest.raises(ValueError, match=message):
+        numerical_gradient(lambda v: 0.0, x, f_indexed=_indexed(a), batch_size=batch_size)
