@@ -47,15 +47,17 @@ def linear_forward(
 
 
 def linear_backward(
-    dout: NDArray, cache: LinearCache
-) -> tuple[NDArray, NDArray, NDArray | None]:
+    dout: NDArray, cache: LinearCache, *, input_grad: bool = True
+) -> tuple[NDArray | None, NDArray, NDArray | None]:
     """Given ``dout = dL/dout`` (N, D_out) return ``(dx, dW, db)``; ``db`` is None without bias.
 
     dx = dout @ W (N, D_in); dW = dout.T @ x (D_out, D_in); db = sum_n dout[n] (D_out,).
+    ``input_grad=False`` skips dx (returned as None), as autograd does for an input that does
+    not require grad (e.g. the data fed to a network's first layer).
     """
     x, W, has_bias = cache
     check_grad("dout", dout, (x.shape[0], W.shape[0]), x.dtype)
-    dx = dout @ W
+    dx = dout @ W if input_grad else None
     dW = dout.T @ x
     db = dout.sum(axis=0) if has_bias else None
     return dx, dW, db
@@ -108,11 +110,12 @@ class Linear(Module):
         out, self.cache = linear_forward(x, self.weight.data, b)
         return out
 
-    def backward(self, dout: NDArray) -> NDArray:
-        """Write ``weight.grad``/``bias.grad`` (overwrite) and return dx (N, in)."""
+    def backward(self, dout: NDArray, input_grad: bool = True) -> NDArray | None:
+        """Write ``weight.grad``/``bias.grad`` (overwrite) and return dx (N, in), or None
+        with ``input_grad=False`` (dx not computed; see :func:`linear_backward`)."""
         if self.cache is None:
             raise RuntimeError("Linear.backward: call forward first")
-        dx, dW, db = linear_backward(dout, self.cache)
+        dx, dW, db = linear_backward(dout, self.cache, input_grad=input_grad)
         self.weight.grad = dW
         if self.bias is not None:
             self.bias.grad = db

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from handmade.linear import Linear
 from handmade.module import Module
 
 
@@ -43,11 +44,21 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, dout: Any) -> Any:
-        """``dout -> m_0.backward(... m_k.backward(dout))``; each writes its own grads."""
-        for m in reversed(self._modules()):
+    def backward(self, dout: Any, input_grad: bool = True) -> Any:
+        """``dout -> m_0.backward(... m_k.backward(dout))``; each writes its own grads.
+
+        ``input_grad=False``: the gradient with respect to the input is not wanted (torch: an
+        input without ``requires_grad``), so a first module that is a ``Linear`` skips
+        ``dx = dout W`` and None is returned; any other first module still computes it.
+        """
+        if not self._chain:
+            return dout
+        first, *rest = self._chain
+        for m in reversed(rest):
             dout = m.backward(dout)
-        return dout
+        if not input_grad and isinstance(first, Linear):
+            return first.backward(dout, input_grad=False)
+        return first.backward(dout)
 
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({n}): {m!r}" for n, m in self.children())

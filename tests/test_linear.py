@@ -131,3 +131,21 @@ def test_module_without_bias_and_bad_init(rng) -> None:
     assert [n for n, _ in layer.named_parameters()] == ["weight"]
     with pytest.raises(ValueError, match="init: expected one of"):
         Linear(2, 3, rng=rng, init="kaiming")
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_backward_without_input_grad_skips_only_dx(rng, bias) -> None:
+    x, W = rng.standard_normal((1, 5)), rng.standard_normal((3, 5))
+    b = rng.standard_normal(3) if bias else None
+    dout = rng.standard_normal((1, 3))
+    _, cache = linear_forward(x, W, b)
+    full = linear_backward(dout, cache)
+    dx, dW, db = linear_backward(dout, cache, input_grad=False)
+    assert dx is None
+    np.testing.assert_array_equal(dW, full[1])
+    assert (db is None) == (not bias) and (db is None or np.array_equal(db, full[2]))
+    layer = Linear(5, 3, bias=bias, rng=rng)
+    layer(x)
+    assert layer.backward(dout, input_grad=False) is None and layer.weight.grad.shape == (3, 5)
+    with pytest.raises(ValueError, match="dout"):
+        layer.backward(dout[:, :2], input_grad=False)

@@ -55,3 +55,25 @@ def test_container_behaviour_and_errors(rng) -> None:
     assert "(1): ReLU()" in repr(net)
     with pytest.raises(ValueError, match=r"modules\[1\]: expected a handmade Module, got ufunc"):
         Sequential(ReLU(), np.tanh)
+
+
+@pytest.mark.parametrize("n", [1, 7])
+def test_without_input_grad_matches_torch_on_data_that_needs_none(rng, n) -> None:
+    # torch: an input without requires_grad gets no dx; the parameter grads are unchanged
+    net, twin = _pair(rng)
+    x, dout = rng.standard_normal((n, 4)), rng.standard_normal((n, 3))
+    net(x)
+    assert net.backward(dout, input_grad=False) is None
+    twin(torch.from_numpy(x)).backward(torch.from_numpy(dout))
+    for (name, p), (_, pt) in zip(net.named_parameters(), twin.named_parameters()):
+        assert_close(p.grad, pt.grad, tensor=name, against="autograd")
+
+
+def test_without_input_grad_a_non_linear_first_module_still_returns_dx(rng) -> None:
+    net = Sequential(Tanh(), Linear(4, 2, rng=rng))
+    x, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 2))
+    net(x)
+    dx_all = net.backward(dout)
+    net(x)
+    np.testing.assert_array_equal(net.backward(dout, input_grad=False), dx_all)
+    assert Sequential().backward(dout) is dout

@@ -33,7 +33,7 @@ from comparisons.lockstep import (
     Problem,
     torch_loss_objective,
 )
-from handmade._checks import check_float_array, check_grad
+from handmade._checks import check_float_array
 
 DROPOUT_KEY = "2"
 """Index of the MLP's Dropout layer in the Sequential: its mask-stream key."""
@@ -64,15 +64,10 @@ class DataLinear(hm.Linear):
         self.cache = hm.LinearCache(x, W, self.bias is not None)
         return out
 
-    def backward(self, dout: NDArray) -> None:
-        """Write the parameter gradients of the last forward; return None (no dx)."""
-        if self.cache is None:
-            raise RuntimeError("DataLinear.backward: call forward first")
-        x, W, has_bias = self.cache
-        dout = check_grad("dout", dout, (x.shape[0], W.shape[0]), x.dtype)
-        self.weight.grad = dout.T @ x
-        if self.bias is not None:
-            self.bias.grad = dout.sum(axis=0)
+    def backward(self, dout: NDArray, input_grad: bool = False) -> None:
+        """Write the parameter gradients of the last forward; return None (no dx, whatever
+        ``input_grad`` says: the data needs no gradient)."""
+        super().backward(dout, input_grad=False)
 
 
 def handmade_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> hm.Module:
