@@ -21,10 +21,10 @@ from typing import Any
 SETTINGS = {
     "full": {"repeats": 15, "min_sample": 0.05, "gemm_n": 1024, "gc_dims": (331, 64, 1),
              "gc_batch": 64, "fd_batch_size": 256, "gc_repeats": 3, "process_runs": 3,
-             "slow_columns": (500, 2000)},
+             "slow_columns": (500, 2000), "settle": 0.3},
     "tiny": {"repeats": 3, "min_sample": 0.002, "gemm_n": 128, "gc_dims": (13, 8, 1),
              "gc_batch": 8, "fd_batch_size": 16, "gc_repeats": 1, "process_runs": 1,
-             "slow_columns": (30, 60)},
+             "slow_columns": (30, 60), "settle": 0.0},
 }
 
 
@@ -49,7 +49,7 @@ def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
     _progress("training steps, handmade vs torch")
     sizes = steps.TINY_SIZES if tiny else steps.FULL_SIZES
     results["steps"] = steps.bench_steps(sizes, repeats=s["repeats"], min_sample=s["min_sample"],
-                                         peak_gflops=results["gemm"])
+                                         settle=s["settle"], peak_gflops=results["gemm"])
     _progress("gradient checks (gradcheck slow mode takes the longest)")
     results["gradcheck"] = gradcheck_bench.bench_gradcheck(
         s["gc_dims"], s["gc_batch"], fd_batch_size=s["fd_batch_size"], repeats=s["gc_repeats"],

@@ -37,8 +37,12 @@ class StepSize:
     weight_decay: float = 0.0
 
     def flops(self) -> int:
-        """Floating-point operations of the step's matrix products: 6·N·D_in·D_out per layer."""
-        return sum(6 * self.batch * i * o for i, o in zip(self.dims[:-1], self.dims[1:]))
+        """Floating-point operations of the step's matrix products, as both sides do them:
+        forward, dW and dx (2·N·D_in·D_out each) per layer, except the first layer's dx (its
+        input, the data, needs no gradient: torch skips it, the handmade step passes
+        ``input_grad=False``)."""
+        layers = list(zip(self.dims[:-1], self.dims[1:]))
+        return sum((4 if k == 0 else 6) * self.batch * i * o for k, (i, o) in enumerate(layers))
 
 
 FULL_SIZES = (
@@ -83,7 +87,7 @@ def handmade_step(size: StepSize, dtype: np.dtype, seed: int) -> tuple[Callable[
 
     def step() -> None:
         loss_fn(model(x), y)
-        model.backward(loss_fn.backward(1.0))
+        model.backward(loss_fn.backward(1.0), input_grad=False)  # as torch: x needs no grad
         opt.step()
 
     return step, (model, x, y)
@@ -112,11 +116,12 @@ def torch_step(size: StepSize, hand: Any) -> tuple[Callable[[], None], torch.nn.
 
 
 def bench_step(size: StepSize, dtype: np.dtype, *, repeats: int, min_sample: float,
-               seed: int = 0) -> dict[str, Any]:
-    """Median seconds per step of both sides, the paired ratio handmade/torch, the FLOPs."""
+               settle: float = 0.0, seed: int = 0) -> dict[str, Any]:
+    """Median seconds per step of both sides, the paired ratio handmade/torch, the FLOPs
+    (``settle``: pause before each sample, see :func:`benchmarks.timing.paired_medians`)."""
     hand, parts = handmade_step(size, np.dtype(dtype), seed)
     other, _ = torch_step(size, parts)
-    m = paired_medians(hand, other, repeats=repeats, min_sample=min_sample)
+    m = paired_medians(hand, other, repeats=repeats, min_sample=min_sample, settle=settle)
     return {"size": size.name, "dtype": np.dtype(dtype).name, "dims": list(size.dims),
             "batch": size.batch, "loss": size.loss, "weight_decay": size.weight_decay,
             "flops": size.flops(), "handmade_seconds": m["a_seconds"],
@@ -124,12 +129,13 @@ def bench_step(size: StepSize, dtype: np.dtype, *, repeats: int, min_sample: flo
 
 
 def bench_steps(sizes: tuple[StepSize, ...], *, repeats: int, min_sample: float,
-                peak_gflops: dict[str, float]) -> list[dict[str, Any]]:
+                peak_gflops: dict[str, float], settle: float = 0.0) -> list[dict[str, Any]]:
     """Every size in float32 and float64, with each side's fraction of the GEMM peak."""
     rows = []
     for size in sizes:
         for dtype in ("float32", "float64"):
-            row = bench_step(size, np.dtype(dtype), repeats=repeats, min_sample=min_sample)
+            row = bench_step(size, np.dtype(dtype), repeats=repeats, min_sample=min_sample,
+                             settle=settle)
             peak = peak_gflops[dtype] * 1e9
             row["handmade_fraction_of_peak"] = row["flops"] / row["handmade_seconds"] / peak
             row["torch_fraction_of_peak"] = row["flops"] / row["torch_seconds"] / peak
