@@ -47,8 +47,9 @@ def paired_medians(
     a: Callable[[], Any], b: Callable[[], Any], *, repeats: int, min_sample: float,
     settle: float = 0.0,
 ) -> dict[str, float]:
-    """Medians of ``a`` and ``b`` (seconds per call), sampled alternately, and the median of
-    the paired ratios a/b (robust to load that drifts during the run).
+    """Medians of ``a`` and ``b`` (seconds per call), sampled alternately, the median of the
+    paired ratios a/b (robust to load that drifts during the run), and each one's fastest
+    sample (``a_best``, ``b_best``: for rates compared with a peak, itself a fastest sample).
 
     ``settle``: seconds of sleep before every sample. NumPy's OpenBLAS and torch's OpenMP pool
     each keep their worker threads spinning for a while after a product (OpenBLAS ~0.1 s); a
@@ -75,7 +76,7 @@ def paired_medians(
             ta.append(sample(a, na))
     ratios = [x / y for x, y in zip(ta, tb)]
     return {"a_seconds": statistics.median(ta), "b_seconds": statistics.median(tb),
-            "ratio": statistics.median(ratios)}
+            "ratio": statistics.median(ratios), "a_best": min(ta), "b_best": min(tb)}
 
 
 def _cpu_model() -> str:
