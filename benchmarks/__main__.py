@@ -49,7 +49,7 @@ def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
     _progress("training steps, handmade vs torch")
     sizes = steps.TINY_SIZES if tiny else steps.FULL_SIZES
     results["steps"] = steps.bench_steps(sizes, repeats=s["repeats"], min_sample=s["min_sample"],
-                                         settle=s["settle"], peak_gflops=results["gemm"])
+                                         settle=s["settle"], gemm_n=s["gemm_n"])
     _progress("gradient checks (gradcheck slow mode takes the longest)")
     results["gradcheck"] = gradcheck_bench.bench_gradcheck(
         s["gc_dims"], s["gc_batch"], fd_batch_size=s["fd_batch_size"], repeats=s["gc_repeats"],

@@ -4,18 +4,21 @@
 samples of products (written into a preallocated C) gives the rate (the fastest, not the
 median: a peak is the best the machine does, and a median taken while the shared machine is
 slowed would understate it and so overstate every fraction measured against it). This is the
-ceiling that a training step, whose work is matrix products, is measured against.
+peak printed at the top of the report; each training step's fraction of peak is measured
+against the same product sampled beside the step's own samples (``benchmarks.steps``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from benchmarks.timing import best_seconds
 
 
-def gemm_gflops(n: int, dtype: type[np.floating], *, repeats: int, min_sample: float) -> float:
-    """GFLOP/s of an (n, n) @ (n, n) product in ``dtype`` (fastest of ``repeats`` samples)."""
+def gemm(n: int, dtype: type[np.floating] | np.dtype) -> tuple[Callable[[], None], float]:
+    """An (n, n) @ (n, n) product in ``dtype`` into a preallocated C, and its FLOPs 2 n^3."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n)).astype(dtype)
     b = rng.standard_normal((n, n)).astype(dtype)
@@ -24,8 +27,13 @@ def gemm_gflops(n: int, dtype: type[np.floating], *, repeats: int, min_sample: f
     def product() -> None:
         np.matmul(a, b, out=c)
 
-    t = best_seconds(product, repeats=repeats, min_sample=min_sample)
-    return 2.0 * n**3 / t / 1e9
+    return product, 2.0 * n**3
+
+
+def gemm_gflops(n: int, dtype: type[np.floating], *, repeats: int, min_sample: float) -> float:
+    """GFLOP/s of an (n, n) @ (n, n) product in ``dtype`` (fastest of ``repeats`` samples)."""
+    product, flops = gemm(n, dtype)
+    return flops / best_seconds(product, repeats=repeats, min_sample=min_sample) / 1e9
 
 
 def peak(n: int, *, repeats: int, min_sample: float) -> dict[str, float]:

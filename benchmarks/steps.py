@@ -7,11 +7,13 @@ A step is forward, loss, backward and an SGD update. The handmade side is
 weights are decayed (biases form a second parameter group without it), as in D2L.
 
 Work per step: each linear layer does three matrix products of 2·N·D_in·D_out operations
-(forward, dW, dx), so FLOPs = sum over layers of 6·N·D_in·D_out.
+(forward, dW, dx), except the first layer's dx, which neither side computes (the data needs no
+gradient): FLOPs = 4·N·D_0·D_1 + sum over the other layers of 6·N·D_in·D_out.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +22,8 @@ import numpy as np
 import torch
 
 import handmade as hm
-from benchmarks.timing import paired_medians
+from benchmarks.gemm import gemm
+from benchmarks.timing import interleaved, paired_median
 from handmade.optim import SGD
 
 LR = 1e-3
@@ -116,31 +119,34 @@ def torch_step(size: StepSize, hand: Any) -> tuple[Callable[[], None], torch.nn.
 
 
 def bench_step(size: StepSize, dtype: np.dtype, *, repeats: int, min_sample: float,
-               settle: float = 0.0, seed: int = 0) -> dict[str, Any]:
-    """Median seconds per step of both sides, the paired ratio handmade/torch, the FLOPs
-    (``settle``: pause before each sample, see :func:`benchmarks.timing.paired_medians`)."""
+               settle: float = 0.0, gemm_n: int = 1024, seed: int = 0) -> dict[str, Any]:
+    """Both sides' median seconds per step, the median of the paired ratios handmade/torch,
+    and each side's fraction of the GEMM peak.
+
+    The ``gemm_n`` square product is sampled in turn with the two steps
+    (:func:`benchmarks.timing.interleaved`, ``settle`` pause before every sample), so each
+    fraction ``(flops / t_step) / (gemm_flops / t_gemm)`` is a median of paired samples taken
+    at about the same moment: a slow phase of the shared machine slows both alike, instead of
+    a peak measured once at the start of the run standing for the whole run.
+    """
     hand, parts = handmade_step(size, np.dtype(dtype), seed)
     other, _ = torch_step(size, parts)
-    m = paired_medians(hand, other, repeats=repeats, min_sample=min_sample, settle=settle)
+    product, gemm_flops = gemm(gemm_n, dtype)
+    th, tt, tg = interleaved([hand, other, product], repeats=repeats, min_sample=min_sample,
+                             settle=settle)
+    peak_s = [size.flops() * t / gemm_flops for t in tg]  # a step's time at the peak rate
     return {"size": size.name, "dtype": np.dtype(dtype).name, "dims": list(size.dims),
             "batch": size.batch, "loss": size.loss, "weight_decay": size.weight_decay,
-            "flops": size.flops(), "handmade_seconds": m["a_seconds"],
-            "torch_seconds": m["b_seconds"], "ratio": m["ratio"],
-            "handmade_best_seconds": m["a_best"], "torch_best_seconds": m["b_best"]}
+            "flops": size.flops(), "handmade_seconds": statistics.median(th),
+            "torch_seconds": statistics.median(tt), "ratio": paired_median(th, tt),
+            "gemm_gflops": statistics.median(gemm_flops / t / 1e9 for t in tg),
+            "handmade_fraction_of_peak": paired_median(peak_s, th),
+            "torch_fraction_of_peak": paired_median(peak_s, tt)}
 
 
 def bench_steps(sizes: tuple[StepSize, ...], *, repeats: int, min_sample: float,
-                peak_gflops: dict[str, float], settle: float = 0.0) -> list[dict[str, Any]]:
-    """Every size in float32 and float64, with each side's fraction of the GEMM peak (its
-    fastest sample's rate over the peak, the fastest GEMM sample's rate)."""
-    rows = []
-    for size in sizes:
-        for dtype in ("float32", "float64"):
-            row = bench_step(size, np.dtype(dtype), repeats=repeats, min_sample=min_sample,
-                             settle=settle)
-            peak = peak_gflops[dtype] * 1e9
-            # fastest step sample against the fastest GEMM sample: like against like
-            row["handmade_fraction_of_peak"] = row["flops"] / row["handmade_best_seconds"] / peak
-            row["torch_fraction_of_peak"] = row["flops"] / row["torch_best_seconds"] / peak
-            rows.append(row)
-    return rows
+                settle: float = 0.0, gemm_n: int = 1024) -> list[dict[str, Any]]:
+    """Every size in float32 and float64 (see :func:`bench_step`)."""
+    return [bench_step(size, np.dtype(dtype), repeats=repeats, min_sample=min_sample,
+                       settle=settle, gemm_n=gemm_n)
+            for size in sizes for dtype in ("float32", "float64")]

@@ -12,7 +12,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -43,40 +43,35 @@ def best_seconds(fn: Callable[[], Any], *, repeats: int, min_sample: float) -> f
     return min(seconds(fn, number) for _ in range(repeats))
 
 
-def paired_medians(
-    a: Callable[[], Any], b: Callable[[], Any], *, repeats: int, min_sample: float,
-    settle: float = 0.0,
-) -> dict[str, float]:
-    """Medians of ``a`` and ``b`` (seconds per call), sampled alternately, the median of the
-    paired ratios a/b (robust to load that drifts during the run), and each one's fastest
-    sample (``a_best``, ``b_best``: for rates compared with a peak, itself a fastest sample).
+def interleaved(
+    fns: Sequence[Callable[[], Any]], *, repeats: int, min_sample: float, settle: float = 0.0
+) -> list[list[float]]:
+    """``repeats`` samples (seconds per call) of each function, taken in turn, forwards then
+    backwards (a, b, c, c, b, a, ...) so that a load drifting during the run hits all alike;
+    sample i of every function is taken at about the same moment, for paired ratios.
 
     ``settle``: seconds of sleep before every sample. NumPy's OpenBLAS and torch's OpenMP pool
     each keep their worker threads spinning for a while after a product (OpenBLAS ~0.1 s); a
     sample taken right after the other library's sample then shares the 2 cores with those
     spinning threads. Measured here: a 784-256-10 torch step 6.1 ms right after a NumPy
-    sample, 4.5 ms after a pause; so full runs pause (0.3 s) and each side is timed alone.
+    sample, 4.5 ms after a pause; so full runs pause (0.3 s) and each one is timed alone.
     """
-    na, nb = calibrate(a, min_sample), calibrate(b, min_sample)
-    seconds(a, na), seconds(b, nb)
-    ta: list[float] = []
-    tb: list[float] = []
-
-    def sample(fn: Callable[[], Any], number: int) -> float:
-        if settle > 0:
-            time.sleep(settle)
-        return seconds(fn, number)
-
+    numbers = [calibrate(fn, min_sample) for fn in fns]
+    for fn, number in zip(fns, numbers):
+        seconds(fn, number)  # warm-up
+    samples: list[list[float]] = [[] for _ in fns]
     for i in range(repeats):
-        if i % 2 == 0:
-            ta.append(sample(a, na))
-            tb.append(sample(b, nb))
-        else:
-            tb.append(sample(b, nb))
-            ta.append(sample(a, na))
-    ratios = [x / y for x, y in zip(ta, tb)]
-    return {"a_seconds": statistics.median(ta), "b_seconds": statistics.median(tb),
-            "ratio": statistics.median(ratios), "a_best": min(ta), "b_best": min(tb)}
+        order = range(len(fns)) if i % 2 == 0 else reversed(range(len(fns)))
+        for j in order:
+            if settle > 0:
+                time.sleep(settle)
+            samples[j].append(seconds(fns[j], numbers[j]))
+    return samples
+
+
+def paired_median(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """Median of the paired ratios ``numerators[i] / denominators[i]``."""
+    return statistics.median(x / y for x, y in zip(numerators, denominators))
 
 
 def _cpu_model() -> str:

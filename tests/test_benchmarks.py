@@ -47,11 +47,8 @@ def test_tiny_run_has_every_measurement(tiny_run) -> None:
     assert pairs == {(s.name, d) for s in steps.TINY_SIZES for d in ("float32", "float64")}
     for row in data["steps"]:
         for key in ("handmade_seconds", "torch_seconds", "ratio", "flops",
-                    "handmade_fraction_of_peak", "torch_fraction_of_peak",
-                    "handmade_best_seconds", "torch_best_seconds"):
+                    "handmade_fraction_of_peak", "torch_fraction_of_peak", "gemm_gflops"):
             assert _positive(row[key]), (row["size"], key, row[key])
-        assert row["handmade_best_seconds"] <= row["handmade_seconds"]
-        assert row["torch_best_seconds"] <= row["torch_seconds"]
 
 
 def test_tiny_run_gradient_checks_agree_with_autograd(tiny_run) -> None:
