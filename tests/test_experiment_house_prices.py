@@ -169,8 +169,15 @@ def test_bad_csv_is_one_line_exit_2(tmp_path, capsys, case):
     assert_one_line_exit_2(code, capsys, needle)
 
 
+def test_a_bad_test_csv_is_named_by_its_option(train_csv, tmp_path, capsys):
+    (tmp_path / "bad.csv").write_text("")
+    code, _ = run_cli(tmp_path / "out", "--train-csv", str(train_csv), "--test-csv",
+                      str(tmp_path / "bad.csv"))
+    assert_one_line_exit_2(code, capsys, "--test-csv ")
+
+
 @pytest.mark.parametrize("args, needle", [
-    (["--train-csv", "{tmp}/missing.csv"], "no such file"),
+    (["--train-csv", "{tmp}/missing.csv"], "error: --train-csv '"),
     (["--train-csv", "{train}", "--folds", "1"], "--folds: expected 2 <= K <= 60"),
     (["--train-csv", "{train}", "--folds", "61"], "got 61"),
     (["--train-csv", "{train}", "--folds", "0"], "--folds"),

@@ -96,8 +96,15 @@ def load(args: argparse.Namespace, seed: int) -> Any:
 
     if args.test_csv is not None and args.train_csv is None:
         raise UsageError("--test-csv: expected it together with --train-csv, got it alone")
-    return shuffle_rows(load_house_data(args.train_csv, args.test_csv),
-                        np.random.default_rng(seed))
+    try:
+        data = load_house_data(args.train_csv, args.test_csv)
+    except ValueError as err:  # the loader names its parameters; the user typed the options
+        text = str(err)
+        for param, option in (("train_path ", "--train-csv "), ("test_path ", "--test-csv ")):
+            if text.startswith(param):
+                raise UsageError(option + text[len(param):]) from None
+        raise
+    return shuffle_rows(data, np.random.default_rng(seed))
 
 
 def data_json(data: Any, k: int, args: argparse.Namespace, seed: int) -> dict[str, Any]:
