@@ -114,6 +114,26 @@ def test_both_sides_of_a_step_do_the_same_update(size: steps.StepSize) -> None:
         assert not np.array_equal(p.data, before[name]), f"{name} was not updated"
 
 
+@pytest.mark.parametrize("size", steps.TINY_SIZES, ids=lambda s: s.name)
+def test_handmade_step_skips_the_first_layers_dx_like_torch(size: steps.StepSize) -> None:
+    # the FLOP count assumes neither side computes dx of the data
+    hand, parts = steps.handmade_step(size, np.dtype(np.float64), seed=3)
+    first = parts[0][0]
+    calls: list[bool] = []
+    backward = first.backward
+
+    def recording(dout, input_grad=True):
+        calls.append(input_grad)
+        return backward(dout, input_grad=input_grad)
+
+    first.backward = recording
+    hand()
+    assert calls == [False]
+    layers = list(zip(size.dims[:-1], size.dims[1:]))
+    assert size.flops() == sum(6 * size.batch * i * o for i, o in layers) \
+        - 2 * size.batch * size.dims[0] * size.dims[1]
+
+
 def test_batched_loss_equals_torch_loss_at_every_vector(rng) -> None:
     net, theta = make_network((13, 8, 1), 8, seed=1)
     stack = theta + 0.1 * rng.standard_normal((5, theta.size))

@@ -344,10 +344,10 @@ def test_speed_benchmark_runs_and_reports_paired_ratios(train_csv, tmp_path, cap
     from benchmarks.house_prices_speed import main as bench_main
 
     out = tmp_path / "speed.json"
-    args = ["--folds", "2", "--epochs", "2", "--repeats", "2", "--train-csv", str(train_csv)]
+    args = ["--folds", "2", "--epochs", "2", "--repeats", "3", "--train-csv", str(train_csv)]
     assert bench_main([*args, "--json", str(out)]) == 0
     r = json.loads(out.read_text())
-    assert r["rows"] == 60 and r["folds"] == 2 and len(r["paired_ratios"]) == 2
+    assert r["rows"] == 60 and r["folds"] == 2 and len(r["paired_ratios"]) == 3
     assert r["steps_per_engine"] == 2 * 2 * -(-30 // book_baseline(2).batch_size)
     assert all(np.isfinite(x) and x > 0 for x in r["paired_ratios"])
     assert r["ratio_torch_over_handmade"] == pytest.approx(np.median(r["paired_ratios"]))
