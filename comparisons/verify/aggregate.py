@@ -49,6 +49,11 @@ def _fd_summary(outcomes: list[Any], g: str) -> tuple[str, float | None, int, st
     return ("FAIL" if bad else "ok"), worst, ignored, note
 
 
+def _notes(diags: list[tuple[str, Diagnosis]]) -> list[str]:
+    """Every case's notes, in case order, each once."""
+    return list(dict.fromkeys(n for _, d in diags for n in d.notes))
+
+
 def gradient_row(outcomes: list[Any], g: str) -> GradientResult:
     """Aggregate gradient ``g`` over the cases."""
     diags = [(o.label, o.diagnoses[g]) for o in outcomes]
@@ -58,12 +63,12 @@ def gradient_row(outcomes: list[Any], g: str) -> GradientResult:
         msg = f"{g} matches the reference in all {len(diags)} cases." + note
         return GradientResult(g, True, "ok", None, _max([d.max_abs_err for _, d in diags]),
                               _max([d.max_rel_err for _, d in diags]), msg, None, [], fd,
-                              fd_rel, ignored)
+                              fd_rel, ignored, notes=_notes(diags))
     best = max(_rank(d.code) for _, d in failing)
     label, d = next((lab, d) for lab, d in failing if _rank(d.code) == best)
     return GradientResult(g, False, d.code, d.factor, d.max_abs_err, d.max_rel_err,
                           d.message, label, [lab for lab, _ in failing], fd, fd_rel,
-                          ignored, details=dict(d.details))
+                          ignored, details=dict(d.details), notes=_notes(diags))
 
 
 def forward_row(outcomes: list[Any]) -> ForwardResult:

@@ -57,7 +57,9 @@ class Diagnosis:
 
     ``max_abs_err`` / ``max_rel_err`` (norm-wise: ``max_abs_err / max|expected|``) are None when
     the shapes differ. ``factor`` is set for ``scaled``. ``details`` holds JSON-ready extras
-    (indices, pattern, shapes, factor labels).
+    (indices, pattern, shapes, factor labels). ``notes`` are remarks on a passing (or failing)
+    gradient that are not a diagnosis, each ``"code: sentence"`` (``"subgradient_at_kink: ..."``,
+    ``"upstream_not_applied: ..."``).
     """
 
     code: str
@@ -67,6 +69,7 @@ class Diagnosis:
     max_rel_err: float | None = None
     passed: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; non-finite floats (from NaN gradients) become None."""

@@ -88,6 +88,8 @@ def render_text(report: VerifyReport) -> str:
     lines += [_row(_cells(g)) for g in report.gradients]
     notes = [explanation(g, len(report.cases)) for g in report.gradients
              if not g.passed or g.precision]
+    notes += [textwrap.fill(f"{g.name}: note: {n}", width=100, subsequent_indent="    ")
+              for g in report.gradients for n in g.notes]
     if report.first_divergence:
         notes.append(f"first divergence (walking backward, the first wrong gradient whose "
                      f"inputs are right): {report.first_divergence}")

@@ -4,8 +4,8 @@ JSON (``VerifyReport.to_json``, also ``backprop-lab verify --json``)::
 
     {"op": str, "passed": bool, "error": str | null, "first_divergence": str | null,
      "gradients": [{"name", "passed", "diagnosis", "factor", "max_abs_err", "max_rel_err",
-                    "message", ...extras: case, failing_cases, fd, fd_max_rel_err,
-                    fd_ignored, precision}],
+                    "message", "notes", ...extras: case, failing_cases, fd,
+                    fd_max_rel_err, fd_ignored, precision}],
      ...extras: dtype, seed, cases, forward}
 """
 
@@ -24,7 +24,9 @@ class GradientResult:
     whose diagnosis is reported and ``failing_cases`` all cases where it was wrong. ``fd`` is
     the finite-difference witness (``"ok"``, ``"FAIL"`` or ``"—"`` when not run; it sees
     inputs only), ``fd_ignored`` the untrusted elements left out of it. ``precision`` is set
-    by a float32 run: ``"float32 artefact"`` or ``"real bug"``.
+    by a float32 run: ``"float32 artefact"`` or ``"real bug"``. ``notes``: remarks that are
+    not a diagnosis, each ``"code: sentence"`` (a valid subgradient at a kink, an upstream
+    factor missing from a term of a scalar objective), gathered over the cases, no repeats.
     """
 
     name: str
@@ -41,6 +43,7 @@ class GradientResult:
     fd_ignored: int = 0
     precision: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON row (non-finite floats become null)."""
