@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from handmade.types import FloatArray, IntArray, RealScalar
+
+A = TypeVar("A", bound=NDArray[Any])
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _describe(a: Any) -> str:
+def _describe(a: object) -> str:
     """Short description of an object's kind for error messages."""
     if isinstance(a, np.ndarray):
         return f"ndarray of dtype {a.dtype}"
     return type(a).__name__
 
 
-def check_finite(name: str, a: NDArray) -> NDArray:
+def check_finite(name: str, a: FloatArray) -> FloatArray:
     """Reject NaN and +-Inf entries in a float array.
 
     Fast path: max and min propagate NaN, so both finite proves every entry finite (two
@@ -38,7 +42,7 @@ def check_finite(name: str, a: NDArray) -> NDArray:
     raise ValueError(f"{name}: expected finite values, got {bad} NaN/Inf entries")
 
 
-def check_float_array(name: str, a: Any, *, ndim: int | None = None) -> NDArray:
+def check_float_array(name: str, a: object, *, ndim: int | None = None) -> FloatArray:
     """Check that ``a`` is a non-empty, finite float32/float64 ndarray (of ``ndim`` dims).
 
     Arrays are never converted: a float16 or integer array is an error, not a silent upcast.
@@ -52,7 +56,7 @@ def check_float_array(name: str, a: Any, *, ndim: int | None = None) -> NDArray:
     return check_finite(name, a)
 
 
-def check_same_dtype(*named: tuple[str, NDArray]) -> np.dtype:
+def check_same_dtype(*named: tuple[str, NDArray[Any]]) -> np.dtype[Any]:
     """Check that all ``(name, array)`` pairs share one dtype; return it."""
     first_name, first = named[0]
     for name, a in named[1:]:
@@ -65,12 +69,12 @@ def check_same_dtype(*named: tuple[str, NDArray]) -> np.dtype:
 
 def check_shape(
     name: str,
-    a: NDArray,
+    a: A,
     expected: Sequence[int],
     *,
     symbols: str | None = None,
     note: str = "",
-) -> NDArray:
+) -> A:
     """Check ``a.shape == tuple(expected)``.
 
     ``symbols`` (e.g. ``"(D_out, D_in)"``) and ``note`` (e.g. ``"with D_in=3 to match x"``) only
@@ -84,7 +88,7 @@ def check_shape(
     return a
 
 
-def check_labels(name: str, y: Any, n: int, num_classes: int) -> NDArray:
+def check_labels(name: str, y: object, n: int, num_classes: int) -> IntArray:
     """Check class labels: integer ndarray of shape (n,), every value in [0, num_classes)."""
     if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{name}: expected an integer ndarray of labels, got {_describe(y)}")
@@ -97,7 +101,7 @@ def check_labels(name: str, y: Any, n: int, num_classes: int) -> NDArray:
     return y
 
 
-def _check_real_scalar(name: str, value: Any) -> float:
+def _check_real_scalar(name: str, value: object) -> float:
     """Convert a Python/NumPy real scalar (or 0-d array) to ``float``; reject NaN/Inf."""
     if isinstance(value, bool) or not (
         isinstance(value, (int, float, np.integer, np.floating))
@@ -110,7 +114,7 @@ def _check_real_scalar(name: str, value: Any) -> float:
     return out
 
 
-def check_probability(name: str, p: Any) -> float:
+def check_probability(name: str, p: float) -> float:
     """Check a drop probability: a real scalar with 0 <= p < 1; return it as ``float``."""
     p = _check_real_scalar(name, p)
     if not 0.0 <= p < 1.0:
@@ -118,7 +122,7 @@ def check_probability(name: str, p: Any) -> float:
     return p
 
 
-def check_nonnegative(name: str, value: Any) -> float:
+def check_nonnegative(name: str, value: float) -> float:
     """Check a real scalar >= 0 (e.g. a weight-decay ``lam``); return it as ``float``."""
     value = _check_real_scalar(name, value)
     if value < 0:
@@ -126,16 +130,18 @@ def check_nonnegative(name: str, value: Any) -> float:
     return value
 
 
-def check_scalar_grad(name: str, d: Any, dtype: np.dtype) -> np.floating:
+def check_scalar_grad(
+    name: str, d: RealScalar, dtype: np.dtype[np.floating[Any]]
+) -> np.floating[Any]:
     """Check an upstream gradient of a scalar output and return it as a ``dtype`` scalar.
 
     Accepts a Python/NumPy real scalar or a 0-d array. Casting a scalar seed to the loss's
     dtype keeps gradients in the input dtype (a float64 seed never upcasts float32 maths).
     """
-    return np.dtype(dtype).type(_check_real_scalar(name, d))
+    return cast("np.floating[Any]", np.dtype(dtype).type(_check_real_scalar(name, d)))
 
 
-def check_grad(name: str, d: Any, shape: Sequence[int], dtype: np.dtype) -> NDArray:
+def check_grad(name: str, d: FloatArray, shape: Sequence[int], dtype: np.dtype[Any]) -> FloatArray:
     """Check an upstream gradient array: the forward output's ``shape`` and ``dtype``."""
     check_float_array(name, d)
     check_shape(name, d, shape, note="to match the forward output")
@@ -146,7 +152,7 @@ def check_grad(name: str, d: Any, shape: Sequence[int], dtype: np.dtype) -> NDAr
     return d
 
 
-def check_rng(name: str, rng: Any) -> np.random.Generator:
+def check_rng(name: str, rng: object) -> np.random.Generator:
     """Check that ``rng`` is a ``numpy.random.Generator`` (no global seeding anywhere)."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"{name}: expected a numpy.random.Generator, got {_describe(rng)}")

@@ -12,46 +12,50 @@ Backward returns ``dx = dout * phi'(x)``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
 
 from handmade._checks import check_float_array, check_grad
 from handmade.module import Module
+from handmade.types import FloatArray
 
 
 class ReluCache(NamedTuple):
     """The input x (phi' needs the sign of x)."""
 
-    x: NDArray
+    x: FloatArray
 
 
 class SigmoidCache(NamedTuple):
     """The output sigma(x) (phi' is written in terms of it)."""
 
-    out: NDArray
+    out: FloatArray
 
 
 class TanhCache(NamedTuple):
     """The output tanh(x) (phi' is written in terms of it)."""
 
-    out: NDArray
+    out: FloatArray
 
 
-def relu_forward(x: NDArray) -> tuple[NDArray, ReluCache]:
+ActivationCache = ReluCache | SigmoidCache | TanhCache
+"""The cache of any activation pair."""
+
+
+def relu_forward(x: FloatArray) -> tuple[FloatArray, ReluCache]:
     """``max(x, 0)`` elementwise."""
     check_float_array("x", x)
     return np.maximum(x, 0), ReluCache(x)
 
 
-def relu_backward(dout: NDArray, cache: ReluCache) -> NDArray:
+def relu_backward(dout: FloatArray, cache: ReluCache) -> FloatArray:
     """``dx = dout * [x > 0]``; the derivative at exactly 0 is taken as 0 (torch's choice)."""
     check_grad("dout", dout, cache.x.shape, cache.x.dtype)
     return dout * (cache.x > 0)
 
 
-def sigmoid_forward(x: NDArray) -> tuple[NDArray, SigmoidCache]:
+def sigmoid_forward(x: FloatArray) -> tuple[FloatArray, SigmoidCache]:
     """Stable logistic sigmoid: with e = exp(-|x|) <= 1, sigma = 1/(1+e) for x >= 0, else e/(1+e).
 
     No exp of a large positive number is ever taken, so x = +-1000 gives exactly 1 and a tiny
@@ -63,43 +67,46 @@ def sigmoid_forward(x: NDArray) -> tuple[NDArray, SigmoidCache]:
     return out, SigmoidCache(out)
 
 
-def sigmoid_backward(dout: NDArray, cache: SigmoidCache) -> NDArray:
+def sigmoid_backward(dout: FloatArray, cache: SigmoidCache) -> FloatArray:
     """``dx = dout * sigma (1 - sigma)``; finite for every finite x."""
     out = cache.out
     check_grad("dout", dout, out.shape, out.dtype)
     return dout * out * (1 - out)
 
 
-def tanh_forward(x: NDArray) -> tuple[NDArray, TanhCache]:
+def tanh_forward(x: FloatArray) -> tuple[FloatArray, TanhCache]:
     """``tanh(x)`` elementwise (NumPy's tanh saturates to +-1 without overflow)."""
     check_float_array("x", x)
     out = np.tanh(x)
     return out, TanhCache(out)
 
 
-def tanh_backward(dout: NDArray, cache: TanhCache) -> NDArray:
+def tanh_backward(dout: FloatArray, cache: TanhCache) -> FloatArray:
     """``dx = dout * (1 - tanh(x)^2)``."""
     out = cache.out
     check_grad("dout", dout, out.shape, out.dtype)
     return dout * (1 - out * out)
 
 
-class _Elementwise(Module):
-    """A parameter-free module wrapping one forward/backward pair."""
+C = TypeVar("C", ReluCache, SigmoidCache, TanhCache)
 
-    _forward: Callable[[NDArray], tuple[NDArray, Any]]
-    _backward: Callable[[NDArray, Any], NDArray]
+
+class _Elementwise(Module, Generic[C]):
+    """A parameter-free module wrapping one forward/backward pair (cache type ``C``)."""
+
+    _forward: Callable[[FloatArray], tuple[FloatArray, C]]
+    _backward: Callable[[FloatArray, C], FloatArray]
 
     def __init__(self) -> None:
         super().__init__()
-        self.cache: Any = None
+        self.cache: C | None = None
 
-    def forward(self, x: NDArray) -> NDArray:
+    def forward(self, x: FloatArray) -> FloatArray:
         """phi(x), same shape as x."""
         out, self.cache = type(self)._forward(x)
         return out
 
-    def backward(self, dout: NDArray) -> NDArray:
+    def backward(self, dout: FloatArray) -> FloatArray:
         """dout * phi'(x) for the x of the last forward."""
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
@@ -109,28 +116,33 @@ class _Elementwise(Module):
         return f"{type(self).__name__}()"
 
 
-class ReLU(_Elementwise):
+class ReLU(_Elementwise[ReluCache]):
     """``max(x, 0)``; derivative 0 at exactly 0."""
 
     _forward = staticmethod(relu_forward)
     _backward = staticmethod(relu_backward)
 
 
-class Sigmoid(_Elementwise):
+class Sigmoid(_Elementwise[SigmoidCache]):
     """Stable logistic sigmoid."""
 
     _forward = staticmethod(sigmoid_forward)
     _backward = staticmethod(sigmoid_backward)
 
 
-class Tanh(_Elementwise):
+class Tanh(_Elementwise[TanhCache]):
     """Hyperbolic tangent."""
 
     _forward = staticmethod(tanh_forward)
     _backward = staticmethod(tanh_backward)
 
 
-PAIRS: dict[str, tuple[Callable[..., Any], Callable[..., NDArray]]] = {
+# The backward's cache is Any: each backward takes only its own forward's cache, and which pair
+# a name selects is known at run time only.
+PAIRS: dict[
+    str, tuple[Callable[[FloatArray], tuple[FloatArray, ActivationCache]],
+               Callable[[FloatArray, Any], FloatArray]]
+] = {
     "relu": (relu_forward, relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),

@@ -11,10 +11,9 @@ generator is a classic bug that passes every gradient check but keeps the wrong 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
 from handmade._checks import (
     check_float_array,
@@ -24,28 +23,29 @@ from handmade._checks import (
     check_shape,
 )
 from handmade.module import Module
+from handmade.types import BoolArray, FloatArray, FloatDType
 
-MaskSource = Callable[[tuple[int, ...]], NDArray]
+MaskSource = Callable[[tuple[int, ...]], BoolArray]
 """A callable ``(shape) -> bool ndarray``; share one between handmade and reference."""
 
 
 class DropoutCache(NamedTuple):
     """The mask used (None when the forward was the identity), p, train flag, x's shape/dtype."""
 
-    mask: NDArray | None
+    mask: BoolArray | None
     p: float
     train: bool
     shape: tuple[int, ...]
-    dtype: np.dtype
+    dtype: FloatDType
 
 
-def make_dropout_mask(shape: Sequence[int], p: float, rng: np.random.Generator) -> NDArray:
+def make_dropout_mask(shape: Sequence[int], p: float, rng: np.random.Generator) -> BoolArray:
     """Boolean mask of ``shape``: ``rng.random(shape) >= p``, so P(True) = 1 - p."""
     p = check_probability("p", p)
     return check_rng("rng", rng).random(tuple(shape)) >= p
 
 
-def _check_mask(mask: Any, shape: tuple[int, ...]) -> NDArray:
+def _check_mask(mask: object, shape: tuple[int, ...]) -> BoolArray:
     """A given mask must be a bool ndarray of x's shape."""
     if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
         kind = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
@@ -54,13 +54,13 @@ def _check_mask(mask: Any, shape: tuple[int, ...]) -> NDArray:
 
 
 def dropout_forward(
-    x: NDArray,
+    x: FloatArray,
     p: float,
     *,
-    mask: NDArray | None = None,
+    mask: BoolArray | None = None,
     rng: np.random.Generator | None = None,
     train: bool = True,
-) -> tuple[NDArray, DropoutCache]:
+) -> tuple[FloatArray, DropoutCache]:
     """``x * mask / (1 - p)`` while training, identity otherwise.
 
     The mask is ``mask`` if given, else drawn with ``make_dropout_mask(x.shape, p, rng)``;
@@ -83,11 +83,11 @@ def dropout_forward(
     return x * mask / (1 - p), DropoutCache(mask, p, True, x.shape, x.dtype)
 
 
-def dropout_backward(dout: NDArray, cache: DropoutCache) -> NDArray:
+def dropout_backward(dout: FloatArray, cache: DropoutCache) -> FloatArray:
     """``dx = dout * mask / (1 - p)`` (identity when the forward was)."""
     check_grad("dout", dout, cache.shape, cache.dtype)
     if cache.mask is None:
-        return dout.copy()
+        return cast(FloatArray, dout.copy())
     return dout * cache.mask / (1 - cache.p)
 
 
@@ -111,10 +111,10 @@ class Dropout(Module):
         if mask_source is not None and not callable(mask_source):
             raise ValueError(f"mask_source: expected a callable, got {type(mask_source).__name__}")
         self.mask_source = mask_source
-        self.mask: NDArray | None = None
+        self.mask: BoolArray | None = None
         self.cache: DropoutCache | None = None
 
-    def forward(self, x: NDArray) -> NDArray:
+    def forward(self, x: FloatArray) -> FloatArray:
         """Apply dropout (training) or the identity (eval); remember the mask."""
         mask = None
         if self.training and self.p > 0 and self.mask_source is not None:
@@ -123,7 +123,7 @@ class Dropout(Module):
         self.mask = self.cache.mask
         return out
 
-    def backward(self, dout: NDArray) -> NDArray:
+    def backward(self, dout: FloatArray) -> FloatArray:
         """dx for the last forward."""
         if self.cache is None:
             raise RuntimeError("Dropout.backward: call forward first")

@@ -11,9 +11,10 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import DTypeLike
 
 from handmade._checks import FLOAT_DTYPES, check_nonnegative, check_rng
+from handmade.types import FloatArray
 
 
 def _shape(shape: Sequence[int]) -> tuple[int, ...]:
@@ -45,7 +46,7 @@ def fans(shape: Sequence[int]) -> tuple[int, int]:
 
 def uniform(
     shape: Sequence[int], bound: float, rng: np.random.Generator, dtype: DTypeLike = np.float64
-) -> NDArray:
+) -> FloatArray:
     """U(-bound, bound) entries; variance bound^2 / 3."""
     bound = check_nonnegative("bound", bound)
     draw = check_rng("rng", rng).uniform(-bound, bound, size=_shape(shape))
@@ -54,7 +55,7 @@ def uniform(
 
 def normal(
     shape: Sequence[int], sigma: float, rng: np.random.Generator, dtype: DTypeLike = np.float64
-) -> NDArray:
+) -> FloatArray:
     """N(0, sigma^2) entries (the D2L chapter's default, sigma = 0.01)."""
     sigma = check_nonnegative("sigma", sigma)
     draw = check_rng("rng", rng).normal(0.0, sigma, size=_shape(shape))
@@ -66,7 +67,7 @@ def xavier_uniform(
     rng: np.random.Generator,
     gain: float = 1.0,
     dtype: DTypeLike = np.float64,
-) -> NDArray:
+) -> FloatArray:
     """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 
     Variance a^2 / 3 = gain^2 * 2 / (fan_in + fan_out). ``shape`` is ``(fan_out, fan_in)``.
@@ -81,7 +82,7 @@ def xavier_normal(
     rng: np.random.Generator,
     gain: float = 1.0,
     dtype: DTypeLike = np.float64,
-) -> NDArray:
+) -> FloatArray:
     """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape)
     std = check_nonnegative("gain", gain) * math.sqrt(2.0 / (fan_in + fan_out))
@@ -90,7 +91,7 @@ def xavier_normal(
 
 def torch_linear_default(
     shape: Sequence[int], fan_in: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
-) -> NDArray:
+) -> FloatArray:
     """torch.nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for weight and bias.
 
     (torch's kaiming_uniform with a = sqrt(5) reduces to this bound.) ``fan_in`` is passed
@@ -111,7 +112,7 @@ def init_weight(
     rng: np.random.Generator,
     dtype: DTypeLike = np.float64,
     sigma: float = 0.01,
-) -> NDArray:
+) -> FloatArray:
     """Draw a ``(fan_out, fan_in)`` weight with the initialiser named ``init`` (see INITS).
 
     ``sigma`` is used only by ``"normal"``; ``"torch"`` is torch.nn.Linear's default.

@@ -8,27 +8,28 @@ Derivatives (sums over the batch, no averaging here):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import DTypeLike
 
 from handmade import init as _init
 from handmade._checks import check_float_array, check_grad, check_same_dtype, check_shape
 from handmade.module import Module, Parameter
+from handmade.types import FloatArray
 
 
 class LinearCache(NamedTuple):
     """What ``linear_backward`` needs: the input, the weight, whether a bias was used."""
 
-    x: NDArray
-    W: NDArray
+    x: FloatArray
+    W: FloatArray
     has_bias: bool
 
 
 def linear_forward(
-    x: NDArray, W: NDArray, b: NDArray | None = None
-) -> tuple[NDArray, LinearCache]:
+    x: FloatArray, W: FloatArray, b: FloatArray | None = None
+) -> tuple[FloatArray, LinearCache]:
     """``out = x @ W.T + b``; x (N, D_in), W (D_out, D_in), b (D_out,) or None -> (N, D_out)."""
     check_float_array("x", x, ndim=2)
     check_float_array("W", W, ndim=2)
@@ -46,9 +47,17 @@ def linear_forward(
     return out, LinearCache(x, W, b is not None)
 
 
+@overload
 def linear_backward(
-    dout: NDArray, cache: LinearCache, *, input_grad: bool = True
-) -> tuple[NDArray | None, NDArray, NDArray | None]:
+    dout: FloatArray, cache: LinearCache, *, input_grad: Literal[True] = ...
+) -> tuple[FloatArray, FloatArray, FloatArray | None]: ...
+@overload
+def linear_backward(
+    dout: FloatArray, cache: LinearCache, *, input_grad: bool
+) -> tuple[FloatArray | None, FloatArray, FloatArray | None]: ...
+def linear_backward(
+    dout: FloatArray, cache: LinearCache, *, input_grad: bool = True
+) -> tuple[FloatArray | None, FloatArray, FloatArray | None]:
     """Given ``dout = dL/dout`` (N, D_out) return ``(dx, dW, db)``; ``db`` is None without bias.
 
     dx = dout @ W (N, D_in); dW = dout.T @ x (D_out, D_in); db = sum_n dout[n] (D_out,).
@@ -104,13 +113,13 @@ class Linear(Module):
         """D_out."""
         return self.weight.shape[0]
 
-    def forward(self, x: NDArray) -> NDArray:
+    def forward(self, x: FloatArray) -> FloatArray:
         """x (N, in) -> x @ weight.T + bias (N, out)."""
         b = None if self.bias is None else self.bias.data
         out, self.cache = linear_forward(x, self.weight.data, b)
         return out
 
-    def backward(self, dout: NDArray, input_grad: bool = True) -> NDArray | None:
+    def backward(self, dout: FloatArray, input_grad: bool = True) -> FloatArray | None:
         """Write ``weight.grad``/``bias.grad`` (overwrite) and return dx (N, in), or None
         with ``input_grad=False`` (dx not computed; see :func:`linear_backward`)."""
         if self.cache is None:

@@ -9,7 +9,8 @@ with respect to the first argument, in its shape and dtype.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,31 +23,34 @@ from handmade._checks import (
     check_shape,
 )
 from handmade.module import Module
+from handmade.types import BoolArray, FloatArray, IntArray, RealScalar
 
 
 class CrossEntropyCache(NamedTuple):
     """Softmax probabilities (N, C) and labels (N,)."""
 
-    probs: NDArray
-    y: NDArray
+    probs: FloatArray
+    y: IntArray
 
 
 class MSECache(NamedTuple):
     """The residual pred - target."""
 
-    diff: NDArray
+    diff: FloatArray
 
 
 class LogRMSECache(NamedTuple):
     """Clamped prediction, log residual, its RMS (the loss) and the unclamped mask."""
 
-    clamped: NDArray
-    diff: NDArray
-    loss: NDArray
-    kept: NDArray
+    clamped: FloatArray
+    diff: FloatArray
+    loss: FloatArray
+    kept: BoolArray
 
 
-def softmax_cross_entropy_forward(logits: NDArray, y: NDArray) -> tuple[NDArray, CrossEntropyCache]:
+def softmax_cross_entropy_forward(
+    logits: FloatArray, y: IntArray
+) -> tuple[FloatArray, CrossEntropyCache]:
     """``L = -1/N sum_n log softmax(logits)[n, y_n]``; logits (N, C), y int (N,) in [0, C).
 
     Stable: log softmax = shifted - log sum exp(shifted) with shifted = logits - row max, so
@@ -61,17 +65,17 @@ def softmax_cross_entropy_forward(logits: NDArray, y: NDArray) -> tuple[NDArray,
     return np.asarray(loss, dtype=logits.dtype), CrossEntropyCache(np.exp(log_probs), y)
 
 
-def softmax_cross_entropy_backward(dloss: Any, cache: CrossEntropyCache) -> NDArray:
+def softmax_cross_entropy_backward(dloss: RealScalar, cache: CrossEntropyCache) -> FloatArray:
     """``dlogits = dloss * (softmax(logits) - onehot(y)) / N``, shape (N, C)."""
     probs, y = cache
     d = check_scalar_grad("dloss", dloss, probs.dtype)
     n = probs.shape[0]
     dlogits = probs.copy()
     dlogits[np.arange(n), y] -= 1
-    return dlogits * (d / n)
+    return cast(FloatArray, dlogits * (d / n))
 
 
-def _check_pair(pred: NDArray, target: NDArray) -> None:
+def _check_pair(pred: FloatArray, target: FloatArray) -> None:
     """pred and target: float arrays of one shape and one dtype."""
     check_float_array("pred", pred)
     check_float_array("target", target)
@@ -79,7 +83,7 @@ def _check_pair(pred: NDArray, target: NDArray) -> None:
     check_same_dtype(("pred", pred), ("target", target))
 
 
-def mse_forward(pred: NDArray, target: NDArray) -> tuple[NDArray, MSECache]:
+def mse_forward(pred: FloatArray, target: FloatArray) -> tuple[FloatArray, MSECache]:
     """``L = mean((pred - target)^2)`` over all M elements (no 1/2); any equal shapes."""
     _check_pair(pred, target)
     diff = pred - target
@@ -89,14 +93,14 @@ def mse_forward(pred: NDArray, target: NDArray) -> tuple[NDArray, MSECache]:
     return np.asarray(sq.sum() / sq.size, dtype=pred.dtype), MSECache(diff)
 
 
-def mse_backward(dloss: Any, cache: MSECache) -> NDArray:
+def mse_backward(dloss: RealScalar, cache: MSECache) -> FloatArray:
     """``dpred = dloss * 2 (pred - target) / M``, pred's shape."""
     diff = cache.diff
     d = check_scalar_grad("dloss", dloss, diff.dtype)
-    return diff * (2 * d / diff.size)
+    return cast(FloatArray, diff * (2 * d / diff.size))
 
 
-def log_rmse_forward(pred: NDArray, target: NDArray) -> tuple[NDArray, LogRMSECache]:
+def log_rmse_forward(pred: FloatArray, target: FloatArray) -> tuple[FloatArray, LogRMSECache]:
     """``L = sqrt(mean((log max(pred, 1) - log target)^2))`` over all M elements.
 
     ``target`` must be > 0. Predictions below 1 are clamped to 1 (as the D2L book does),
@@ -111,7 +115,7 @@ def log_rmse_forward(pred: NDArray, target: NDArray) -> tuple[NDArray, LogRMSECa
     return loss, LogRMSECache(clamped, diff, loss, pred >= 1)
 
 
-def log_rmse_backward(dloss: Any, cache: LogRMSECache) -> NDArray:
+def log_rmse_backward(dloss: RealScalar, cache: LogRMSECache) -> FloatArray:
     """``dpred = dloss * diff / (M L) / pred`` where pred >= 1, else 0.
 
     Chain rule: dL/dmean = 1/(2L), dmean/ddiff = 2 diff/M, ddiff/dpred = 1/pred. At exactly
@@ -123,25 +127,31 @@ def log_rmse_backward(dloss: Any, cache: LogRMSECache) -> NDArray:
     d = check_scalar_grad("dloss", dloss, diff.dtype)
     if loss == 0:
         return np.zeros_like(diff)
-    return (diff * (d / (diff.size * loss))) / clamped * kept
+    return cast(FloatArray, (diff * (d / (diff.size * loss))) / clamped * kept)
 
 
-class _PairLoss(Module):
-    """A loss module: ``forward(pred, target) -> loss``; ``backward(dloss=1.0) -> dpred``."""
+C = TypeVar("C", MSECache, CrossEntropyCache, LogRMSECache)
 
-    _forward: Any
-    _backward: Any
+
+class _PairLoss(Module, Generic[C]):
+    """A loss module: ``forward(pred, target) -> loss``; ``backward(dloss=1.0) -> dpred``.
+
+    ``target`` is a float array (MSE, log-RMSE) or int labels (cross-entropy).
+    """
+
+    _forward: Callable[[FloatArray, NDArray[Any]], tuple[FloatArray, C]]
+    _backward: Callable[[RealScalar, C], FloatArray]
 
     def __init__(self) -> None:
         super().__init__()
-        self.cache: Any = None
+        self.cache: C | None = None
 
-    def forward(self, pred: NDArray, target: NDArray) -> NDArray:
+    def forward(self, pred: FloatArray, target: NDArray[Any]) -> FloatArray:
         """The scalar loss as a 0-d array of pred's dtype."""
         loss, self.cache = type(self)._forward(pred, target)
         return loss
 
-    def backward(self, dloss: Any = 1.0) -> NDArray:
+    def backward(self, dloss: RealScalar = 1.0) -> FloatArray:
         """Gradient of ``dloss * loss`` with respect to pred (the last forward's)."""
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward: call forward first")
@@ -151,21 +161,21 @@ class _PairLoss(Module):
         return f"{type(self).__name__}()"
 
 
-class MSELoss(_PairLoss):
+class MSELoss(_PairLoss[MSECache]):
     """Mean squared error, mean reduction, no 1/2 (torch.nn.MSELoss)."""
 
     _forward = staticmethod(mse_forward)
     _backward = staticmethod(mse_backward)
 
 
-class CrossEntropyLoss(_PairLoss):
+class CrossEntropyLoss(_PairLoss[CrossEntropyCache]):
     """Softmax cross-entropy from logits (N, C) and int labels (N,), mean over N."""
 
     _forward = staticmethod(softmax_cross_entropy_forward)
     _backward = staticmethod(softmax_cross_entropy_backward)
 
 
-class LogRMSELoss(_PairLoss):
+class LogRMSELoss(_PairLoss[LogRMSECache]):
     """Log root-mean-squared error with predictions clamped at 1."""
 
     _forward = staticmethod(log_rmse_forward)

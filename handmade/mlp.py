@@ -15,7 +15,8 @@ N; Y int labels (N,)). Every step calls the pure pairs; no derivative is written
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
@@ -32,44 +33,71 @@ from handmade._checks import (
     check_shape,
 )
 from handmade.activations import PAIRS as ACTIVATIONS
-from handmade.dropout import MaskSource, dropout_backward, dropout_forward, make_dropout_mask
-from handmade.linear import linear_backward, linear_forward
-from handmade.losses import mse_backward, mse_forward
+from handmade.activations import ActivationCache
+from handmade.dropout import (
+    DropoutCache,
+    MaskSource,
+    dropout_backward,
+    dropout_forward,
+    make_dropout_mask,
+)
+from handmade.linear import LinearCache, linear_backward, linear_forward
+from handmade.losses import CrossEntropyCache, MSECache, mse_backward, mse_forward
 from handmade.losses import softmax_cross_entropy_backward as ce_backward
 from handmade.losses import softmax_cross_entropy_forward as ce_forward
 from handmade.module import Module, Parameter
-from handmade.regularization import l2_penalty_backward, l2_penalty_forward
+from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
+from handmade.types import BoolArray, FloatArray, RealScalar
 
-LOSSES = {"mse": (mse_forward, mse_backward), "cross_entropy": (ce_forward, ce_backward)}
+LossCache = MSECache | CrossEntropyCache
+"""The cache of either loss pair."""
+
+# As for the activations' PAIRS, a backward's cache is Any: the pair is chosen by name at run time.
+LOSSES: dict[
+    str, tuple[Callable[[FloatArray, NDArray[Any]], tuple[FloatArray, LossCache]],
+               Callable[[RealScalar, Any], FloatArray]]
+] = {"mse": (mse_forward, mse_backward), "cross_entropy": (ce_forward, ce_backward)}
+
+
+class TwoLayerCaches(TypedDict):
+    """The pairs' caches, one per step of the forward."""
+
+    lin1: LinearCache
+    phi: ActivationCache
+    drop: DropoutCache
+    lin2: LinearCache
+    loss: LossCache
+    pen1: L2Cache
+    pen2: L2Cache
 
 
 class TwoLayerCache(NamedTuple):
     """Forward values by the book's names, the dropout mask, and the pairs' caches."""
 
-    z: NDArray
-    h: NDArray
-    h_drop: NDArray
-    o: NDArray
-    L: NDArray
-    s: NDArray
-    J: NDArray
-    mask: NDArray | None
+    z: FloatArray
+    h: FloatArray
+    h_drop: FloatArray
+    o: FloatArray
+    L: FloatArray
+    s: FloatArray
+    J: FloatArray
+    mask: BoolArray | None
     phi: str
     loss: str
-    caches: dict[str, Any]
+    caches: TwoLayerCaches
 
 
-def _check_choice(name: str, value: str, options: Any) -> str:
+def _check_choice(name: str, value: str, options: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
     return value
 
 
 def _check_inputs(
-    X: NDArray, Y: NDArray, W1: NDArray, W2: NDArray, b1: NDArray | None, loss: str
+    X: FloatArray, Y: NDArray[Any], W1: FloatArray, W2: FloatArray, b1: FloatArray | None, loss: str
 ) -> None:
     """Shapes by the book's names: X (N, d), W1 (h, d), W2 (q, h), b1 (h,), Y (N, q) or (N,)."""
-    named = [("X", X), ("W1", W1), ("W2", W2)]
+    named: list[tuple[str, NDArray[Any]]] = [("X", X), ("W1", W1), ("W2", W2)]
     for name, a in named:
         check_float_array(name, a, ndim=2)
     n, d = X.shape
@@ -90,20 +118,20 @@ def _check_inputs(
 
 
 def two_layer_forward(
-    X: NDArray,
-    Y: NDArray,
-    W1: NDArray,
-    W2: NDArray,
+    X: FloatArray,
+    Y: NDArray[Any],
+    W1: FloatArray,
+    W2: FloatArray,
     lam: float,
     *,
     phi: str = "relu",
     loss: str = "mse",
-    b1: NDArray | None = None,
+    b1: FloatArray | None = None,
     p: float = 0.0,
-    mask: NDArray | None = None,
+    mask: BoolArray | None = None,
     rng: np.random.Generator | None = None,
     train: bool = True,
-) -> tuple[NDArray, TwoLayerCache]:
+) -> tuple[FloatArray, TwoLayerCache]:
     """Objective ``J = l(phi(X W1^T + b1) W2^T, Y) + lam/2 (||W1||^2 + ||W2||^2)`` (0-d).
 
     Defaults are the book's network: phi = ReLU, l = MSE, no bias, no dropout. Dropout (rate
@@ -122,12 +150,12 @@ def two_layer_forward(
     s2, c_pen2 = l2_penalty_forward(W2, lam)
     s = np.asarray(s1 + s2)
     J = np.asarray(L + s)
-    caches = {"lin1": c_lin1, "phi": c_phi, "drop": c_drop, "lin2": c_lin2,
+    caches: TwoLayerCaches = {"lin1": c_lin1, "phi": c_phi, "drop": c_drop, "lin2": c_lin2,
               "loss": c_loss, "pen1": c_pen1, "pen2": c_pen2}
     return J, TwoLayerCache(z, h, h_drop, o, L, s, J, c_drop.mask, phi, loss, caches)
 
 
-def two_layer_backward(dJ: Any, cache: TwoLayerCache) -> dict[str, NDArray]:
+def two_layer_backward(dJ: RealScalar, cache: TwoLayerCache) -> dict[str, FloatArray]:
     """Gradients of ``dJ * J``: keys do, dW2, dh, dz, dW1 (+ dh_drop with a dropout mask,
     + db1 with a bias). Shapes: do (N, q), dW2 (q, h), dh/dz (N, h), dW1 (h, d), db1 (h,)."""
     c = cache.caches
@@ -179,17 +207,17 @@ class TwoLayerMLP(Module):
             b = (_init.torch_linear_default((h,), d, rng, dtype) if init == "torch"
                  else np.zeros(h, dtype=self.W1.dtype))
             self.b1 = Parameter(b)
-        self.mask: NDArray | None = None
+        self.mask: BoolArray | None = None
         self.cache: TwoLayerCache | None = None
 
-    def _draw_mask(self, shape: tuple[int, int]) -> NDArray | None:
+    def _draw_mask(self, shape: tuple[int, int]) -> BoolArray | None:
         if not self.training or self.p == 0:
             return None
         if self.mask_source is not None:
             return self.mask_source(shape)
         return make_dropout_mask(shape, self.p, self.rng)
 
-    def forward(self, X: NDArray, Y: NDArray) -> NDArray:
+    def forward(self, X: FloatArray, Y: NDArray[Any]) -> FloatArray:
         """J (0-d array) for inputs X (N, d) and targets Y; keeps the values for backward."""
         check_float_array("X", X, ndim=2)
         mask = self._draw_mask((X.shape[0], self.W1.shape[0]))
@@ -201,14 +229,14 @@ class TwoLayerMLP(Module):
         return J
 
     @property
-    def values(self) -> dict[str, NDArray]:
+    def values(self) -> dict[str, FloatArray]:
         """Forward values of the last call by the book's names: z, h, h_drop, o, L, s, J."""
         if self.cache is None:
             raise RuntimeError("TwoLayerMLP.values: call forward first")
         names = ("z", "h", "h_drop", "o", "L", "s", "J")
         return {n: getattr(self.cache, n) for n in names}
 
-    def backward(self, dJ: Any = 1.0) -> dict[str, NDArray]:
+    def backward(self, dJ: RealScalar = 1.0) -> dict[str, FloatArray]:
         """Book-order gradients (see ``two_layer_backward``); overwrites W1/W2/b1 ``.grad``."""
         if self.cache is None:
             raise RuntimeError("TwoLayerMLP.backward: call forward first")
@@ -218,7 +246,7 @@ class TwoLayerMLP(Module):
             self.b1.grad = grads["db1"]
         return grads
 
-    def predict(self, X: NDArray) -> NDArray:
+    def predict(self, X: FloatArray) -> FloatArray:
         """Outputs o = phi(X W1^T + b1) W2^T (N, q) without dropout and without caching."""
         b1 = None if self.b1 is None else self.b1.data
         z, _ = linear_forward(X, self.W1.data, b1)

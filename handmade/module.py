@@ -11,17 +11,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from handmade._checks import check_finite, check_float_array
+from handmade.types import FloatArray
 
 
 class Parameter:
     """A trainable array: ``data`` (float32/float64) and ``grad`` (None until a backward)."""
 
-    def __init__(self, data: NDArray) -> None:
-        self.data: NDArray = check_float_array("data", data)
-        self.grad: NDArray | None = None
+    def __init__(self, data: FloatArray) -> None:
+        self.data: FloatArray = check_float_array("data", data)
+        self.grad: FloatArray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -37,7 +37,7 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
 
 
-def _to_numpy(name: str, value: Any) -> NDArray:
+def _to_numpy(name: str, value: object) -> FloatArray:
     """Turn a NumPy array or a torch tensor (anything with ``detach``) into an ndarray."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
@@ -104,7 +104,7 @@ class Module:
         """Evaluation mode (dropout off); same as ``train(False)``."""
         return self.train(False)
 
-    def state_dict(self) -> dict[str, NDArray]:
+    def state_dict(self) -> dict[str, FloatArray]:
         """Copies of all parameter arrays keyed by torch-style names."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 

@@ -19,16 +19,23 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
 from handmade._checks import FLOAT_DTYPES, check_nonnegative
+from handmade.types import FloatArray
 
 
-def _check_param(index: int, p: Any) -> Any:
+class ParamLike(Protocol):
+    """What an optimiser updates: ``data`` in place, from ``grad`` (e.g. a ``Parameter``)."""
+
+    data: FloatArray
+    grad: FloatArray | None
+
+
+def _check_param(index: int, p: object) -> object:
     """Check that ``p`` looks like a Parameter: ``.data`` is a float32/float64 ndarray."""
     data = getattr(p, "data", None)
     if not isinstance(data, np.ndarray) or data.dtype not in FLOAT_DTYPES:
@@ -39,7 +46,7 @@ def _check_param(index: int, p: Any) -> Any:
     return p
 
 
-def _check_grad(index: int, p: Any) -> NDArray:
+def _check_grad(index: int, p: ParamLike) -> FloatArray:
     """Return ``p.grad`` after checking it matches ``p.data`` in shape and dtype."""
     g = p.grad
     if not isinstance(g, np.ndarray) or g.shape != p.data.shape or g.dtype != p.data.dtype:
@@ -51,7 +58,7 @@ def _check_grad(index: int, p: Any) -> NDArray:
     return g
 
 
-def _as_list(params: Any) -> list[Any]:
+def _as_list(params: object) -> list[Any]:
     """Materialise ``params`` (an iterable of parameters or of group dicts) as a list."""
     if isinstance(params, (dict, np.ndarray)) or hasattr(params, "data") or not isinstance(
         params, Iterable
@@ -73,7 +80,9 @@ class Optimizer:
     ``state`` maps ``id(param)`` to that parameter's dict of buffers.
     """
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+    def __init__(
+        self, params: Iterable[ParamLike] | Iterable[dict[str, Any]], defaults: dict[str, Any]
+    ) -> None:
         items = _as_list(params)
         groups = items if all(isinstance(g, dict) for g in items) else [{"params": items}]
         self.defaults = dict(defaults)
@@ -117,7 +126,7 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad[...] = 0
 
-    def _each(self) -> Iterable[tuple[dict[str, Any], Any, NDArray, dict[str, Any]]]:
+    def _each(self) -> Iterator[tuple[dict[str, Any], ParamLike, FloatArray, dict[str, Any]]]:
         """Yield ``(group, param, grad, state)`` for every parameter that has a gradient."""
         index = 0
         for group in self.param_groups:
@@ -139,7 +148,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Any],
+        params: Iterable[ParamLike] | Iterable[dict[str, Any]],
         lr: float,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
@@ -180,7 +189,7 @@ class SGD(Optimizer):
             p.data -= group["lr"] * g
 
 
-def _lerp_(start: NDArray, end: NDArray, weight: float) -> None:
+def _lerp_(start: FloatArray, end: FloatArray, weight: float) -> None:
     """``start <- start + weight * (end - start)`` in place, in torch.lerp's two-branch form."""
     if abs(weight) < 0.5:
         start += weight * (end - start)
@@ -201,7 +210,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Any],
+        params: Iterable[ParamLike] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

@@ -5,22 +5,22 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
 from handmade._checks import check_float_array, check_nonnegative, check_scalar_grad
+from handmade.types import FloatArray, RealScalar
 
 
 class L2Cache(NamedTuple):
     """The weight and lambda."""
 
-    W: NDArray
+    W: FloatArray
     lam: float
 
 
-def l2_penalty_forward(W: NDArray, lam: float) -> tuple[NDArray, L2Cache]:
+def l2_penalty_forward(W: FloatArray, lam: float) -> tuple[FloatArray, L2Cache]:
     """``s = lam/2 * ||W||_F^2`` as a 0-d array of W's dtype; lam >= 0."""
     check_float_array("W", W)
     lam = check_nonnegative("lam", lam)
@@ -28,8 +28,8 @@ def l2_penalty_forward(W: NDArray, lam: float) -> tuple[NDArray, L2Cache]:
     return np.asarray(s, dtype=W.dtype), L2Cache(W, lam)
 
 
-def l2_penalty_backward(ds: Any, cache: L2Cache) -> NDArray:
+def l2_penalty_backward(ds: RealScalar, cache: L2Cache) -> FloatArray:
     """``dW = ds * lam * W`` (W's shape and dtype)."""
     W, lam = cache
     d = check_scalar_grad("ds", ds, W.dtype)
-    return W * (d * W.dtype.type(lam))
+    return cast(FloatArray, W * (d * W.dtype.type(lam)))

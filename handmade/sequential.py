@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import cast
 
 from handmade.linear import Linear
 from handmade.module import Module
+from handmade.types import FloatArray
 
 
 class Sequential(Module):
@@ -38,13 +39,13 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules())
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: FloatArray) -> FloatArray:
         """``x -> m_k(... m_1(m_0(x)))``."""
         for m in self._modules():
             x = m(x)
         return x
 
-    def backward(self, dout: Any, input_grad: bool = True) -> Any:
+    def backward(self, dout: FloatArray, input_grad: bool = True) -> FloatArray | None:
         """``dout -> m_0.backward(... m_k.backward(dout))``; each writes its own grads.
 
         ``input_grad=False``: the gradient with respect to the input is not wanted (torch: an
@@ -58,7 +59,7 @@ class Sequential(Module):
             dout = m.backward(dout)
         if not input_grad and isinstance(first, Linear):
             return first.backward(dout, input_grad=False)
-        return first.backward(dout)
+        return cast("FloatArray | None", first.backward(dout))
 
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({n}): {m!r}" for n, m in self.children())
