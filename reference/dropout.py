@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import Tensor, nn
 
 __all__ = ["Dropout", "dropout", "mask_from_source"]
@@ -22,7 +23,9 @@ def _check_p(p: float) -> float:
     return p
 
 
-def mask_from_source(source: Callable[[tuple[int, ...]], np.ndarray], shape: tuple) -> Tensor:
+def mask_from_source(
+    source: Callable[[tuple[int, ...]], NDArray[np.bool_]], shape: tuple[int, ...]
+) -> Tensor:
     """Call a NumPy mask source and return its mask as a bool tensor of ``shape``."""
     mask = source(tuple(shape))
     if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != tuple(shape):
@@ -34,7 +37,7 @@ def mask_from_source(source: Callable[[tuple[int, ...]], np.ndarray], shape: tup
 def dropout(
     x: Tensor,
     p: float,
-    mask: Tensor | np.ndarray | None = None,
+    mask: Tensor | NDArray[np.bool_] | None = None,
     generator: torch.Generator | None = None,
     train: bool = True,
 ) -> Tensor:
@@ -62,7 +65,7 @@ class Dropout(nn.Module):
     def __init__(
         self,
         p: float,
-        mask_source: Callable[[tuple[int, ...]], np.ndarray] | None = None,
+        mask_source: Callable[[tuple[int, ...]], NDArray[np.bool_]] | None = None,
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()

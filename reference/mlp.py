@@ -9,10 +9,12 @@ s = lam/2 (||W1||^2 + ||W2||^2); J = L + s.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numpy.typing import NDArray
 from torch import Tensor, nn
 
 from reference.dropout import dropout as _dropout
@@ -45,7 +47,7 @@ def two_layer(
     loss: Callable[[Tensor, Tensor], Tensor] = F.mse_loss,
     b1: Tensor | None = None,
     p: float = 0.0,
-    mask: Tensor | np.ndarray | None = None,
+    mask: Tensor | NDArray[np.bool_] | None = None,
 ) -> dict[str, Tensor]:
     """Forward of the book's network -> dict z, h, (h_drop when p > 0), o, L, s, J.
 
@@ -76,7 +78,7 @@ class TwoLayerMLP(nn.Module):
     def __init__(
         self, d: int, h: int, q: int, *, phi: str = "relu", loss: str = "mse",
         lam: float = 0.0, bias: bool = False, dropout: float = 0.0,
-        mask_source: Callable[[tuple[int, ...]], np.ndarray] | None = None,
+        mask_source: Callable[[tuple[int, ...]], NDArray[np.bool_]] | None = None,
         generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
         sigma: float = 0.01,
     ) -> None:
@@ -114,7 +116,8 @@ class TwoLayerMLP(nn.Module):
         return self.values["J"]
 
     def __getattr__(self, name: str) -> Tensor:
-        values = self.__dict__.get("values", {})
+        values: dict[str, Tensor] = self.__dict__.get("values", {})
         if name in ("z", "h", "h_drop", "o", "L", "s", "J") and name in values:
             return values[name]
-        return super().__getattr__(name)
+        # no submodules here: what nn.Module finds is a parameter (W1, W2, b1), a Tensor
+        return cast(Tensor, super().__getattr__(name))
