@@ -28,13 +28,15 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy handmade reference
 	$(PY) -m pytest -q
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy handmade reference
 
 bench: setup
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache
