@@ -135,7 +135,7 @@ def test_custom_layer_with_a_non_differentiable_input() -> None:
 
 
 @pytest.mark.parametrize("kwargs, needle", [
-    ({"against": "swish"}, "op: expected one of"),
+    ({"against": "swish"}, "against: expected one of"),
     ({"dtype": "float16"}, "dtype"),
     ({"shapes": {"x": (2,)}}, "needs both"),
     ({"against": "relu", "reference": torch.relu, "shapes": {"x": (2,)}}, "built-in"),

@@ -5,7 +5,8 @@ The file is imported by path under a unique module name. It must define ``forwar
 ``OP = "linear"``, else a custom layer when the file defines ``reference`` and ``SHAPES``
 (see :mod:`comparisons.verify.custom`). Usage problems raise :class:`UsageError` with one line
 (no such file, not a .py, a syntax error and its line, forward/backward missing, unknown op);
-an exception while importing the file is the user's code failing: a report with ``error``.
+anything raised while importing the file, ``sys.exit(...)`` and KeyboardInterrupt included, is
+the user's code failing: a report with ``error`` ("importing FILE called sys.exit(0)").
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any
 from comparisons.builtin_ops import BUILTIN_OPS
 from comparisons.errors import UsageError
 from comparisons.ops import OpSpec
-from comparisons.tolerances import dtype_name
-from comparisons.verify.guard import UserCodeError, error_text
+from comparisons.verify.arguments import check_against, check_dtype, check_seed
+from comparisons.verify.guard import UserCodeError, contained, error_text, exit_reason
 from comparisons.verify.report import VerifyReport
 
 _COUNTER = itertools.count()
@@ -73,9 +74,10 @@ def import_file(path: str | Path) -> tuple[Path, ModuleType]:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the user's module-level code may raise anything
+    except BaseException as exc:  # the user's module-level code may raise, exit, be stopped
         sys.modules.pop(name, None)
-        raise UserCodeError(f"importing {path}", _import_traceback(exc, p)) from exc
+        raise UserCodeError(f"importing {path}", _import_traceback(exc, p),
+                            exit_reason(exc)) from exc
     return p, module
 
 
@@ -130,13 +132,18 @@ def load_user_file(path: str | Path, against: str | None = None) -> UserFile:
 
 def verify_file(path: str | Path, against: str | None = None, *, dtype: str = "float64",
                 seed: int = 0) -> VerifyReport:
-    """Load ``path`` and verify it; an exception while importing it is in ``report.error``."""
+    """Load ``path`` and verify it; anything raised while importing it is in ``report.error``.
+
+    ``seed``: an integer >= 0 and ``dtype``: float32/float64, else ValueError naming them;
+    ``against``: None or an op name (UsageError for an unknown one).
+    """
     from comparisons.verify.aggregate import build_report
     from comparisons.verify.runner import run_cases
 
-    name = dtype_name(dtype)
+    name, seed = check_dtype(dtype), check_seed(seed)
+    against = check_against(against, custom=True)
     try:
         user = load_user_file(path, against)
     except UserCodeError as exc:
         return VerifyReport(against or Path(path).stem, name, seed, error=error_text(exc))
-    return build_report(user.spec, name, int(seed), run_cases)
+    return build_report(user.spec, name, seed, contained(run_cases))

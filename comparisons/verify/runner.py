@@ -35,11 +35,18 @@ from comparisons.ops import (
     make_dout,
     reference_run,
 )
-from comparisons.tolerances import dtype_name, tolerance
+from comparisons.tolerances import tolerance
+from comparisons.verify.arguments import check_against, check_dtype, check_seed
 from comparisons.verify.candidates import EXTRA_CASES, context_for
 from comparisons.verify.custom import custom_spec
 from comparisons.verify.diagnose import Diagnosis, diagnose
-from comparisons.verify.guard import StructureError, UserCodeError, error_text, guarded
+from comparisons.verify.guard import (
+    StructureError,
+    UserCodeError,
+    contained,
+    error_text,
+    guarded,
+)
 from comparisons.verify.report import VerifyReport
 
 Transform = Callable[[Inputs], Inputs] | None
@@ -65,12 +72,17 @@ def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: s
     tuple, ``"N"`` = batch dim), the name of a custom layer (default ``"custom"``); ``nondiff``
     names inputs without a gradient. ``dtype``: ``"float64"`` (default) or ``"float32"`` (a
     failure is rerun in float64 and labelled a float32 artefact or a real bug). Bad arguments
-    raise ValueError; anything wrong in the user's code is in the report, not raised.
+    raise ValueError naming the argument (``seed``: an integer >= 0, never truncated; an empty
+    ``against`` is an error, not linear); anything wrong in the user's code, an exit or a
+    KeyboardInterrupt inside it included (see :mod:`comparisons.verify.guard`), is in the
+    report, not raised.
     """
+    seed, dtype = check_seed(seed), check_dtype(dtype)
+    against = check_against(against, custom=reference is not None or shapes is not None)
     spec = resolve_spec(forward, backward, against, reference, shapes, nondiff)
     from comparisons.verify.aggregate import build_report
 
-    return build_report(spec, dtype_name(dtype), int(seed), run_cases)
+    return build_report(spec, dtype, seed, contained(run_cases))
 
 
 def resolve_spec(forward: Any, backward: Any, against: str | None, reference: Any,
