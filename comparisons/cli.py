@@ -1,9 +1,11 @@
 """The ``backprop-lab`` command line: subcommands, exit codes, one-line errors.
 
 Exit codes: 0 everything agreed, 1 a check failed, 2 a usage problem or bad input (one line
-on stderr, never a traceback). Each subcommand lives in its own module, imported only when
-used so that ``--help`` and light commands start fast; a module provides
-``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+on stderr, never a traceback; an OSError that no option check caught is said as
+``PATH: reason``, never as a raw ``[Errno N]`` line), 130 interrupted (Ctrl-C). Each
+subcommand lives in its own module, imported only when used so that ``--help`` and light
+commands start fast; a module provides ``register(subparsers)``, which adds its parser and
+sets ``func(args) -> int``.
 """
 
 from __future__ import annotations
@@ -41,17 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_text(exc: OSError) -> str:
+    """``"PATH: no such file or directory"`` for an OSError, without the ``[Errno N]``."""
+    reason = (exc.strerror or str(exc)).lower()
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
-    except (UsageError, ValueError, FileNotFoundError) as exc:
+    except (UsageError, ValueError) as exc:
         print(f"backprop-lab: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file problem no option check caught: still one line, no errno
+        print(f"backprop-lab: error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
         return 130

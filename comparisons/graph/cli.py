@@ -15,8 +15,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from comparisons.errors import UsageError
-from comparisons.io import ensure_out_dir, nonnegative_int
+from comparisons.io import check_input_file, ensure_out_dir, nonnegative_int
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -48,11 +50,27 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--lambda: expected a finite number >= 0, got {args.lam}")
     if args.verify is None:
         return
-    if not args.verify.is_file():
-        raise UsageError(f"--verify: no such file {str(args.verify)!r}")
+    check_input_file(args.verify, "--verify")
     if args.activation != "relu" or args.bias:
         raise UsageError("--verify: a two_layer file derives the book's network (ReLU, no "
                          "bias); drop --activation/--bias")
+
+
+def check_finite_run(hand: Any, lam: float) -> None:
+    """UsageError (one line, naming --lambda) when a node value or gradient of the recorded
+    run is NaN or infinite: a λ such as 1e308 overflows J and dW, and infinite values that
+    "agree" with autograd's infinite values are no check at all."""
+    names = sorted(hand.nodes, key=lambda n: n != "J")  # the objective first
+    for kind in ("value", "grad"):
+        for name in names:
+            node = hand.nodes[name]
+            arr = getattr(node, kind)
+            if arr is None or np.isfinite(arr).all():
+                continue
+            what = name if kind == "value" else f"dJ/d{name}"
+            bad = "NaN" if np.isnan(arr).any() else "infinite"
+            raise UsageError(f"--lambda: {lam:g} makes {what} {bad}; expected a value giving "
+                             f"finite results")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     out = ensure_out_dir(args.out)
     from comparisons.graph.outputs import run_graphs, write_graphs
 
-    result = run_graphs(activation=args.activation, lam=args.lam, bias=args.bias,
-                        seed=args.seed, user_file=args.verify)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below
+        result = run_graphs(activation=args.activation, lam=args.lam, bias=args.bias,
+                            seed=args.seed, user_file=args.verify)
+    check_finite_run(result.hand, args.lam)  # before the (slow) drawing
     paths = write_graphs(result, out, dot=args.dot)
     for line in summary_lines(result):
         print(line)

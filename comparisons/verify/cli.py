@@ -1,7 +1,9 @@
 """``backprop-lab verify FILE.py``: verify a hand derivation and say what is wrong with it.
 
 Exit 0 when the forward and every gradient are right, 1 when anything is wrong (including an
-exception in the user's code, shown with its traceback), 2 for a usage problem (one line).
+exception, ``sys.exit`` or KeyboardInterrupt in the user's code, shown with its traceback; the
+report is printed and ``--json`` written all the same), 2 for a usage problem (one line:
+FILE.py and ``--json`` are checked before the run).
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.errors import UsageError
-from comparisons.io import nonnegative_int, write_json
+from comparisons.io import (
+    check_input_file,
+    check_writable_file,
+    nonnegative_int,
+    write_json,
+)
 
 EPILOG = ("The file defines forward(...) -> (out, cache) and backward(dout, cache) with the "
           "signatures of a built-in op (see --list); the op comes from --against, or OP = "
@@ -67,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.file is None:
         raise UsageError("verify: expected FILE.py (or --list to see the built-in ops)")
-    if args.json is not None and args.json.is_dir():
-        raise UsageError(f"--json: expected a file path, got the directory {args.json}")
+    check_input_file(args.file, "FILE.py")
+    if args.json is not None:  # before the run, not after it
+        check_writable_file(args.json, "--json")
     from comparisons.verify.loader import verify_file
 
     report = verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
