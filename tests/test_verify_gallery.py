@@ -89,7 +89,8 @@ def test_kink_elements_are_flagged_and_left_out_of_finite_differences() -> None:
         dx = report.gradient("dx")
         assert dx.fd == "ok" and dx.fd_ignored > 0  # the zeros: not silently passed or failed
         assert "untrusted left out" in str(report)
-    assert not verify_file(HERE / "verify_gallery" / "relu_kink.py").passed
+    assert verify_file(HERE / "verify_gallery" / "relu_kink.py").passed  # a valid subgradient
+    assert not verify_file(HERE / "verify_gallery" / "relu_kink_nan.py").passed
 
 
 @pytest.mark.parametrize("path", [p for p in GALLERY if p.stem.startswith("correct_")],

@@ -14,8 +14,10 @@ For one case (inputs, upstream gradient ``dout``, autograd's gradients) and one 
 * the equation the gradient comes from (``BUILTIN_OPS[op].equations``).
 
 Per-example ``db`` (N, D_out) needs no candidate: the engine recognises the extra batch axis.
-:data:`EXTRA_CASES` adds verify-only shape cases, e.g. ReLU inputs holding exact zeros (where
-``x >= 0`` and ``x > 0`` differ, and finite differences cannot be trusted).
+:data:`EXTRA_CASES` adds verify-only shape cases at exact kinks: ReLU inputs holding exact zeros,
+log-RMSE predictions exactly 1, a two-layer network with z exactly 0 (where ``x >= 0`` and
+``x > 0`` differ, both valid subgradients: see :mod:`comparisons.verify.kinks`; finite
+differences cannot be trusted there).
 """
 
 from __future__ import annotations
@@ -43,8 +45,32 @@ def _with_exact_zeros(inputs: Inputs) -> Inputs:
     return {**inputs, "x": x}
 
 
+def _with_pred_exactly_one(inputs: Inputs) -> Inputs:
+    """Every third element of pred set to exactly 1 (the kink of the clamp max(pred, 1))."""
+    pred = np.array(inputs["pred"])
+    pred.reshape(-1)[::3] = 1
+    return {**inputs, "pred": pred}
+
+
+def _with_z_exactly_zero(inputs: Inputs) -> Inputs:
+    """z = X W1ᵀ exactly 0 at rows 0-1, units 0-1: X[:2] keeps only column 1, W1[:2, 1] = 0.
+
+    Every product in those dot products has a zero factor, so z is 0 in any summation order,
+    while X[:2, 1] != 0 makes dW1[:2, 1] depend on the choice of relu′(0).
+    """
+    X, W1 = np.array(inputs["X"]), np.array(inputs["W1"])
+    keep = X[:2, 1].copy()
+    X[:2] = 0
+    X[:2, 1] = keep
+    W1[:2, 1] = 0
+    return {**inputs, "X": X, "W1": W1}
+
+
 EXTRA_CASES: dict[str, tuple[tuple[Case, Callable[[Inputs], Inputs]], ...]] = {
     "relu": ((Case("exact zeros", {"N": 5, "D": 4}), _with_exact_zeros),),
+    "log_rmse": ((Case("pred exactly 1", {"N": 5, "D": 3}), _with_pred_exactly_one),),
+    "two_layer": ((Case("z exactly 0", {"N": 5, "d": 3, "h": 7, "q": 11}),
+                   _with_z_exactly_zero),),
 }
 
 

@@ -24,6 +24,9 @@ Shapes equal (a NaN/Inf in the reference gives ``unknown``; in given a dedicated
  10. ``localized``  at most half of the elements are wrong: count, first indices and a pattern
      (a context mask equal to / containing the wrong set, one row, one column).
  11. ``unknown``.
+
+``wrong_dtype`` (a float32 gradient in a float64 run, right at float32 tolerance; a ragged list
+of dtype object) comes from :mod:`comparisons.verify.returned`.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ __all__ = [
 CODES = (
     "ok", "wrong_shape", "transposed", "sign_flipped", "scaled", "not_summed_over_batch",
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing", "zero",
-    "localized", "unknown",
+    "localized", "unknown", "wrong_dtype",
 )  # fmt: skip
 Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
 

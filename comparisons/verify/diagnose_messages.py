@@ -120,6 +120,24 @@ def wrong_shape(name: str, g: F64, e: F64, values_right: bool, ctx: DiagnosisCon
     return text + _eq(ctx, "Expected")
 
 
+def wrong_dtype(name: str, given: str, run: str, values_right: bool = True) -> str:
+    """A float gradient of lower precision than the run (float32 in a float64 run)."""
+    values = ("its values are otherwise right at " if values_right
+              else "its values are wrong even at ") + f"{given} tolerance"
+    return (
+        f"{name} is {given} in a {run} run; compute in the input's dtype ({values}). Look for "
+        f"an array created with dtype={given} (np.zeros(..., dtype=np.{given})), an "
+        f".astype(np.{given}) or a {given} constant array."
+    )
+
+
+def not_numeric(name: str, what: str, shape: tuple[int, ...]) -> str:
+    """Something that is not a numeric array (a ragged list, a string)."""
+    fix = ("np.stack / np.array of equal-shaped parts, not a list of differently shaped ones"
+           if "ragged" in what else "a float array")
+    return f"{name} is {what}, not a numeric array of shape {shape}: return one array ({fix})."
+
+
 def sign_flipped(name: str, ctx: DiagnosisContext) -> str:
     """Minus the reference."""
     return (

@@ -47,7 +47,14 @@ from comparisons.verify.guard import (
     error_text,
     guarded,
 )
+from comparisons.verify.kinks import accept_subgradients, attach_notes
 from comparisons.verify.report import VerifyReport
+from comparisons.verify.returned import (
+    as_gradient,
+    dtype_diagnosis,
+    lower_precision,
+    not_an_array,
+)
 
 Transform = Callable[[Inputs], Inputs] | None
 
@@ -161,10 +168,12 @@ def run_one(spec: OpSpec, case: Case, transform: Transform, dtype: str,
     dout = make_dout(spec, out, rng)
     grads = _grads(spec, spec.backward(np.array(dout), cache))
     ref_out, ref_grads = _reference(spec, inputs, dout)
+    ref_grads, kink_notes = accept_subgradients(spec, inputs, dout, grads, ref_grads)
     fwd = compare(out, ref_out, name=f"{spec.name}[{case.label}]", tensor="out",
                   against="forward", tol=tolerance("forward", dtype), check_dtype=False)
     diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, dout, ref_grads, dtype)
                  for g in spec.grads + spec.intermediates}
+    diagnoses = attach_notes(diagnoses, kink_notes)
     fd = {spec.grad_of(x): fd_check(spec, x, grads[spec.grad_of(x)], inputs, dout, dtype, rng)
           for x in spec.differentiable}
     return CaseOutcome(case.label, fwd, diagnoses, {k: v for k, v in fd.items() if v})
@@ -185,23 +194,21 @@ def _reference(spec: OpSpec, inputs: Inputs, dout: Any) -> tuple[Any, dict[str, 
 
 
 def _numeric(value: Any) -> np.ndarray | None:
-    if value is None:
-        return None
-    arr = np.asarray(value.detach().numpy() if hasattr(value, "detach") else value)
-    return arr if np.issubdtype(arr.dtype, np.number) else None
+    """The returned gradient as an array (lists, torch tensors too), None if it is not one."""
+    return as_gradient(value)[0]
 
 
 def diagnose_one(spec: OpSpec, g: str, given: Any, inputs: Inputs, dout: Any,
                  ref_grads: dict[str, Any], dtype: str) -> Diagnosis:
     """The diagnosis of gradient ``g`` against autograd, with the op's context."""
     expected = ref_grads[g]
-    arr = _numeric(given)
+    arr, what = as_gradient(given)
     if arr is None:
-        return Diagnosis("wrong_shape", f"{g} is missing: your backward returned "
-                         f"{type(given).__name__} where an array of shape "
-                         f"{tuple(np.shape(expected))} was due.",
-                         details={"given": type(given).__name__})
+        return not_an_array(g, given, what, tuple(np.shape(expected)))
     ctx = context_for(spec.name, g, inputs, dout, ref_grads, spec.equations.get(g))
+    if lower_precision(arr, dtype):  # judged at its own precision, the dtype named
+        at_low = diagnose(arr, expected, name=g, tol=tolerance("autograd", "float32"), context=ctx)
+        return dtype_diagnosis(g, arr, dtype, at_low)
     return diagnose(arr, expected, name=g, tol=tolerance("autograd", dtype), context=ctx)
 
 
