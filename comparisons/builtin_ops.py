@@ -1,4 +1,13 @@
-"""The built-in ops: the project's pairs, their torch twins, inputs and awkward shape cases."""
+"""The built-in ops: the project's pairs, their torch twins, inputs and awkward shape cases.
+
+Case sizes are distinct primes other than 2 wherever a ``scaled`` factor could be named by
+them (N, q, d, h, D, D_in, D_out, C differ within a case), so q, N·q, N/2, 2 and 1/N never
+coincide; the N = 1 case comes second, so the first failing case (whose diagnosis is
+reported) has every size > 1. Upstream convention: a scalar objective (two_layer's J, the
+losses, the L2 penalty) is judged at upstream gradient 1 (the gradient of the objective
+itself), every other op with ``dout`` the upstream gradient of ``out``'s shape; each
+``convention`` and equation says which.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +21,27 @@ import reference as ref
 from comparisons.ops import Case, Inputs, OpSpec
 
 SHAPES_2D = (
+    Case("non-square", {"N": 5, "D": 3}),
     Case("N=1", {"N": 1, "D": 3}),
-    Case("non-square", {"N": 4, "D": 5}),
-    Case("odd batch", {"N": 7, "D": 2}),
+    Case("odd batch", {"N": 7, "D": 5}),
 )
+DOUT = "dout is the upstream gradient, same shape as out"
+
+
+def _upstream(formula: str) -> str:
+    """An equation of a non-scalar op, with the meaning of dout."""
+    return f"{formula} (dout: the upstream gradient, same shape as out)"
+
+
+def _unit(arg: str, objective: str) -> str:
+    """The upstream convention of a scalar objective, for its ``convention`` line."""
+    return (f"{arg} = 1: the gradient of {objective} itself (a run at {arg} ≠ 1 notes any term "
+            f"not multiplied by {arg})")
+
+
+def _at_unit(arg: str, equations: dict[str, str]) -> dict[str, str]:
+    """Equations of a scalar objective, each stating the upstream value it holds at."""
+    return {g: f"{formula} (with {arg} = 1)" for g, formula in equations.items()}
 
 
 def _normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype,
@@ -83,21 +109,23 @@ def _two_layer_untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_
 def _activation(name: str, fwd: Any, bwd: Any, torch_fn: Any, formula: str, **kw: Any) -> OpSpec:
     return OpSpec(name, fwd, bwd, torch_fn, ("x",), ("x",), ("dx",), _x_inputs, SHAPES_2D,
                   signature="forward(x) -> (out, cache); backward(dout, cache) -> dx",
-                  convention=f"elementwise {formula}, x: (N, D)",
-                  equations={"dx": f"dx = dout ⊙ {formula.split('=')[0].strip()}′"}, **kw)
+                  convention=f"elementwise {formula}, x: (N, D); {DOUT}",
+                  equations={"dx": _upstream(f"dx = dout ⊙ {formula.split('=')[0].strip()}′")},
+                  **kw)
 
 
 BUILTIN_OPS: dict[str, OpSpec] = {
     "linear": OpSpec(
         "linear", hm.linear_forward, hm.linear_backward, ref.linear, ("x", "W", "b"),
         ("x", "W", "b"), ("dx", "dW", "db"), _linear_inputs,
-        (Case("N=1", {"N": 1, "D_in": 3, "D_out": 2}),
-         Case("non-square", {"N": 4, "D_in": 5, "D_out": 3}),
-         Case("odd batch, D_out > D_in", {"N": 7, "D_in": 2, "D_out": 6}),
-         Case("square W", {"N": 3, "D_in": 3, "D_out": 3})),
+        (Case("non-square", {"N": 5, "D_in": 7, "D_out": 3}),
+         Case("N=1", {"N": 1, "D_in": 5, "D_out": 3}),
+         Case("odd batch, D_out > D_in", {"N": 7, "D_in": 3, "D_out": 11}),
+         Case("square W", {"N": 5, "D_in": 3, "D_out": 3})),
         signature="forward(x, W, b) -> (out, cache); backward(dout, cache) -> (dx, dW, db)",
-        convention="out = x Wᵀ + b; x: (N, D_in), W: (D_out, D_in), b: (D_out,)",
-        equations={"dx": "dx = dout W", "dW": "dW = doutᵀ x", "db": "db = Σₙ dout[n]"}),
+        convention=f"out = x Wᵀ + b; x: (N, D_in), W: (D_out, D_in), b: (D_out,); {DOUT}",
+        equations={"dx": _upstream("dx = dout W"), "dW": _upstream("dW = doutᵀ x"),
+                   "db": _upstream("db = Σₙ dout[n]")}),
     "relu": _activation("relu", hm.relu_forward, hm.relu_backward, ref.relu,
                         "relu(x) = max(x, 0)", untrusted=_relu_untrusted),
     "sigmoid": _activation("sigmoid", hm.sigmoid_forward, hm.sigmoid_backward, ref.sigmoid,
@@ -107,57 +135,63 @@ BUILTIN_OPS: dict[str, OpSpec] = {
         "softmax_cross_entropy", hm.softmax_cross_entropy_forward,
         hm.softmax_cross_entropy_backward, ref.softmax_cross_entropy, ("logits", "y"),
         ("logits",), ("dlogits",), _ce_inputs,
-        (Case("N=1", {"N": 1, "C": 3}), Case("non-square", {"N": 5, "C": 4}),
-         Case("odd batch", {"N": 7, "C": 10})),
+        (Case("non-square", {"N": 5, "C": 3}), Case("N=1", {"N": 1, "C": 7}),
+         Case("odd batch", {"N": 7, "C": 11})),
         signature="forward(logits, y) -> (loss, cache); backward(dloss, cache) -> dlogits",
         convention="loss = mean over N of −log softmax(logits)[n, y[n]]; logits: (N, C), "
-                   "y: int (N,)",
-        scalar_output=True, equations={"dlogits": "dlogits = (softmax(logits) − onehot(y)) / N"}),
+                   f"y: int (N,); {_unit('dloss', 'the loss')}",
+        scalar_output=True,
+        equations=_at_unit("dloss", {"dlogits": "dlogits = (softmax(logits) − onehot(y)) / N"})),
     "mse": OpSpec(
         "mse", hm.mse_forward, hm.mse_backward, ref.mse, ("pred", "target"), ("pred",),
         ("dpred",), _mse_inputs, SHAPES_2D,
         signature="forward(pred, target) -> (loss, cache); backward(dloss, cache) -> dpred",
-        convention="loss = mean((pred − target)²) over all elements, no ½ (torch MSELoss)",
-        scalar_output=True, equations={"dpred": "dpred = 2 (pred − target) / numel"}),
+        convention="loss = mean((pred − target)²) over all N·D elements, no ½ (torch MSELoss); "
+                   + _unit("dloss", "the loss"),
+        scalar_output=True,
+        equations=_at_unit("dloss", {"dpred": "dpred = 2 (pred − target) / numel"})),
     "log_rmse": OpSpec(
         "log_rmse", hm.log_rmse_forward, hm.log_rmse_backward, ref.log_rmse,
         ("pred", "target"), ("pred",), ("dpred",), _log_rmse_inputs,
-        (Case("N=1", {"N": 1, "D": 1}), Case("column", {"N": 6, "D": 1}),
-         Case("odd batch", {"N": 7, "D": 3})),
+        (Case("odd batch", {"N": 7, "D": 3}), Case("N=1", {"N": 1, "D": 1}),
+         Case("column", {"N": 5, "D": 1})),
         signature="forward(pred, target) -> (loss, cache); backward(dloss, cache) -> dpred",
-        convention="loss = sqrt(mean((log max(pred, 1) − log target)²)); mean over all elements",
+        convention="loss = sqrt(mean((log max(pred, 1) − log target)²)); mean over all "
+                   f"elements; {_unit('dloss', 'the loss')}",
         scalar_output=True, untrusted=_log_rmse_untrusted,
-        equations={"dpred": "dpred = (log max(pred,1) − log target) / (numel · loss · pred), "
-                            "0 where pred < 1"}),
+        equations=_at_unit("dloss", {"dpred": "dpred = (log max(pred,1) − log target) / "
+                                              "(numel · loss · pred), 0 where pred < 1"})),
     "l2_penalty": OpSpec(
         "l2_penalty", hm.l2_penalty_forward, hm.l2_penalty_backward, ref.l2_penalty,
         ("W", "lam"), ("W",), ("dW",), _l2_inputs,
         (Case("1x1", {"D_out": 1, "D_in": 1}), Case("non-square", {"D_out": 2, "D_in": 3}),
          Case("tall", {"D_out": 5, "D_in": 4})),
         signature="forward(W, lam) -> (s, cache); backward(ds, cache) -> dW",
-        convention="s = lam/2 ‖W‖²_F (with the ½), so ds/dW = lam W",
-        scalar_output=True, equations={"dW": "dW = lam W"}),
+        convention=f"s = lam/2 ‖W‖²_F (with the ½), so ds/dW = lam W; {_unit('ds', 's')}",
+        scalar_output=True, equations=_at_unit("ds", {"dW": "dW = lam W"})),
     "dropout": OpSpec(
         "dropout", hm.dropout_forward, hm.dropout_backward, ref.dropout, ("x", "p"), ("x",),
         ("dx",), _dropout_inputs, SHAPES_2D, keywords=("mask",),
         signature="forward(x, p, *, mask) -> (out, cache); backward(dout, cache) -> dx",
-        convention="inverted dropout: out = x ⊙ mask / (1 − p), mask True = kept",
-        equations={"dx": "dx = dout ⊙ mask / (1 − p)"}),
+        convention="inverted dropout: out = x ⊙ mask / (1 − p), mask True = kept, p = the drop "
+                   f"probability; {DOUT}",
+        equations={"dx": _upstream("dx = dout ⊙ mask / (1 − p)")}),
     "two_layer": OpSpec(
         "two_layer", hm.two_layer_forward, hm.two_layer_backward, ref.two_layer,
         ("X", "Y", "W1", "W2", "lam"), ("W1", "W2"), ("dW1", "dW2"), _two_layer_inputs,
-        (Case("N=1", {"N": 1, "d": 3, "h": 4, "q": 2}),
-         Case("minibatch", {"N": 5, "d": 4, "h": 6, "q": 3}),
-         Case("odd batch, q=1", {"N": 7, "d": 2, "h": 5, "q": 1})),
+        (Case("minibatch", {"N": 5, "d": 7, "h": 11, "q": 3}),
+         Case("N=1", {"N": 1, "d": 5, "h": 3, "q": 7}),
+         Case("odd batch, q=1", {"N": 7, "d": 3, "h": 5, "q": 1})),
         signature="forward(X, Y, W1, W2, lam) -> (J, cache); backward(dJ, cache) -> "
                   "{'do', 'dW2', 'dh', 'dz', 'dW1'}",
-        convention="z = X W1ᵀ, h = relu(z), o = h W2ᵀ, L = mean((o − Y)²), "
-                   "s = lam/2 (‖W1‖² + ‖W2‖²), J = L + s",
+        convention="z = X W1ᵀ, h = relu(z), o = h W2ᵀ, L = mean((o − Y)²) over all N·q "
+                   f"elements, s = lam/2 (‖W1‖² + ‖W2‖²), J = L + s; {_unit('dJ', 'J')}",
         scalar_output=True, returns_dict=True, intermediates=("do", "dh", "dz"),
         untrusted=_two_layer_untrusted,
-        equations={"do": "dJ/do = 2 (o − Y) / numel(o)", "dW2": "dJ/dW2 = doᵀ h + lam W2",
-                   "dh": "dJ/dh = do W2", "dz": "dJ/dz = dh ⊙ relu′(z)",
-                   "dW1": "dJ/dW1 = dzᵀ X + lam W1"}),
+        equations=_at_unit("dJ", {"do": "dJ/do = 2 (o − Y) / (N·q)",
+                                  "dW2": "dJ/dW2 = doᵀ h + lam W2", "dh": "dJ/dh = do W2",
+                                  "dz": "dJ/dz = dh ⊙ relu′(z)",
+                                  "dW1": "dJ/dW1 = dzᵀ X + lam W1"})),
 }
 
 BACKWARD_ORDER = ("do", "dW2", "dh", "dz", "dW1")

@@ -120,22 +120,28 @@ def test_simple_codes(make, code, word):
     ("label", "words"),
     [("2", "1/2 convention"), ("1/2", "1/2 convention"), ("N", "mean"), ("1/N", "mean")],
 )
-def test_scaled_nice_factors(label, words):
-    n = 7
+def test_scaled_nice_factors_with_the_legacy_batch_size(label, words):
+    n = 7  # batch_size = N, the mean's count (DiagnosisContext before dims existed)
     f = {"2": 2.0, "1/2": 0.5, "N": float(n), "1/N": 1.0 / n}[label]
     e = _rng().normal(size=(4, 3))
     d = _diag(f * e, e, DiagnosisContext(batch_size=n))
     assert d.code == "scaled" and d.factor == pytest.approx(f, rel=TOL.rtol)
     assert d.details["factor_labels"][0] == label and words in d.message
+    assert "No usual cause" not in d.message
     if "N" in label:
-        assert f"batch size = {n}" in d.message
+        assert f"N = {n}" in d.message and "the batch size" in d.message
+        assert d.details["factor_values"] == {"N": n}
 
 
 def test_scaled_odd_factor_is_reported_unsnapped():
     rng = _rng()
     e, f = rng.normal(size=(4, 3)), rng.uniform(3.1, 3.9)
-    d = _diag(f * e, e)
-    assert d.code == "scaled" and d.factor == pytest.approx(f) and d.details["factor_labels"] == []
+    full = DiagnosisContext(dims={"N": 5, "q": 11, "N·q": 55}, mean_over="N·q", dropout_p=0.3,
+                            lam=0.37, dout=1.7, loss=0.61)
+    for ctx in (None, full):  # 3.1..3.9 is none of 2, 5, 11, 55, 1/(1 - p), 2ℓ, ...
+        d = _diag(f * e, e, ctx)
+        assert d.code == "scaled" and d.factor == pytest.approx(f)
+        assert d.details["factor_labels"] == [] and "No usual cause is known" in d.message
 
 
 @settings(max_examples=40, deadline=None)

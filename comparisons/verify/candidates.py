@@ -7,8 +7,10 @@ For one case (inputs, upstream gradient ``dout``, autograd's gradients) and one 
   λW term; ``missing_activation_derivative``: dz = dh without relu′(z), or dx = dout for an
   activation, and the dW1 that follows; ``dropout_scale_missing``: dout ⊙ mask;
   ``mask_not_applied``: dout / (1 − p));
-* the batch size whose factors N and 1/N are named (the mean's denominator: N for linear and
-  softmax CE, numel for MSE, log-RMSE and the two-layer objective);
+* the case's named sizes and values a ``scaled`` factor is named by (linear: N, D_in, D_out;
+  softmax CE: N, C, mean over N; MSE and log-RMSE: N, D, mean over N·D; two_layer: N, d, h,
+  q, mean over N·q; dropout: p; the L2 penalty and two_layer: lam; log-RMSE: ℓ = the loss;
+  a scalar objective: its upstream value dout);
 * boolean masks that name localized patterns (``x == 0 (ReLU kink)``, ``x <= 0``,
   ``pred < 1 (log-RMSE clamp)``, ...);
 * the equation the gradient comes from (``BUILTIN_OPS[op].equations``).
@@ -79,7 +81,8 @@ def _f64(a: Any) -> F64:
 
 
 def _linear(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
-    return {"batch_size": np.shape(inputs["x"])[0]}
+    (n, d_in), d_out = np.shape(inputs["x"]), np.shape(inputs["W"])[0]
+    return {"dims": {"N": n, "D_in": d_in, "D_out": d_out}}
 
 
 def _relu(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
@@ -95,19 +98,31 @@ def _smooth_activation(grad: str, inputs: dict[str, Any], dout: F64,
 
 def _per_sample(grad: str, inputs: dict[str, Any], dout: F64,
                 ref: dict[str, F64]) -> dict[str, Any]:
-    return {"batch_size": np.shape(inputs["logits"])[0]}
+    n, c = np.shape(inputs["logits"])
+    return {"dims": {"N": n, "C": c}, "mean_over": "N"}
+
+
+def _mean_dims(pred: Any) -> dict[str, Any]:
+    """N, D and N·D of a (N, D) prediction, the objective's mean over all N·D elements."""
+    shape = np.shape(pred)
+    n = int(shape[0]) if shape else 1
+    d = int(np.size(pred)) // max(n, 1)
+    return {"dims": {"N": n, "D": d, "N·D": n * d}, "mean_over": "N·D"}
 
 
 def _elementwise_mean(grad: str, inputs: dict[str, Any], dout: F64,
                       ref: dict[str, F64]) -> dict[str, Any]:
-    return {"batch_size": int(np.size(inputs["pred"]))}
+    return _mean_dims(inputs["pred"])
 
 
 def _log_rmse(grad: str, inputs: dict[str, Any], dout: F64,
               ref: dict[str, F64]) -> dict[str, Any]:
     pred = _f64(inputs["pred"])
-    return {"batch_size": int(pred.size), "masks": {"pred < 1 (log-RMSE clamp)": pred < 1,
-                                                    "pred >= 1": pred >= 1}}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = np.log(np.maximum(pred, 1.0)) - np.log(_f64(inputs["target"]))
+        loss = float(np.sqrt(np.mean(diff**2)))
+    masks = {"pred < 1 (log-RMSE clamp)": pred < 1, "pred >= 1": pred >= 1}
+    return {**_mean_dims(pred), "masks": masks, "loss": loss if np.isfinite(loss) else None}
 
 
 def _l2(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
@@ -129,7 +144,9 @@ def _two_layer(grad: str, inputs: dict[str, Any], dout: F64,
     X, W1, W2 = (_f64(inputs[k]) for k in ("X", "W1", "W2"))
     lam, dJ = float(inputs["lam"]), float(dout)
     z = X @ W1.T
-    ctx: dict[str, Any] = {"batch_size": int(z.shape[0] * W2.shape[0]), "lam": lam}
+    (n, d), (h, q) = X.shape, W2.shape[::-1]
+    ctx: dict[str, Any] = {"dims": {"N": n, "d": d, "h": h, "q": q, "N·q": n * q},
+                           "mean_over": "N·q", "lam": lam}
     if grad == "dW2":
         ctx["candidates"] = {"missing_l2_term": ref["dW2"] - dJ * lam * W2}
     elif grad == "dW1":
@@ -154,4 +171,6 @@ def context_for(op: str, grad: str, inputs: dict[str, Any], dout: Any,
     builder = BUILDERS.get(op)
     ref = {k: _f64(v) for k, v in ref_grads.items()}
     fields = builder(grad, inputs, _f64(dout), ref) if builder else {}
+    if np.ndim(dout) == 0 and np.isfinite(dout):  # a scalar objective's upstream gradient
+        fields["dout"] = float(dout)
     return DiagnosisContext(equation=equation, **fields)

@@ -50,7 +50,12 @@ def list_text() -> str:
     from comparisons.verify.custom import FORMAT_HELP
     from comparisons.verify.runner import cases_of
 
-    lines = ["Built-in ops (pass --against OP, or set OP = \"...\" in your file):", ""]
+    lines = ["Built-in ops (pass --against OP, or set OP = \"...\" in your file):", "",
+             "Upstream convention: an op whose output is a scalar objective (two_layer's J, "
+             "the losses,",
+             "the L2 penalty) is judged at dJ = 1, the gradient of the objective itself; any "
+             "other op's",
+             "backward gets dout, the upstream gradient, same shape as out.", ""]
     for name, spec in BUILTIN_OPS.items():
         lines += [name, f"  {spec.signature}", f"  {spec.convention}"]
         cases = ", ".join(c.label for c, _ in cases_of(spec))

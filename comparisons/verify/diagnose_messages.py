@@ -2,50 +2,57 @@
 
 Every function returns the ``message`` of a :class:`comparisons.verify.diagnose.Diagnosis`.
 ``ctx`` is the :class:`~comparisons.verify.diagnose.DiagnosisContext` (only ``equation``,
-``lam``, ``dropout_p`` and ``batch_size`` are read).
+``lam`` and ``dropout_p`` are read); a ``scaled`` factor is worded from its
+:class:`~comparisons.verify.factors.Factor` entries and the case's named values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from comparisons.verify.diagnose_numeric import F64, first_indices
+from comparisons.verify.factors import MEANINGS, Factor
 
 if TYPE_CHECKING:
     from comparisons.verify.diagnose import DiagnosisContext
 
-_CAUSES = {
-    "2": "the 1/2 convention: d/dx x^2 = 2x but d/dx (1/2)x^2 = x "
-    "(for the L2 term, lam*||W||^2 vs lam/2*||W||^2)",
-    "1/2": "the 1/2 convention used where the loss has none (x^2 differentiates to 2x; "
-    "for the L2 term, lam/2*||W||^2 where lam*||W||^2 is meant)",
-    "N": "a sum over the batch where the loss takes the mean (the 1/N is missing)",
-    "1/N": "a mean over the batch where the loss sums (or a 1/N applied twice)",
-    "N/2": "mean vs sum over the batch combined with the 1/2 convention",
-    "2/N": "mean vs sum over the batch combined with the 1/2 convention",
-    "1 - p": "the inverted-dropout scale 1/(1 - p) is missing",
-    "1/(1 - p)": "the inverted-dropout scale 1/(1 - p) is applied twice",
-}
 
-
-def scale_causes(labels: list[str], batch_size: int | None) -> str:
-    """One sentence naming the usual causes of the snapped factor labels."""
-    causes: list[str] = []
-    for label in labels:
-        cause = _CAUSES[label.lstrip("-")]
-        if cause not in causes:
-            causes.append(cause)
+def scale_causes(named: list[Factor]) -> str:
+    """One sentence naming the usual causes of the matching factors (the first names it)."""
+    causes = list(dict.fromkeys(f.cause for f in named))
     if not causes:
         return "No usual cause is known for this factor; look for a stray constant."
     text = "Usual cause: " + "; or ".join(causes)
-    if batch_size is not None and any("N" in label for label in labels):
-        text += f" (N = batch size = {batch_size})"
-    if labels[0].startswith("-"):
+    if named[0].label.startswith("-"):
         text += "; the sign is flipped as well"
     return text + "."
+
+
+def _named(u: str, values: Mapping[str, float]) -> str:
+    """'q = 3, the number of outputs'."""
+    meaning = f", {MEANINGS[u]}" if u in MEANINGS else ""
+    return f"{u} = {values[u]:.4g}{meaning}"
+
+
+def factor_in_case(named: list[Factor], values: Mapping[str, float]) -> str:
+    """What the factor equals in this case: 'q = 3 in this case, the number of outputs',
+    'N·q = 15 in this case, ...: N = 5, the batch size; q = 3, ...', 'factor 2'."""
+    first = named[0]
+    label = first.label.removeprefix("-")
+    value = -first.value if first.label.startswith("-") else first.value
+    if not first.uses:
+        text = f"factor {value:.4g}"
+    else:
+        text = f"{label} = {value:.4g} in this case"
+        text += f", {MEANINGS[label]}" if label in MEANINGS else ""
+        if first.uses != (label,):
+            text += ": " + "; ".join(_named(u, values) for u in first.uses)
+    others = [f.label for f in named[1:]]
+    return text + (f"; here it also equals {' and '.join(others)}" if others else "")
 
 
 def _eq(ctx: DiagnosisContext, lead: str = "Check") -> str:
@@ -165,12 +172,12 @@ def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
     return text + _eq(ctx)
 
 
-def scaled(name: str, factor: float, labels: list[str], ctx: DiagnosisContext) -> str:
-    """A constant multiple of the reference, with the usual causes."""
-    label = f"{labels[0]} x the reference (factor {factor:.6g})" if labels else f"{factor:.6g} x"
-    if not labels:
-        label += " the reference"
-    return f"{name} is scaled: it equals {label}. {scale_causes(labels, ctx.batch_size)}"
+def scaled(name: str, factor: float, named: list[Factor], values: Mapping[str, float]) -> str:
+    """A constant multiple of the reference, named by what it equals here, with its causes."""
+    if not named:
+        return f"{name} is scaled: it equals {factor:.6g} × the reference. {scale_causes([])}"
+    return (f"{name} is scaled: it equals {named[0].label} × the reference "
+            f"({factor_in_case(named, values)}). {scale_causes(named)}")
 
 
 def localized(

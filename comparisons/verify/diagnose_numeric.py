@@ -1,4 +1,4 @@
-"""Numeric helpers of the diagnosis engine: closeness, "nice" scale factors, mismatch places.
+"""Numeric helpers of the diagnosis engine: closeness and mismatch places.
 
 Everything here is pure NumPy and works in float64. Closeness is the project's norm-wise rule
 (see ``comparisons.tolerances``): ``max|a - e| <= atol + rtol * max|e|``; an element counts as
@@ -52,31 +52,6 @@ def mismatch_mask(actual: F64, expected: F64, tol: ToleranceLike) -> NDArray[np.
 def first_indices(mask: NDArray[np.bool_], limit: int = MAX_INDICES) -> list[list[int]]:
     """The first ``limit`` True positions of ``mask`` (C order) as lists of ints."""
     return [[int(i) for i in idx] for idx in np.argwhere(mask)[:limit]]
-
-
-def nice_factors(batch_size: int | None, dropout_p: float | None) -> list[tuple[str, float]]:
-    """Labelled scale factors with a usual cause, positive and negative, most common first."""
-    base: list[tuple[str, float]] = [("2", 2.0), ("1/2", 0.5)]
-    if batch_size is not None and batch_size > 1:
-        n = float(batch_size)
-        base += [("N", n), ("1/N", 1.0 / n), ("N/2", n / 2.0), ("2/N", 2.0 / n)]
-    if dropout_p is not None and 0.0 < dropout_p < 1.0:
-        base += [("1 - p", 1.0 - dropout_p), ("1/(1 - p)", 1.0 / (1.0 - dropout_p))]
-    return base + [("-" + label, -value) for label, value in base]
-
-
-def snap_factor(
-    factor: float, batch_size: int | None, dropout_p: float | None, rel: float
-) -> tuple[float, list[str]]:
-    """Snap a fitted factor to the nice values within relative ``rel``; return value, labels."""
-    labels = [
-        label
-        for label, value in nice_factors(batch_size, dropout_p)
-        if abs(factor - value) <= rel * abs(value)
-    ]
-    if not labels:
-        return factor, []
-    return dict(nice_factors(batch_size, dropout_p))[labels[0]], labels
 
 
 def _line_pattern(mismatch: NDArray[np.bool_]) -> tuple[str, dict[str, Any]] | None:

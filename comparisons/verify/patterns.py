@@ -20,8 +20,8 @@ from comparisons.verify.diagnose_numeric import (
     first_indices,
     locate,
     mismatch_mask,
-    snap_factor,
 )
+from comparisons.verify.factors import factor_table, scalar_values, snap
 
 if TYPE_CHECKING:
     from comparisons.verify.diagnose import DiagnosisContext
@@ -127,7 +127,7 @@ def candidate_finding(
 def scaled_finding(
     g: F64, e: F64, name: str, tol: ToleranceLike, ctx: DiagnosisContext
 ) -> Finding | None:
-    """``g ~ f e`` with the least-squares f = <g,e>/<e,e> != 1, snapped to a nice value."""
+    """``g ~ f e`` with the least-squares f = <g,e>/<e,e> != 1, snapped to a named factor."""
     ee = float(np.vdot(e, e))
     if ee == 0.0 or not math.isfinite(ee):
         return None
@@ -135,9 +135,13 @@ def scaled_finding(
     rel = max(10.0 * float(tol.rtol), 1e-9)
     if abs(f - 1.0) <= rel or not close(g, f * e, tol):
         return None
-    value, labels = snap_factor(f, ctx.batch_size, ctx.dropout_p, rel)
-    details = {"factor_labels": labels, "fitted_factor": f}
-    return Finding("scaled", msg.scaled(name, value, labels, ctx), value, details)
+    named = snap(f, factor_table(ctx), rel)
+    value = named[0].value if named else f
+    values = scalar_values(ctx)
+    uses = {u: values[u] for n in named for u in n.uses}
+    details = {"factor_labels": [n.label for n in named], "fitted_factor": f,
+               "factor_values": uses}
+    return Finding("scaled", msg.scaled(name, value, named, values), value, details)
 
 
 def localized_finding(

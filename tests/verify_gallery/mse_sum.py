@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 OP = "mse"
 EXPECT = {"dpred": "scaled"}
-FACTOR = {"dpred": "N"}
+FACTOR = {"dpred": "N·D"}
 
 
 def forward(pred: NDArray, target: NDArray) -> tuple[NDArray, Any]:

@@ -9,6 +9,7 @@ OP = "two_layer"
 EXPECT = {"do": "scaled", "dh": "scaled", "dz": "scaled"}
 ALSO_WRONG = ("dW2", "dW1")  # inherit the mistake mixed with the right lam W term
 FIRST_DIVERGENCE = "do"
+FACTOR = {"do": "N·q", "dh": "N·q", "dz": "N·q"}
 
 
 def forward(X: NDArray, Y: NDArray, W1: NDArray, W2: NDArray, lam: float
