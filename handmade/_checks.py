@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from handmade.types import FloatArray, IntArray, RealScalar
 
 A = TypeVar("A", bound=NDArray[Any])
+K = TypeVar("K")
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -114,12 +115,34 @@ def _check_real_scalar(name: str, value: object) -> float:
     return out
 
 
-def check_probability(name: str, p: float) -> float:
-    """Check a drop probability: a real scalar with 0 <= p < 1; return it as ``float``."""
+def check_probability(name: str, p: float, *, allow_one: bool = False) -> float:
+    """Check a drop probability: a real scalar with 0 <= p < 1 (0 <= p <= 1 with
+    ``allow_one``, for dropout that may drop every unit); return it as ``float``."""
     p = _check_real_scalar(name, p)
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"{name}: expected a probability in [0, 1), got {p}")
+    if not (0.0 <= p <= 1.0 if allow_one else 0.0 <= p < 1.0):
+        interval = "[0, 1]" if allow_one else "[0, 1)"
+        raise ValueError(f"{name}: expected a probability in {interval}, got {p}")
     return p
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Check a size: a Python or NumPy integer >= 1, returned as ``int``. A float (2.5, even
+    2.0) or a bool is an error, never truncated."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_cache(name: str, cache: object, kind: type[K], made_by: str) -> K:
+    """Check that a backward got the cache its forward returned: an instance of ``kind``.
+
+    ``"cache: expected the LinearCache returned by linear_forward, got NoneType"`` instead of
+    a TypeError from unpacking None (or an AttributeError from deep inside the backward).
+    """
+    if not isinstance(cache, kind):
+        raise ValueError(f"{name}: expected the {kind.__name__} returned by {made_by}, got "
+                         f"{_describe(cache)}")
+    return cache
 
 
 def check_nonnegative(name: str, value: float) -> float:

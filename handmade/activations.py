@@ -16,7 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
-from handmade._checks import check_float_array, check_grad
+from handmade._checks import check_cache, check_float_array, check_grad
 from handmade.module import Module
 from handmade.types import FloatArray
 
@@ -51,6 +51,7 @@ def relu_forward(x: FloatArray) -> tuple[FloatArray, ReluCache]:
 
 def relu_backward(dout: FloatArray, cache: ReluCache) -> FloatArray:
     """``dx = dout * [x > 0]``; the derivative at exactly 0 is taken as 0 (torch's choice)."""
+    cache = check_cache("cache", cache, ReluCache, "relu_forward")
     check_grad("dout", dout, cache.x.shape, cache.x.dtype)
     return dout * (cache.x > 0)
 
@@ -69,7 +70,7 @@ def sigmoid_forward(x: FloatArray) -> tuple[FloatArray, SigmoidCache]:
 
 def sigmoid_backward(dout: FloatArray, cache: SigmoidCache) -> FloatArray:
     """``dx = dout * sigma (1 - sigma)``; finite for every finite x."""
-    out = cache.out
+    out = check_cache("cache", cache, SigmoidCache, "sigmoid_forward").out
     check_grad("dout", dout, out.shape, out.dtype)
     return dout * out * (1 - out)
 
@@ -83,7 +84,7 @@ def tanh_forward(x: FloatArray) -> tuple[FloatArray, TanhCache]:
 
 def tanh_backward(dout: FloatArray, cache: TanhCache) -> FloatArray:
     """``dx = dout * (1 - tanh(x)^2)``."""
-    out = cache.out
+    out = check_cache("cache", cache, TanhCache, "tanh_forward").out
     check_grad("dout", dout, out.shape, out.dtype)
     return dout * (1 - out * out)
 

@@ -16,6 +16,7 @@ from typing import NamedTuple, cast
 import numpy as np
 
 from handmade._checks import (
+    check_cache,
     check_float_array,
     check_grad,
     check_probability,
@@ -85,6 +86,7 @@ def dropout_forward(
 
 def dropout_backward(dout: FloatArray, cache: DropoutCache) -> FloatArray:
     """``dx = dout * mask / (1 - p)`` (identity when the forward was)."""
+    cache = check_cache("cache", cache, DropoutCache, "dropout_forward")
     check_grad("dout", dout, cache.shape, cache.dtype)
     if cache.mask is None:
         return cast(FloatArray, dout.copy())

@@ -14,7 +14,14 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from handmade import init as _init
-from handmade._checks import check_float_array, check_grad, check_same_dtype, check_shape
+from handmade._checks import (
+    check_cache,
+    check_float_array,
+    check_grad,
+    check_positive_int,
+    check_same_dtype,
+    check_shape,
+)
 from handmade.module import Module, Parameter
 from handmade.types import FloatArray
 
@@ -64,7 +71,7 @@ def linear_backward(
     ``input_grad=False`` skips dx (returned as None), as autograd does for an input that does
     not require grad (e.g. the data fed to a network's first layer).
     """
-    x, W, has_bias = cache
+    x, W, has_bias = check_cache("cache", cache, LinearCache, "linear_forward")
     check_grad("dout", dout, (x.shape[0], W.shape[0]), x.dtype)
     dx = dout @ W if input_grad else None
     dW = dout.T @ x
@@ -77,7 +84,8 @@ class Linear(Module):
 
     ``init``: ``"torch"`` (default; weight and bias U(-1/sqrt(in), 1/sqrt(in)) as in
     torch.nn.Linear), ``"xavier_uniform"``, ``"xavier_normal"`` or ``"normal"`` (N(0, sigma^2));
-    the last three set the bias to zero. The generator ``rng`` is required.
+    the last three set the bias to zero. The generator ``rng`` is required. ``in_features`` and
+    ``out_features`` are positive Python or NumPy integers (2.5, 0 or True is a ValueError).
     """
 
     def __init__(
@@ -92,7 +100,8 @@ class Linear(Module):
         sigma: float = 0.01,
     ) -> None:
         super().__init__()
-        shape = (int(out_features), int(in_features))
+        d_in = check_positive_int("in_features", in_features)
+        shape = (check_positive_int("out_features", out_features), d_in)
         self.weight = Parameter(_init.init_weight(init, shape, rng, dtype, sigma))
         self.bias: Parameter | None = None
         if bias:

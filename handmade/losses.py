@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from handmade._checks import (
+    check_cache,
     check_float_array,
     check_labels,
     check_same_dtype,
@@ -67,7 +68,7 @@ def softmax_cross_entropy_forward(
 
 def softmax_cross_entropy_backward(dloss: RealScalar, cache: CrossEntropyCache) -> FloatArray:
     """``dlogits = dloss * (softmax(logits) - onehot(y)) / N``, shape (N, C)."""
-    probs, y = cache
+    probs, y = check_cache("cache", cache, CrossEntropyCache, "softmax_cross_entropy_forward")
     d = check_scalar_grad("dloss", dloss, probs.dtype)
     n = probs.shape[0]
     dlogits = probs.copy()
@@ -95,7 +96,7 @@ def mse_forward(pred: FloatArray, target: FloatArray) -> tuple[FloatArray, MSECa
 
 def mse_backward(dloss: RealScalar, cache: MSECache) -> FloatArray:
     """``dpred = dloss * 2 (pred - target) / M``, pred's shape."""
-    diff = cache.diff
+    diff = check_cache("cache", cache, MSECache, "mse_forward").diff
     d = check_scalar_grad("dloss", dloss, diff.dtype)
     return cast(FloatArray, diff * (2 * d / diff.size))
 
@@ -123,7 +124,7 @@ def log_rmse_backward(dloss: RealScalar, cache: LogRMSECache) -> FloatArray:
     inputs >= min. Guard: when L == 0 (every diff is 0) the sqrt has no derivative (torch gives
     NaN); we return the subgradient 0, the minimiser's natural choice.
     """
-    clamped, diff, loss, kept = cache
+    clamped, diff, loss, kept = check_cache("cache", cache, LogRMSECache, "log_rmse_forward")
     d = check_scalar_grad("dloss", dloss, diff.dtype)
     if loss == 0:
         return np.zeros_like(diff)

@@ -23,6 +23,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from handmade import init as _init
 from handmade._checks import (
+    check_cache,
     check_float_array,
     check_labels,
     check_nonnegative,
@@ -158,6 +159,7 @@ def two_layer_forward(
 def two_layer_backward(dJ: RealScalar, cache: TwoLayerCache) -> dict[str, FloatArray]:
     """Gradients of ``dJ * J``: keys do, dW2, dh, dz, dW1 (+ dh_drop with a dropout mask,
     + db1 with a bias). Shapes: do (N, q), dW2 (q, h), dh/dz (N, h), dW1 (h, d), db1 (h,)."""
+    cache = check_cache("cache", cache, TwoLayerCache, "two_layer_forward")
     c = cache.caches
     dJ = check_scalar_grad("dJ", dJ, cache.J.dtype)
     dL, ds = dJ, dJ                                           # 1. dJ/dL = dJ/ds = 1

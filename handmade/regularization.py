@@ -9,7 +9,12 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from handmade._checks import check_float_array, check_nonnegative, check_scalar_grad
+from handmade._checks import (
+    check_cache,
+    check_float_array,
+    check_nonnegative,
+    check_scalar_grad,
+)
 from handmade.types import FloatArray, RealScalar
 
 
@@ -30,6 +35,6 @@ def l2_penalty_forward(W: FloatArray, lam: float) -> tuple[FloatArray, L2Cache]:
 
 def l2_penalty_backward(ds: RealScalar, cache: L2Cache) -> FloatArray:
     """``dW = ds * lam * W`` (W's shape and dtype)."""
-    W, lam = cache
+    W, lam = check_cache("cache", cache, L2Cache, "l2_penalty_forward")
     d = check_scalar_grad("ds", ds, W.dtype)
     return cast(FloatArray, W * (d * W.dtype.type(lam)))

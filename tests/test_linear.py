@@ -1,4 +1,5 @@
-"""linear_forward/linear_backward and Linear vs torch autograd, finite differences, gradcheck."""
+"""linear_forward/linear_backward and Linear vs torch autograd, finite differences, gradcheck;
+Linear's sizes and every handmade backward's cache check."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from _fd import as_autograd, assert_close, fd_vjp, leaf
 from hypothesis import given
 from hypothesis import strategies as st
 
+import handmade as hm
 import reference
 from handmade import Linear, linear_backward, linear_forward
 
@@ -149,3 +151,50 @@ def test_backward_without_input_grad_skips_only_dx(rng, bias) -> None:
     assert layer.backward(dout, input_grad=False) is None and layer.weight.grad.shape == (3, 5)
     with pytest.raises(ValueError, match="dout"):
         layer.backward(dout[:, :2], input_grad=False)
+
+
+@pytest.mark.parametrize("kwargs, name, given", [
+    ({"in_features": 2.5, "out_features": 3}, "in_features", "2.5"),
+    ({"in_features": 2, "out_features": 3.0}, "out_features", "3.0"),
+    ({"in_features": True, "out_features": 3}, "in_features", "True"),
+    ({"in_features": 2, "out_features": 0}, "out_features", "0"),
+    ({"in_features": -4, "out_features": 3}, "in_features", "-4"),
+    ({"in_features": "2", "out_features": 3}, "in_features", "'2'"),
+])
+def test_module_sizes_must_be_positive_integers(rng, kwargs, name, given) -> None:
+    with pytest.raises(ValueError) as err:
+        Linear(**kwargs, rng=rng)
+    assert str(err.value) == f"{name}: expected a positive integer, got {given}"
+
+
+def test_module_sizes_may_be_numpy_integers(rng) -> None:
+    layer = Linear(np.int64(4), np.int32(3), rng=rng)
+    assert (layer.in_features, layer.out_features) == (4, 3)
+    assert layer.weight.shape == (3, 4)
+
+
+def _backward_pairs(rng):
+    """Every handmade backward with an upstream gradient it accepts, and its cache's names."""
+    x = rng.standard_normal((3, 2))
+    return [
+        (hm.linear_backward, x, "LinearCache", "linear_forward"),
+        (hm.relu_backward, x, "ReluCache", "relu_forward"),
+        (hm.sigmoid_backward, x, "SigmoidCache", "sigmoid_forward"),
+        (hm.tanh_backward, x, "TanhCache", "tanh_forward"),
+        (hm.dropout_backward, x, "DropoutCache", "dropout_forward"),
+        (hm.mse_backward, 1.0, "MSECache", "mse_forward"),
+        (hm.log_rmse_backward, 1.0, "LogRMSECache", "log_rmse_forward"),
+        (hm.softmax_cross_entropy_backward, 1.0, "CrossEntropyCache",
+         "softmax_cross_entropy_forward"),
+        (hm.l2_penalty_backward, 1.0, "L2Cache", "l2_penalty_forward"),
+        (hm.two_layer_backward, 1.0, "TwoLayerCache", "two_layer_forward"),
+    ]
+
+
+@pytest.mark.parametrize("cache, kind", [(None, "NoneType"), ((1, 2, 3), "tuple"),
+                                         ("cache", "str")])
+def test_every_backward_names_a_wrong_cache(rng, cache, kind) -> None:
+    for backward, upstream, cls, forward in _backward_pairs(rng):
+        with pytest.raises(ValueError) as err:
+            backward(upstream, cache)
+        assert str(err.value) == f"cache: expected the {cls} returned by {forward}, got {kind}"
