@@ -2,7 +2,13 @@
 
 Training: ``out = x * mask / (1 - p)`` with a boolean ``mask`` (True = kept, P(kept) = 1 - p),
 so ``E[out] = x``; ``dx = dout * mask / (1 - p)``. Evaluation (``train=False``) and p = 0
-without a mask: identity, ``dx = dout``. Any shape; out and dx have x's shape and dtype.
+without a mask: identity, ``dx = dout``. p = 1 drops every unit: ``out = 0`` and ``dx = 0``
+(as ``torch.nn.Dropout(1.0)`` and D2L's ``dropout_layer``; there is no 1 / (1 - p) to take).
+Any shape; out and dx have x's shape and dtype.
+
+A given mask is a bool array, or a numeric one holding exactly 0s and 1s (CS231n's
+``(np.random.rand(*x.shape) < keep)`` cast to float, or ints), converted to bool; any other
+value (0.5, 2, NaN) is a one-line ValueError naming ``mask``.
 
 Masks are drawn from a *uniform* generator, ``rng.random(shape) >= p`` (drawing from a normal
 generator is a classic bug that passes every gradient check but keeps the wrong fraction).
@@ -41,16 +47,26 @@ class DropoutCache(NamedTuple):
 
 
 def make_dropout_mask(shape: Sequence[int], p: float, rng: np.random.Generator) -> BoolArray:
-    """Boolean mask of ``shape``: ``rng.random(shape) >= p``, so P(True) = 1 - p."""
-    p = check_probability("p", p)
+    """Boolean mask of ``shape``: ``rng.random(shape) >= p``, so P(True) = 1 - p (all False
+    for p = 1)."""
+    p = check_probability("p", p, allow_one=True)
     return check_rng("rng", rng).random(tuple(shape)) >= p
 
 
 def _check_mask(mask: object, shape: tuple[int, ...]) -> BoolArray:
-    """A given mask must be a bool ndarray of x's shape."""
+    """A given mask: a bool ndarray of x's shape, or a numeric one of exactly 0s and 1s
+    (converted to bool)."""
+    if isinstance(mask, np.ndarray) and mask.dtype != np.bool_ and (
+            np.issubdtype(mask.dtype, np.integer) or np.issubdtype(mask.dtype, np.floating)):
+        binary = (mask == 0) | (mask == 1)
+        if not binary.all():
+            bad = mask[~binary].flat[0].item()
+            raise ValueError(f"mask: expected a bool ndarray or exactly 0s and 1s, got the "
+                             f"value {bad!r}")
+        mask = mask != 0
     if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
         kind = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
-        raise ValueError(f"mask: expected a bool ndarray, got {kind}")
+        raise ValueError(f"mask: expected a bool ndarray or exactly 0s and 1s, got {kind}")
     return check_shape("mask", mask, shape, note="to match x")
 
 
@@ -64,15 +80,19 @@ def dropout_forward(
 ) -> tuple[FloatArray, DropoutCache]:
     """``x * mask / (1 - p)`` while training, identity otherwise.
 
-    The mask is ``mask`` if given, else drawn with ``make_dropout_mask(x.shape, p, rng)``;
-    with p = 0 and no mask nothing is drawn. Training with p > 0 needs a mask or an rng.
+    The mask is ``mask`` if given (bool, or exactly 0s and 1s), else drawn with
+    ``make_dropout_mask(x.shape, p, rng)``; with p = 0 and no mask nothing is drawn. p = 1
+    returns zeros whatever the mask (all False when none is given; nothing is drawn).
+    Training with 0 < p < 1 needs a mask or an rng.
     """
     check_float_array("x", x)
-    p = check_probability("p", p)
+    p = check_probability("p", p, allow_one=True)
     if not train:
         return x.copy(), DropoutCache(None, p, False, x.shape, x.dtype)
     if mask is not None:
         mask = _check_mask(mask, x.shape)
+    elif p == 1:
+        mask = np.zeros(x.shape, dtype=np.bool_)
     elif p == 0:
         return x.copy(), DropoutCache(None, p, True, x.shape, x.dtype)
     elif rng is None:
@@ -81,15 +101,20 @@ def dropout_forward(
         )
     else:
         mask = make_dropout_mask(x.shape, p, rng)
-    return x * mask / (1 - p), DropoutCache(mask, p, True, x.shape, x.dtype)
+    cache = DropoutCache(mask, p, True, x.shape, x.dtype)
+    if p == 1:  # every unit dropped; x * mask / 0 would be NaN
+        return np.zeros_like(x), cache
+    return x * mask / (1 - p), cache
 
 
 def dropout_backward(dout: FloatArray, cache: DropoutCache) -> FloatArray:
-    """``dx = dout * mask / (1 - p)`` (identity when the forward was)."""
+    """``dx = dout * mask / (1 - p)`` (identity when the forward was; zeros for p = 1)."""
     cache = check_cache("cache", cache, DropoutCache, "dropout_forward")
     check_grad("dout", dout, cache.shape, cache.dtype)
     if cache.mask is None:
         return cast(FloatArray, dout.copy())
+    if cache.p == 1:
+        return np.zeros_like(dout)
     return dout * cache.mask / (1 - cache.p)
 
 
@@ -98,6 +123,7 @@ class Dropout(Module):
 
     The mask comes from ``mask_source(shape)`` if given, else ``make_dropout_mask`` with
     ``rng``. The last mask used is kept in ``self.mask`` (None when the layer was identity).
+    ``p`` in [0, 1]; p = 1 outputs zeros (and dx = 0) while training, as torch.nn.Dropout(1.0).
     """
 
     def __init__(
@@ -108,7 +134,7 @@ class Dropout(Module):
         mask_source: MaskSource | None = None,
     ) -> None:
         super().__init__()
-        self.p = check_probability("p", p)
+        self.p = check_probability("p", p, allow_one=True)
         self.rng = None if rng is None else check_rng("rng", rng)
         if mask_source is not None and not callable(mask_source):
             raise ValueError(f"mask_source: expected a callable, got {type(mask_source).__name__}")

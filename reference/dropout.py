@@ -2,6 +2,9 @@
 
 A NumPy *mask source* (``(shape) -> bool ndarray``) shared with ``handmade.Dropout`` makes both
 drop the same units; without one, the mask is Bernoulli(1 - p) from a ``torch.Generator``.
+A mask may also hold exactly 0s and 1s as numbers (CS231n's float mask; converted to bool);
+other values are a ValueError naming ``mask``. p = 1 drops everything: ``x * 0`` (out = 0,
+dx = 0), as ``torch.nn.Dropout(1.0)`` and D2L's ``dropout_layer``.
 """
 
 from __future__ import annotations
@@ -18,20 +21,35 @@ __all__ = ["Dropout", "dropout", "mask_from_source"]
 
 def _check_p(p: float) -> float:
     p = float(p)
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1), got {p}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p}")
     return p
+
+
+def _bool_mask(mask: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``mask`` as a bool tensor of ``shape``: bool as is, numbers only if exactly 0 or 1."""
+    if mask.dtype != torch.bool and not mask.dtype.is_complex:
+        binary = (mask == 0) | (mask == 1)
+        if not bool(binary.all()):
+            bad = mask[~binary].flatten()[0].item()
+            raise ValueError(f"mask: expected bool or exactly 0s and 1s, got the value {bad!r}")
+        mask = mask != 0
+    if mask.dtype != torch.bool or tuple(mask.shape) != tuple(shape):
+        raise ValueError(f"mask: expected bool of shape {tuple(shape)}, got {mask.dtype} "
+                         f"{tuple(mask.shape)}")
+    return mask
 
 
 def mask_from_source(
     source: Callable[[tuple[int, ...]], NDArray[np.bool_]], shape: tuple[int, ...]
 ) -> Tensor:
-    """Call a NumPy mask source and return its mask as a bool tensor of ``shape``."""
+    """Call a NumPy mask source and return its mask as a bool tensor of ``shape`` (a numeric
+    mask of exactly 0s and 1s is converted)."""
     mask = source(tuple(shape))
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != tuple(shape):
+    if not isinstance(mask, np.ndarray) or mask.dtype.kind not in "bif":
         kind = f"{mask.dtype} {mask.shape}" if isinstance(mask, np.ndarray) else type(mask).__name__
         raise ValueError(f"mask: expected a bool ndarray of shape {tuple(shape)}, got {kind}")
-    return torch.from_numpy(mask)
+    return _bool_mask(torch.from_numpy(mask), tuple(shape))
 
 
 def dropout(
@@ -41,26 +59,27 @@ def dropout(
     generator: torch.Generator | None = None,
     train: bool = True,
 ) -> Tensor:
-    """``x * mask / (1 - p)`` while training (mask bool, True = kept); ``x`` otherwise.
+    """``x * mask / (1 - p)`` while training (mask bool or 0/1, True = kept); ``x`` otherwise.
 
     Without ``mask``, a Bernoulli(1 - p) mask is drawn (from ``generator`` if given); p = 0
-    without a mask is the identity.
+    without a mask is the identity; p = 1 is ``x * 0`` (a given mask is still checked).
     """
     p = _check_p(p)
     if not train or (p == 0 and mask is None):
         return x
+    if p == 1:
+        if mask is not None:
+            _bool_mask(torch.as_tensor(mask), tuple(x.shape))
+        return x * 0.0
     if mask is None:
         keep = torch.full(x.shape, 1 - p, dtype=torch.float64)
         mask = torch.bernoulli(keep, generator=generator).bool()
-    mask = torch.as_tensor(mask)
-    if mask.dtype != torch.bool or mask.shape != x.shape:
-        raise ValueError(f"mask: expected bool of shape {tuple(x.shape)}, got {mask.dtype} "
-                         f"{tuple(mask.shape)}")
-    return x * mask / (1 - p)
+    return x * _bool_mask(torch.as_tensor(mask), tuple(x.shape)) / (1 - p)
 
 
 class Dropout(nn.Module):
-    """Inverted dropout module; ``self.mask`` keeps the last mask (None when identity)."""
+    """Inverted dropout module; ``self.mask`` keeps the last mask (None when identity, all
+    False for p = 1 without a mask source)."""
 
     def __init__(
         self,

@@ -100,18 +100,89 @@ def test_module_with_rng_draws_fresh_masks(rng) -> None:
     assert first is not None and not np.array_equal(first, layer.mask)
 
 
-@pytest.mark.parametrize("p", [1.0, -0.1, 1.5, float("nan")])
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 def test_invalid_p_is_rejected(rng, p) -> None:
-    with pytest.raises(ValueError, match=r"p: expected a (probability in \[0, 1\)|finite value)"):
+    with pytest.raises(ValueError, match=r"p: expected a (probability in \[0, 1\]|finite value)"):
         dropout_forward(np.ones(3), p, rng=rng)
     with pytest.raises(ValueError, match=r"p: expected"):
         Dropout(p)
+    with pytest.raises(ValueError, match=r"p: expected"):
+        reference.dropout(torch.ones(3), p)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_p_one_drops_everything_as_torch_does(rng, dtype) -> None:
+    x, dout = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    torch_out, torch_dx = [], []
+    for drop in (torch.nn.Dropout(1.0), lambda t: reference.dropout(t, 1.0),
+                 reference.Dropout(1.0)):
+        xt = leaf(x)
+        out_t = drop(xt)
+        out_t.backward(torch.from_numpy(dout))
+        torch_out.append(out_t)
+        torch_dx.append(xt.grad)
+    assert all(bool((t == 0).all()) for t in torch_out + torch_dx)  # torch's convention
+    given_mask = make_dropout_mask(x.shape, 0.5, rng)
+    for kwargs in ({}, {"rng": rng}, {"mask": given_mask}):
+        out, cache = dropout_forward(x, 1.0, **kwargs)
+        dx = dropout_backward(dout, cache)
+        assert out.dtype == dx.dtype == dtype
+        assert_close(out, torch_out[0], tensor="out", against="forward")
+        assert_close(dx, torch_dx[0], tensor="dx", against="autograd")
+    layer = Dropout(1.0)
+    assert_close(layer(x), torch_out[0], tensor="out", against="forward")
+    assert_close(layer.backward(dout), torch_dx[0], tensor="dx", against="autograd")
+    assert layer.mask is not None and not layer.mask.any()
+    assert not make_dropout_mask((50, 50), 1.0, rng).any()
+    layer.eval()
+    np.testing.assert_array_equal(layer(x), x)  # evaluation is still the identity
+
+
+@pytest.mark.parametrize("as_number", [lambda m: m.astype(np.float64), lambda m: m.astype(int),
+                                       lambda m: m.astype(np.float32)])
+def test_a_mask_of_zeros_and_ones_is_a_mask(rng, as_number) -> None:
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    keep = 0.6
+    cs231n = (rng.random(x.shape) < keep)  # CS231n: (np.random.rand(*x.shape) < p) / p
+    number = as_number(cs231n)
+    out, cache = dropout_forward(x, 1 - keep, mask=number)
+    dx = dropout_backward(dout, cache)
+    assert cache.mask is not None and cache.mask.dtype == np.bool_
+    for mask in (number, torch.from_numpy(number), cs231n):
+        xt = leaf(x)
+        out_t = reference.dropout(xt, 1 - keep, mask=mask)
+        out_t.backward(torch.from_numpy(dout))
+        assert_close(out, out_t, tensor="out", against="forward")
+        assert_close(dx, xt.grad, tensor="dx", against="autograd")
+    twin = reference.Dropout(1 - keep, mask_source=lambda shape: number)
+    layer = Dropout(1 - keep, mask_source=lambda shape: number)
+    xt = leaf(x)
+    assert_close(layer(x), twin(xt), tensor="out", against="forward")
+    np.testing.assert_array_equal(layer.mask, cs231n)
+
+
+@pytest.mark.parametrize("value", [0.5, 2.0, float("nan"), -1.0])
+def test_a_mask_with_another_value_is_one_line_naming_mask(value) -> None:
+    mask = np.array([[1.0, 0.0, value], [0.0, 1.0, 1.0]])
+    message = f"mask: expected a bool ndarray or exactly 0s and 1s, got the value {value!r}"
+    with pytest.raises(ValueError) as err:
+        dropout_forward(np.ones((2, 3)), 0.5, mask=mask)
+    assert str(err.value) == message
+    with pytest.raises(ValueError) as err:
+        reference.dropout(torch.ones(2, 3), 0.5, mask=mask)
+    assert str(err.value) == f"mask: expected bool or exactly 0s and 1s, got the value {value!r}"
+    with pytest.raises(ValueError, match="^mask: expected bool or exactly 0s and 1s"):
+        reference.Dropout(0.5, mask_source=lambda shape: mask)(torch.ones(2, 3))
 
 
 def test_bad_masks_and_missing_randomness_are_rejected(rng) -> None:
     x = np.ones((2, 3))
-    with pytest.raises(ValueError, match="mask: expected a bool ndarray, got float64"):
-        dropout_forward(x, 0.5, mask=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="mask: expected a bool ndarray or exactly 0s and 1s, "
+                                         "got list"):
+        dropout_forward(x, 0.5, mask=[[True, False, True]] * 2)
+    with pytest.raises(ValueError, match="mask: expected a bool ndarray or exactly 0s and 1s, "
+                                         "got complex128"):
+        dropout_forward(x, 0.5, mask=np.ones((2, 3), complex))
     with pytest.raises(ValueError, match=r"mask: expected shape \(2, 3\) to match x, got \(3, 2\)"):
         dropout_forward(x, 0.5, mask=np.ones((3, 2), bool))
     with pytest.raises(ValueError, match="mask, rng: expected a mask or an rng while training"):
