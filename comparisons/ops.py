@@ -80,10 +80,19 @@ def call_forward(spec: OpSpec, forward: Callable[..., Any], inputs: Inputs) -> t
     return result
 
 
-def make_dout(spec: OpSpec, out: Any, rng: np.random.Generator) -> Any:
-    """Upstream gradient: a non-trivial scalar for losses (1 would hide a dropped dout)."""
+def make_dout(spec: OpSpec, out: Any, rng: np.random.Generator, *,
+              unit_objective: bool = False) -> Any:
+    """Upstream gradient: standard normal of ``out``'s shape, or a scalar for a scalar output.
+
+    For a scalar output (an objective) the default is a non-trivial uniform(0.5, 1.5) draw:
+    ``backprop-lab check`` tests the project's own code, where a dJ of 1 would hide a dropped
+    upstream factor. ``unit_objective=True`` gives dJ = 1 exactly (no draw): ``verify`` judges a
+    student's gradient of the objective J itself, dJ/dθ, and probes dJ ≠ 1 in a case of its own.
+    """
     out = np.asarray(out)
     if spec.scalar_output:
+        if unit_objective:
+            return np.asarray(1.0, dtype=out.dtype)
         return np.asarray(rng.uniform(0.5, 1.5), dtype=out.dtype)
     return rng.standard_normal(out.shape).astype(out.dtype)
 

@@ -17,7 +17,8 @@ from comparisons.ops import OpSpec
 from comparisons.verify.candidates import TWO_LAYER_DEPS
 from comparisons.verify.diagnose import Diagnosis, first_divergence
 from comparisons.verify.guard import StructureError, UserCodeError
-from comparisons.verify.report import ForwardResult, GradientResult, VerifyReport
+from comparisons.verify.report import OWN_FORWARD, ForwardResult, GradientResult, VerifyReport
+from comparisons.verify.upstream import NOTE_CODE as UPSTREAM_NOTE
 
 RunCases = Callable[[OpSpec, str, int], list[Any]]
 ARTEFACT = "float32 artefact: passes in float64"
@@ -61,6 +62,10 @@ def gradient_row(outcomes: list[Any], g: str) -> GradientResult:
     failing = [(label, d) for label, d in diags if not d.passed]
     if not failing:
         msg = f"{g} matches the reference in all {len(diags)} cases." + note
+        noted = sum(any(n.startswith(UPSTREAM_NOTE) for n in d.notes) for _, d in diags)
+        if noted:
+            msg = (f"{g} matches the reference in all {len(diags) - noted} cases with upstream "
+                   f"gradient 1; see the note on the upstream gradient." + note)
         return GradientResult(g, True, "ok", None, _max([d.max_abs_err for _, d in diags]),
                               _max([d.max_rel_err for _, d in diags]), msg, None, [], fd,
                               fd_rel, ignored, notes=_notes(diags))
@@ -76,9 +81,10 @@ def forward_row(outcomes: list[Any]) -> ForwardResult:
     bad = [o for o in outcomes if not o.forward.passed]
     errs = [o.forward for o in (bad[:1] or outcomes)]
     message = f"{bad[0].forward.message}" if bad else ""
+    difference = bad[0].forward_difference if bad else None
     return ForwardResult(not bad, _max([c.max_abs_err for c in errs]),
                          _max([c.max_rel_err for c in errs]), message,
-                         bad[0].label if bad else None)
+                         bad[0].label if bad else None, difference=difference)
 
 
 def _order(spec: OpSpec) -> list[str]:
@@ -117,8 +123,13 @@ def _float64_rerun(spec: OpSpec, seed: int, run_cases: RunCases,
 
 
 def divergence(spec: OpSpec, grads: list[GradientResult]) -> str | None:
-    """two_layer: the first wrong gradient, walking backward, whose inputs are right."""
-    if not spec.returns_dict:
+    """two_layer: the first wrong gradient, walking backward, whose inputs are right.
+
+    None when a gradient is ``consistent_with_own_forward``: the walk compares with the
+    gradients of a different function (the reference's), so it would point into a backward
+    that is right for the user's forward.
+    """
+    if not spec.returns_dict or any(g.diagnosis == OWN_FORWARD for g in grads):
         return None
     results = {g.name: Diagnosis(g.diagnosis, g.message, passed=g.passed) for g in grads}
     return first_divergence(results, list(BACKWARD_ORDER), TWO_LAYER_DEPS)

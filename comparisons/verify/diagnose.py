@@ -26,8 +26,13 @@ Shapes equal (a NaN/Inf in the reference gives ``unknown``; in given a dedicated
      (a context mask equal to / containing the wrong set, one row, one column).
  11. ``unknown``.
 
-``wrong_dtype`` (a float32 gradient in a float64 run, right at float32 tolerance; a ragged list
-of dtype object) comes from :mod:`comparisons.verify.returned`.
+Two codes are set by the verify front-end, not here: ``upstream_ignored`` is the candidate
+"the reference gradient with dout = ones" (a backward of a non-scalar op that drops dout), and
+``consistent_with_own_forward`` replaces a failing code when the user's forward is wrong and
+the gradient matches central differences of that forward
+(:mod:`comparisons.verify.forward_diff`). ``wrong_dtype`` (a float32 gradient in a float64 run,
+right at float32 tolerance; a ragged list of dtype object) comes from
+:mod:`comparisons.verify.returned`.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ __all__ = [
 CODES = (
     "ok", "wrong_shape", "transposed", "sign_flipped", "scaled", "not_summed_over_batch",
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing", "zero",
-    "localized", "unknown", "wrong_dtype",
+    "localized", "unknown", "upstream_ignored", "consistent_with_own_forward", "wrong_dtype",
 )  # fmt: skip
 Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
 

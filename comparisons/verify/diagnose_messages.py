@@ -168,6 +168,9 @@ def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
         "without the mask. Multiply dout by the same mask as the forward (and by 1/(1 - p)).",
         "not_summed_over_batch": f"{name} was not reduced over the batch: it equals the "
         "per-example candidate; sum (or average) the contributions of all examples.",
+        "upstream_ignored": f"{name} ignores the upstream gradient: it equals the gradient "
+        "computed with dout = ones (the gradient of sum(out), not of <out, dout>). The chain "
+        "rule multiplies the local derivative by dout.",
     }[key]
     return text + _eq(ctx)
 

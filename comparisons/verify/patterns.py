@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 CANDIDATE_ORDER = (
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing",
-    "mask_not_applied", "not_summed_over_batch",
+    "mask_not_applied", "not_summed_over_batch", "upstream_ignored",
 )  # fmt: skip
 LOCALIZED_MAX_FRACTION = 0.5  # "localized" when at most this share of elements is wrong
 

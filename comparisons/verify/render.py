@@ -48,12 +48,16 @@ def header(report: VerifyReport) -> str:
 
 
 def forward_line(fwd: ForwardResult) -> str:
-    """``forward   ok   max rel err 1.1e-16`` (and where it was wrong)."""
+    """``forward   ok   max rel err 1.1e-16`` (and where it was wrong, how it differs)."""
     state = "ok" if fwd.passed else f"FAIL (case {fwd.case}): {fwd.message}"
     if fwd.precision:
         state += f" [{fwd.precision}]"
-    return f"forward   {state}   max abs err {_num(fwd.max_abs_err)}, " \
+    line = f"forward   {state}   max abs err {_num(fwd.max_abs_err)}, " \
            f"max rel err {_num(fwd.max_rel_err)}"
+    if fwd.difference:
+        line += "\n" + textwrap.fill(f"forward   differs from the reference: {fwd.difference}",
+                                     width=100, subsequent_indent="    ")
+    return line
 
 
 def _where(g: GradientResult, n_cases: int) -> str:

@@ -7,6 +7,12 @@ JSON (``VerifyReport.to_json``, also ``backprop-lab verify --json``)::
                     "message", "notes", ...extras: case, failing_cases, fd,
                     fd_max_rel_err, fd_ignored, precision}],
      ...extras: dtype, seed, cases, forward}
+
+``forward`` is ``{"passed", "max_abs_err", "max_rel_err", "message", "case", "precision",
+"difference"}``; ``difference`` names how a wrong forward differs from the reference when a
+known pattern explains it (×N, ×2, n/(n − 1), a constant offset, a tiny relative difference).
+A gradient ``consistent_with_own_forward`` is wrong against autograd but right for the user's
+own forward: the verdict then says to fix the forward, not the backward.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+OWN_FORWARD = "consistent_with_own_forward"
 
 @dataclass(frozen=True)
 class GradientResult:
@@ -52,7 +59,11 @@ class GradientResult:
 
 @dataclass(frozen=True)
 class ForwardResult:
-    """The user's forward value against the reference, over all cases."""
+    """The user's forward value against the reference, over all cases.
+
+    ``difference``: when wrong, how it differs from the reference if a known pattern explains
+    it (``"yours = N × the reference: a sum where the reference takes the mean (N = 7)"``).
+    """
 
     passed: bool
     max_abs_err: float | None
@@ -60,6 +71,7 @@ class ForwardResult:
     message: str = ""
     case: str | None = None
     precision: str | None = None
+    difference: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object under ``"forward"``."""
@@ -109,11 +121,16 @@ class VerifyReport:
             n = len(self.gradients)
             what = "the gradient is" if n == 1 else f"all {n} gradients are"
             return f"verdict: PASSED: the forward value and {what} right"
-        wrong = [f"{g.name} {g.diagnosis}" for g in self.gradients if not g.passed]
+        own = [g.name for g in self.gradients if g.diagnosis == OWN_FORWARD]
+        wrong = [f"{g.name} {g.diagnosis}" for g in self.gradients
+                 if not g.passed and g.diagnosis != OWN_FORWARD]
         parts = [] if self.forward is None or self.forward.passed else ["forward value wrong"]
         if wrong:
             parts.append(f"{len(wrong)} of {len(self.gradients)} gradients wrong "
                          f"({', '.join(wrong)})")
+        if own:
+            parts.append(f"your backward is right for your forward ({', '.join(own)} "
+                         f"{OWN_FORWARD}): fix the forward, not the backward")
         fd_bad = [g.name for g in self.gradients if g.passed and g.fd == "FAIL"]
         if fd_bad:
             parts.append(f"finite differences of your forward disagree on {', '.join(fd_bad)}")

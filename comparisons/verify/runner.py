@@ -9,6 +9,14 @@ such as ReLU inputs with exact zeros), with seeded inputs:
 3. every input gradient against central finite differences of the *user's* forward, with the
    elements where they cannot be trusted (a ReLU kink, the log-RMSE clamp) left out and counted.
 
+Upstream convention: a scalar objective J (``spec.scalar_output``) gets dJ = 1 in every shape
+case, so the gradient judged is dJ/dθ; one more case (:mod:`comparisons.verify.upstream`) runs
+dJ = 1.7, where a term not multiplied by dJ passes with an ``upstream_not_applied`` note.
+A non-scalar op gets a standard-normal dout, and a backward that ignores it is diagnosed
+``upstream_ignored`` (the reference gradient with dout = ones is a candidate). When the user's
+forward value is wrong, a gradient that matches finite differences of that forward is
+``consistent_with_own_forward`` (:mod:`comparisons.verify.forward_diff`).
+
 The user's code gets copies of the inputs (an in-place edit cannot corrupt the reference run);
 any exception in it becomes ``report.error`` with its traceback. Same seed, same report.
 """
@@ -16,7 +24,7 @@ any exception in it becomes ``report.error`` with its traceback. Same seed, same
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +47,8 @@ from comparisons.tolerances import tolerance
 from comparisons.verify.arguments import check_against, check_dtype, check_seed
 from comparisons.verify.candidates import EXTRA_CASES, context_for
 from comparisons.verify.custom import custom_spec
-from comparisons.verify.diagnose import Diagnosis, diagnose
+from comparisons.verify.diagnose import Candidate, Diagnosis, diagnose
+from comparisons.verify.forward_diff import forward_difference, own_forward_diagnosis, sizes_of
 from comparisons.verify.guard import (
     StructureError,
     UserCodeError,
@@ -55,18 +64,30 @@ from comparisons.verify.returned import (
     lower_precision,
     not_an_array,
 )
+from comparisons.verify.upstream import (
+    PROBE_VALUE,
+    UpstreamCase,
+    ones_candidates,
+    upstream_case,
+    upstream_pass,
+)
 
 Transform = Callable[[Inputs], Inputs] | None
 
 
 @dataclass(frozen=True)
 class CaseOutcome:
-    """One case: the forward check, each gradient's diagnosis, each finite-difference check."""
+    """One case: the forward check, each gradient's diagnosis, each finite-difference check.
+
+    ``forward_difference`` names how a wrong forward value differs from the reference, when a
+    known pattern explains it (:func:`comparisons.verify.forward_diff.forward_difference`).
+    """
 
     label: str
     forward: Check
     diagnoses: dict[str, Diagnosis]
     fd: dict[str, Check]
+    forward_difference: str | None = None
 
 
 def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: str | None = None,
@@ -111,8 +132,11 @@ def resolve_spec(forward: Any, backward: Any, against: str | None, reference: An
 
 
 def cases_of(spec: OpSpec) -> list[tuple[Case, Transform]]:
-    """The op's shape cases, then verify-only extra cases (with their input transform)."""
-    return [(c, None) for c in spec.cases] + list(EXTRA_CASES.get(spec.name, ()))
+    """The op's shape cases, verify-only extra cases (with their input transform), then the
+    upstream dJ ≠ 1 case of a scalar objective."""
+    extra = upstream_case(spec)
+    return ([(c, None) for c in spec.cases] + list(EXTRA_CASES.get(spec.name, ()))
+            + ([(extra, None)] if extra is not None else []))
 
 
 def run_cases(spec: OpSpec, dtype: str, seed: int) -> list[CaseOutcome]:
@@ -144,7 +168,8 @@ def _forward(spec: OpSpec, inputs: Inputs) -> tuple[Any, Any]:
         out, cache = call_forward(spec, spec.forward, _copy(inputs))
     except TypeError as exc:  # call_forward's own structure check
         raise StructureError(f"your {exc}") from None
-    arr = np.asarray(out) if out is not None else None
+    # a copy: the value is judged after the backward ran, which may edit the cached out
+    arr = np.array(out) if out is not None else None
     if arr is None or not np.issubdtype(arr.dtype, np.number):
         raise StructureError(f"your forward returned out = {type(out).__name__}; expected an "
                              f"array (forward must return (out, cache))")
@@ -158,25 +183,69 @@ def _grads(spec: OpSpec, returned: Any) -> dict[str, Any]:
         raise StructureError(f"your {exc}") from None
 
 
+def _user_run(spec: OpSpec, inputs: Inputs, dout: Any) -> tuple[Any, dict[str, Any]]:
+    """The user's forward then backward, fresh (student code edits its caches in place)."""
+    out, cache = _forward(spec, inputs)
+    return out, _grads(spec, spec.backward(np.array(dout), cache))
+
+
+def _forward_check(spec: OpSpec, case: Case, out: Any, ref_out: Any, dtype: str) -> Check:
+    return compare(out, ref_out, name=f"{spec.name}[{case.label}]", tensor="out",
+                   against="forward", tol=tolerance("forward", dtype), check_dtype=False)
+
+
 def run_one(spec: OpSpec, case: Case, transform: Transform, dtype: str,
             rng: np.random.Generator) -> CaseOutcome:
     """Draw the case's inputs, run the user's pair and the reference, judge everything."""
     inputs = spec.make_inputs(rng, case, np.dtype(dtype))
     if transform is not None:
         inputs = transform(inputs)
+    if isinstance(case, UpstreamCase):
+        return run_upstream(spec, case, inputs, dtype)
     out, cache = _forward(spec, inputs)
-    dout = make_dout(spec, out, rng)
+    dout = make_dout(spec, out, rng, unit_objective=True)
     grads = _grads(spec, spec.backward(np.array(dout), cache))
     ref_out, ref_grads = _reference(spec, inputs, dout)
     ref_grads, kink_notes = accept_subgradients(spec, inputs, dout, grads, ref_grads)
-    fwd = compare(out, ref_out, name=f"{spec.name}[{case.label}]", tensor="out",
-                  against="forward", tol=tolerance("forward", dtype), check_dtype=False)
-    diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, dout, ref_grads, dtype)
+    fwd = _forward_check(spec, case, out, ref_out, dtype)
+    ones = ones_candidates(spec, lambda: _reference(spec, inputs, np.ones_like(dout))[1])
+    diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, dout, ref_grads, dtype, ones.get(g))
                  for g in spec.grads + spec.intermediates}
     diagnoses = attach_notes(diagnoses, kink_notes)
     fd = {spec.grad_of(x): fd_check(spec, x, grads[spec.grad_of(x)], inputs, dout, dtype, rng)
           for x in spec.differentiable}
-    return CaseOutcome(case.label, fwd, diagnoses, {k: v for k, v in fd.items() if v})
+    fd = {k: v for k, v in fd.items() if v}
+    if fwd.passed:
+        return CaseOutcome(case.label, fwd, diagnoses, fd)
+    why = forward_difference(out, ref_out, sizes_of(case.dims, inputs), tolerance("forward", dtype))
+    diagnoses = {g: own_forward_diagnosis(g, d, fd.get(g), why) for g, d in diagnoses.items()}
+    return CaseOutcome(case.label, fwd, diagnoses, fd, why)
+
+
+def run_upstream(spec: OpSpec, case: UpstreamCase, inputs: Inputs, dtype: str) -> CaseOutcome:
+    """The dJ = c₁ case: a gradient right at dJ = 1 and affine in dJ passes with a note.
+
+    No finite differences here (the shape cases ran them at dJ = 1). Only when a gradient
+    fails at c₁ are the user's pair (fresh) and autograd run again at dJ = 1 and c₂.
+    """
+    c1 = np.asarray(case.value, dtype=np.dtype(dtype))
+    out, grads = _user_run(spec, inputs, c1)
+    ref_out, ref_grads = _reference(spec, inputs, c1)
+    ref_grads = accept_subgradients(spec, inputs, c1, grads, ref_grads)[0]
+    names = spec.grads + spec.intermediates
+    diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, c1, ref_grads, dtype) for g in names}
+    failing = [g for g in names if not diagnoses[g].passed]
+    if failing:
+        one, c2 = (np.asarray(v, dtype=np.dtype(dtype)) for v in (1.0, PROBE_VALUE))
+        runs = (_user_run(spec, inputs, one)[1], grads, _user_run(spec, inputs, c2)[1])
+        ref1 = accept_subgradients(spec, inputs, one, runs[0], _reference(spec, inputs, one)[1])[0]
+        for g in failing:
+            at_one = diagnose_one(spec, g, runs[0][g], inputs, one, ref1, dtype)
+            passing = upstream_pass(spec, g, at_one, [_numeric(r[g]) for r in runs],
+                                    (float(c1), float(c2)), inputs, tolerance("autograd", dtype))
+            diagnoses[g] = passing or diagnoses[g]
+    fwd = _forward_check(spec, case, out, ref_out, dtype)
+    return CaseOutcome(case.label, fwd, diagnoses, {})
 
 
 def _reference(spec: OpSpec, inputs: Inputs, dout: Any) -> tuple[Any, dict[str, Any]]:
@@ -199,13 +268,19 @@ def _numeric(value: Any) -> np.ndarray | None:
 
 
 def diagnose_one(spec: OpSpec, g: str, given: Any, inputs: Inputs, dout: Any,
-                 ref_grads: dict[str, Any], dtype: str) -> Diagnosis:
-    """The diagnosis of gradient ``g`` against autograd, with the op's context."""
+                 ref_grads: dict[str, Any], dtype: str,
+                 extra: Mapping[str, Candidate] | None = None) -> Diagnosis:
+    """The diagnosis of gradient ``g`` against autograd, with the op's context.
+
+    ``extra``: candidates added to the op's context (``upstream_ignored`` from the runner).
+    """
     expected = ref_grads[g]
     arr, what = as_gradient(given)
     if arr is None:
         return not_an_array(g, given, what, tuple(np.shape(expected)))
     ctx = context_for(spec.name, g, inputs, dout, ref_grads, spec.equations.get(g))
+    if extra:
+        ctx = dataclasses.replace(ctx, candidates={**ctx.candidates, **extra})
     if lower_precision(arr, dtype):  # judged at its own precision, the dtype named
         at_low = diagnose(arr, expected, name=g, tol=tolerance("autograd", "float32"), context=ctx)
         return dtype_diagnosis(g, arr, dtype, at_low)

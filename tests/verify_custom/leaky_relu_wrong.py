@@ -1,4 +1,7 @@
-"""Leaky ReLU, wrong: returns the local derivative and forgets to multiply by dout."""
+"""Leaky ReLU, wrong: returns the local derivative and forgets to multiply by dout.
+
+The gradient equals the reference gradient with dout = ones: ``upstream_ignored``.
+"""
 
 from typing import Any
 
@@ -8,7 +11,7 @@ from numpy.typing import NDArray
 
 SLOPE = 0.01
 SHAPES = {"x": ("N", 4)}
-EXPECT = {"dx": "unknown"}
+EXPECT = {"dx": "upstream_ignored"}
 
 
 def reference(x: torch.Tensor) -> torch.Tensor:
