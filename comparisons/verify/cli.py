@@ -65,8 +65,11 @@ def list_text() -> str:
               *("  " + line for line in FORMAT_HELP.splitlines()), "",
               "  forward(*inputs) -> (out, cache); backward(dout, cache) returns one array, or "
               "a tuple",
-              "  in input order of the differentiable inputs. Inputs are drawn seeded from "
-              "N(0, 1)."]
+              "  in input order of the differentiable inputs. Float inputs are drawn seeded "
+              "from N(0, 1);",
+              "  at most 10,000,000 elements per input. An error inside reference is reported "
+              "as the",
+              "  reference's, not your code's (exit 1: the check could not be completed)."]
     return "\n".join(lines)
 
 

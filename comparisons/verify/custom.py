@@ -1,37 +1,80 @@
 """A layer the project does not ship: an :class:`OpSpec` built from ``reference`` + ``SHAPES``.
 
-The user's file (or the ``reference=``/``shapes=`` arguments of ``verify``) gives::
+The user's file (or the ``reference=``, ``shapes=``, ``nondiff=``, ``min_batch=`` arguments of
+``verify``) gives::
 
-    def reference(x, alpha):          # torch ops on tensors; autograd gives the truth
-        return torch.where(x > 0, x, alpha * x)
+    def reference(x, y, param):       # torch ops on tensors; autograd gives the truth
+        return torch.nn.functional.cross_entropy(x / param["T"], y)
 
-    SHAPES = {"x": ("N", 4), "alpha": ()}   # input name -> shape, in forward's argument order
-    NONDIFF = ("alpha",)                    # optional: inputs that get no gradient
+    SHAPES = {"x": ("N", 5),                   # a float input of shape (N, 5)
+              "y": ("int", ("N",), 5),         # int64 labels of shape (N,) in [0, 5)
+              "param": ("const", {"T": 2.0})}  # passed through as given
+    NONDIFF = ()       # optional: float inputs that get no gradient
+    MIN_BATCH = 2      # optional: the smallest batch N tried (a batch statistic needs 2)
 
-* Shapes are tuples of positive ints; the symbol ``"N"`` marks a batch dimension, which is
-  tried as N = 1 and as an odd batch N = 5. Without ``"N"`` there is one case.
-* Every input is drawn seeded from N(0, 1) in the requested dtype.
-* ``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)`` returns one array
-  (one differentiable input) or a tuple in input order of the differentiable inputs.
+``SHAPES`` maps forward's argument names, in forward's argument order, to one of:
+
+* a shape: a tuple of positive ints and the batch symbol ``"N"`` (a bare int or ``"N"`` is a
+  1-d shape, ``()`` a scalar). A float input drawn seeded from N(0, 1) in the run's dtype,
+  differentiable unless named in ``NONDIFF``.
+* ``("int", shape, high)``: int64 drawn uniformly from [0, high), high >= 1 (labels,
+  indices). Never differentiable; the user gets an int64 array, ``reference`` an int64 tensor.
+* ``("const", value)``: any value that ``copy.deepcopy`` can copy (a dict of options, a float,
+  a string), the same in every case, never differentiable. Every call of forward and of
+  reference gets its own deep copy, so a forward that writes into it
+  (``param["running_mean"] = ...``) changes nothing the next call or the reference sees.
+
+``"N"`` is tried as N = 1 and the odd batch N = 5; with ``MIN_BATCH = m`` (m >= 2) as N = m
+and the smallest prime >= 5 above m (N = 2 and 5 for m = 2), never below m. Without ``"N"``
+there is one case. An input may have at most ``MAX_ELEMENTS`` (10⁷) elements at the largest N
+tried; bigger shapes are refused (ValueError naming ``SHAPES``) before anything is drawn.
+
+``forward(*inputs)`` returns ``(out, cache)``; ``backward(dout, cache)`` returns one array
+(one differentiable input) or a tuple in input order of the differentiable inputs.
+
+An exception inside ``reference``, or a NaN/Inf in its value, is the reference's failure, not
+the user's forward or backward: the report's error and verdict say so ("this is the reference
+you wrote, not your backward"), with a ``MIN_BATCH`` hint when it happens at N = 1. The check
+could not be completed, so ``verify`` still fails (exit 1).
 """
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from comparisons.ops import Case, Inputs, OpSpec
+from comparisons.verify.guard import UserCodeError, user_traceback
+from comparisons.verify.report import REFERENCE_BLAME
 
 BATCH = "N"
-BATCH_CASES = (Case("N=1", {BATCH: 1}), Case("odd batch N=5", {BATCH: 5}))
+INT, CONST, FLOAT = "int", "const", "float"
+MAX_ELEMENTS = 10**7
+MAX_INT_HIGH = 2**63 - 1
+FORMS = '("N", 4), ("int", ("N",), 5) or ("const", value)'
 FORMAT_HELP = (
-    'SHAPES = {"x": ("N", 4), "alpha": ()}  # name -> shape in forward\'s argument order; '
-    '"N" = batch dim (tried as 1 and 5)\n'
-    'NONDIFF = ("alpha",)                    # optional: inputs without a gradient\n'
-    "def reference(x, alpha): ...            # torch ops; autograd gives the truth"
+    'SHAPES = {"x": ("N", 5),                  # float of shape (N, 5); "N" = the batch dim\n'
+    '          "y": ("int", ("N",), 5),        # int64 labels of shape (N,) in [0, 5); no grad\n'
+    '          "p": ("const", {"eps": 1e-5})}  # passed as given, a deep copy per call; no grad\n'
+    'NONDIFF = ("alpha",)                      # optional: float inputs without a gradient\n'
+    'MIN_BATCH = 2                             # optional: N tried as 2 and 5 (default 1 and 5)\n'
+    "def reference(x, y, p): ...               # torch ops, forward's arguments in SHAPES order"
 )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One input of ``SHAPES``: ``kind`` float / int / const, its shape, int range, value."""
+
+    kind: str
+    shape: tuple[int | str, ...] = ()
+    high: int = 0
+    value: Any = None
 
 
 def _check_dim(name: str, dim: Any) -> int | str:
@@ -42,38 +85,193 @@ def _check_dim(name: str, dim: Any) -> int | str:
     raise ValueError(f'SHAPES[{name!r}]: expected positive ints or "N", got {dim!r}')
 
 
-def parse_shapes(shapes: Any) -> dict[str, tuple[int | str, ...]]:
+def _shape(name: str, shape: Any) -> tuple[int | str, ...]:
+    if isinstance(shape, int | np.integer | str):
+        shape = (shape,)
+    if not isinstance(shape, Sequence):
+        raise ValueError(f"SHAPES[{name!r}]: expected a shape tuple or one of {FORMS}, got "
+                         f"{type(shape).__name__}")
+    return tuple(_check_dim(name, d) for d in shape)
+
+
+def _int_entry(name: str, raw: Sequence[Any]) -> Entry:
+    if len(raw) != 3:
+        raise ValueError(f'SHAPES[{name!r}]: expected ("int", shape, high), got {raw!r}')
+    high = raw[2]
+    if (isinstance(high, bool) or not isinstance(high, int | np.integer)
+            or not 0 < high <= MAX_INT_HIGH):
+        raise ValueError(f'SHAPES[{name!r}]: expected an int range high >= 1 (values in '
+                         f'[0, high)) in ("int", shape, high), got {high!r}')
+    return Entry(INT, _shape(name, raw[1]), high=int(high))
+
+
+def _const_entry(name: str, raw: Sequence[Any]) -> Entry:
+    if len(raw) != 2:
+        raise ValueError(f'SHAPES[{name!r}]: expected ("const", value), got {raw!r}')
+    try:
+        copy.deepcopy(raw[1])
+    except Exception as exc:  # the value is the user's: its __deepcopy__ may raise anything
+        raise ValueError(f"SHAPES[{name!r}]: expected a constant copy.deepcopy can copy, got "
+                         f"{type(raw[1]).__name__} ({type(exc).__name__}: {exc})") from None
+    return Entry(CONST, value=raw[1])
+
+
+def parse_entry(name: str, raw: Any) -> Entry:
+    """One ``SHAPES`` value: a shape, ``("int", shape, high)`` or ``("const", value)``."""
+    if isinstance(raw, tuple | list) and raw and isinstance(raw[0], str) and raw[0] != BATCH:
+        if raw[0] == INT:
+            return _int_entry(name, raw)
+        if raw[0] == CONST:
+            return _const_entry(name, raw)
+        raise ValueError(f"SHAPES[{name!r}]: unknown kind {raw[0]!r}; expected {FORMS}")
+    if isinstance(raw, Mapping):
+        raise ValueError(f'SHAPES[{name!r}]: expected {FORMS}, got a dict (a dict parameter '
+                         f'is written ("const", {{...}}))')
+    return Entry(FLOAT, _shape(name, raw))
+
+
+def parse_shapes(shapes: Any) -> dict[str, Entry]:
     """Validate ``SHAPES``; ValueError (one line) on anything malformed."""
     if not isinstance(shapes, Mapping) or not shapes:
         raise ValueError(f"SHAPES: expected a non-empty dict name -> shape tuple, "
                          f"got {type(shapes).__name__}")
-    parsed: dict[str, tuple[int | str, ...]] = {}
-    for name, shape in shapes.items():
+    parsed: dict[str, Entry] = {}
+    for name, raw in shapes.items():
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"SHAPES: expected input names as identifiers, got {name!r}")
-        if isinstance(shape, int | str):
-            shape = (shape,)
-        if not isinstance(shape, Sequence):
-            raise ValueError(f"SHAPES[{name!r}]: expected a tuple, got {type(shape).__name__}")
-        parsed[name] = tuple(_check_dim(name, d) for d in shape)
+        parsed[name] = parse_entry(name, raw)
     return parsed
 
 
-def _make_inputs(shapes: dict[str, tuple[int | str, ...]]
+def check_min_batch(min_batch: Any) -> int:
+    """``MIN_BATCH`` as an int in [1, MAX_ELEMENTS]; ValueError (one line) otherwise."""
+    if (isinstance(min_batch, bool) or not isinstance(min_batch, int | np.integer)
+            or not 1 <= min_batch <= MAX_ELEMENTS):
+        raise ValueError(f"MIN_BATCH: expected a positive int (the smallest batch N tried), "
+                         f"got {min_batch!r}")
+    return int(min_batch)
+
+
+def _is_prime(n: int) -> bool:
+    return n > 1 and all(n % k for k in range(2, math.isqrt(n) + 1))
+
+
+def batch_cases(min_batch: int = 1) -> tuple[Case, ...]:
+    """N = 1 and 5; with ``min_batch`` m >= 2: N = m and the smallest prime >= 5 above m."""
+    if min_batch == 1:
+        return Case("N=1", {BATCH: 1}), Case("odd batch N=5", {BATCH: 5})
+    odd = next(n for n in range(max(min_batch + 1, 5), 2 * min_batch + 6) if _is_prime(n))
+    return (Case(f"N={min_batch} (MIN_BATCH)", {BATCH: min_batch}),
+            Case(f"odd batch N={odd}", {BATCH: odd}))
+
+
+def _concrete(shape: tuple[int | str, ...], n: int | None) -> tuple[int, ...]:
+    return tuple(int(n if d == BATCH else d) for d in shape)  # type: ignore[arg-type]
+
+
+def check_sizes(parsed: Mapping[str, Entry], cases: Sequence[Case]) -> None:
+    """Refuse an input above MAX_ELEMENTS elements in any case, before anything is drawn."""
+    n = max((c.dims.get(BATCH, 1) for c in cases), default=1)
+    for name, e in parsed.items():
+        size = math.prod(_concrete(e.shape, n))
+        if e.kind != CONST and size > MAX_ELEMENTS:
+            at = f" at N = {n}" if BATCH in e.shape else ""
+            raise ValueError(f"SHAPES[{name!r}]: expected at most MAX_ELEMENTS = "
+                             f"{MAX_ELEMENTS:,} elements per input, got {e.shape} = "
+                             f"{size:,}{at}")
+
+
+def _make_inputs(parsed: dict[str, Entry]
                  ) -> Callable[[np.random.Generator, Case, np.dtype], Inputs]:
     def make(rng: np.random.Generator, case: Case, dtype: np.dtype) -> Inputs:
         out: Inputs = {}
-        for name, shape in shapes.items():
-            concrete = tuple(case.dims[BATCH] if d == BATCH else int(d) for d in shape)
-            out[name] = rng.standard_normal(concrete).astype(dtype)
+        for name, e in parsed.items():
+            shape = _concrete(e.shape, case.dims.get(BATCH))
+            if e.kind == INT:
+                out[name] = np.asarray(rng.integers(0, e.high, size=shape), dtype=np.int64)
+            elif e.kind == CONST:
+                out[name] = e.value  # never reaches user code: each call gets a deep copy
+            else:
+                out[name] = rng.standard_normal(shape).astype(dtype)
         return out
 
     return make
 
 
+def _fresh(args: tuple[Any, ...], consts: frozenset[int]) -> list[Any]:
+    return [copy.deepcopy(a) if i in consts else a for i, a in enumerate(args)]
+
+
+def with_fresh_constants(fn: Callable[..., Any], consts: frozenset[int]) -> Callable[..., Any]:
+    """``fn`` called with a deep copy of each constant argument (positions ``consts``)."""
+    if not consts:
+        return fn
+
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*_fresh(args, consts))
+        except Exception as exc:  # the user's code may raise anything; drop this frame
+            raise UserCodeError("your forward", user_traceback(exc)) from exc
+
+    return call
+
+
+def _hint(n: int | None) -> str:
+    if n != 1:
+        return ""
+    return (" Hint: at N = 1 a statistic over the batch (a mean or variance over N, batch norm)"
+            " has a single row; if your layer needs a batch, set MIN_BATCH = 2 next to SHAPES"
+            " (min_batch=2 in verify).")
+
+
+def _non_finite(out: Any) -> bool:
+    try:
+        return not bool(out.detach().isfinite().all())
+    except Exception:  # not a tensor: autograd's own check says so afterwards
+        return False
+
+
+def _batch_size(args: tuple[Any, ...], batched: list[tuple[int, int]]) -> int | None:
+    """N in this call: the batch axis of the first input that has one (None: no batch)."""
+    if not batched:
+        return None
+    (i, axis) = batched[0]
+    shape = getattr(args[i], "shape", None) if i < len(args) else None
+    return int(shape[axis]) if shape is not None and axis < len(shape) else None
+
+
+def checked_reference(reference: Callable[..., Any], parsed: dict[str, Entry]
+                      ) -> Callable[..., Any]:
+    """``reference`` with fresh constants whose failure (exception, NaN/Inf) is its own."""
+    names = list(parsed)
+    consts = frozenset(i for i, k in enumerate(names) if parsed[k].kind == CONST)
+    batched = [(i, parsed[k].shape.index(BATCH)) for i, k in enumerate(names)
+               if BATCH in parsed[k].shape]
+
+    def call(*args: Any) -> Any:
+        n = _batch_size(args, batched)
+        at = f" (case N={n})" if n is not None else ""
+        try:
+            out = reference(*_fresh(args, consts))
+        except Exception as exc:  # the user's reference (torch included) may raise anything
+            name = " ".join(type(exc).__name__.split())
+            summary = (f"your reference raised {name}{at}: {REFERENCE_BLAME}; the check could "
+                       f"not be completed.{_hint(n)}")
+            raise UserCodeError("your reference", f"{summary}\n{user_traceback(exc)}") from exc
+        if _non_finite(out):
+            error = UserCodeError("your reference", f"your reference returned NaN or Inf{at}: "
+                                  f"{REFERENCE_BLAME} (the inputs are drawn from N(0, 1)); the "
+                                  f"check could not be completed.{_hint(n)}")
+            error.reason = "returned NaN or Inf"  # the headline's verb (guard's error_text)
+            raise error
+        return out
+
+    return call
+
+
 def custom_spec(name: str, forward: Callable[..., Any], backward: Callable[..., Any],
-                reference: Callable[..., Any], shapes: Any,
-                nondiff: Sequence[str] = ()) -> OpSpec:
+                reference: Callable[..., Any], shapes: Any, nondiff: Sequence[str] = (),
+                min_batch: Any = None) -> OpSpec:
     """The spec of a user-defined layer; ValueError (one line) for a malformed description."""
     if not callable(reference):
         raise ValueError(f"reference: expected a function of the inputs, got "
@@ -84,15 +282,23 @@ def custom_spec(name: str, forward: Callable[..., Any], backward: Callable[..., 
     unknown = [k for k in nondiff if k not in parsed]
     if unknown:
         raise ValueError(f"NONDIFF: {unknown} not in SHAPES (inputs: {', '.join(parsed)})")
-    diff = tuple(k for k in parsed if k not in nondiff)
+    diff = tuple(k for k, e in parsed.items() if e.kind == FLOAT and k not in nondiff)
     if not diff:
-        raise ValueError("NONDIFF: every input is marked non-differentiable; nothing to verify")
+        raise ValueError("NONDIFF: no float input is differentiable (int and const inputs "
+                         "never are); nothing to verify")
+    batched = any(BATCH in e.shape for e in parsed.values())
+    if min_batch is not None and not batched:
+        raise ValueError(f'MIN_BATCH: expected a batch dim "N" in SHAPES, got MIN_BATCH = '
+                         f'{min_batch!r} and no "N"')
+    smallest = 1 if min_batch is None else check_min_batch(min_batch)
+    cases = batch_cases(smallest) if batched else (Case("as given", {}),)
+    check_sizes(parsed, cases)
+    consts = frozenset(i for i, e in enumerate(parsed.values()) if e.kind == CONST)
     grads = tuple(f"d{k}" for k in diff)
-    batched = any(BATCH in s for s in parsed.values())
-    cases = BATCH_CASES if batched else (Case("as given", {}),)
     args = ", ".join(parsed)
     returns = grads[0] if len(grads) == 1 else f"({', '.join(grads)})"
     return OpSpec(
-        name, forward, backward, reference, tuple(parsed), diff, grads, _make_inputs(parsed),
+        name, with_fresh_constants(forward, consts), backward,
+        checked_reference(reference, parsed), tuple(parsed), diff, grads, _make_inputs(parsed),
         cases, signature=f"forward({args}) -> (out, cache); backward(dout, cache) -> {returns}",
         convention="custom layer: the truth is torch autograd of reference(" + args + ")")

@@ -115,16 +115,17 @@ def load_user_file(path: str | Path, against: str | None = None) -> UserFile:
     p, module = import_file(path)
     forward, backward = _pair(module, path)
     op = choose_op(module, path, against)
-    reference = shapes = None
+    reference = shapes = min_batch = None
     if op not in BUILTIN_OPS:
         reference, shapes = getattr(module, "reference", None), getattr(module, "SHAPES", None)
+        min_batch = getattr(module, "MIN_BATCH", None)
         for what, value in (("reference", reference), ("SHAPES", shapes)):
             if value is None:
                 raise UsageError(f"{path}: a custom layer needs both reference and SHAPES; "
                                  f"{what} is missing")
     try:
         spec = resolve_spec(forward, backward, op, reference, shapes,
-                            getattr(module, "NONDIFF", ()))
+                            getattr(module, "NONDIFF", ()), min_batch)
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
     return UserFile(p, module, spec)

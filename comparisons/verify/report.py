@@ -116,6 +116,9 @@ class VerifyReport:
     def verdict(self) -> str:
         """One line: PASSED, or what is wrong in a few words."""
         if self.error is not None:
+            reference = reference_failure(self.error)
+            if reference is not None:  # the user's torch reference, not their forward/backward
+                return f"verdict: FAILED: {reference}"
             return "verdict: FAILED: your code raised an exception or returned the wrong structure"
         if self.passed:
             n = len(self.gradients)
@@ -147,6 +150,22 @@ class VerifyReport:
         from comparisons.verify.render import render_html
 
         return render_html(self)
+
+
+REFERENCE_BLAME = "this is the reference you wrote, not your backward"
+
+
+def reference_failure(error: str) -> str | None:
+    """The one-line summary of an error that is the custom reference's failure, else None.
+
+    Such an error starts with ``"your reference"`` (a prefix only the harness writes) and its
+    summary, holding :data:`REFERENCE_BLAME`, is its first line or, after the headline
+    ``"your reference (case N=1, float64) raised an exception:"``, its second.
+    """
+    if not error.startswith("your reference"):
+        return None
+    lines = error.splitlines()
+    return next((line for line in lines[:2] if REFERENCE_BLAME in line), None)
 
 
 def _finite(value: Any) -> Any:

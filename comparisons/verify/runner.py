@@ -57,7 +57,7 @@ from comparisons.verify.guard import (
     guarded,
 )
 from comparisons.verify.kinks import accept_subgradients, attach_notes
-from comparisons.verify.report import VerifyReport
+from comparisons.verify.report import REFERENCE_BLAME, VerifyReport
 from comparisons.verify.returned import (
     as_gradient,
     dtype_diagnosis,
@@ -92,13 +92,16 @@ class CaseOutcome:
 
 def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: str | None = None,
            *, dtype: str = "float64", seed: int = 0, reference: Callable[..., Any] | None = None,
-           shapes: dict[str, Any] | None = None, nondiff: Sequence[str] = ()) -> VerifyReport:
+           shapes: dict[str, Any] | None = None, nondiff: Sequence[str] = (),
+           min_batch: int | None = None) -> VerifyReport:
     """Verify a hand-written ``forward``/``backward`` pair; returns a :class:`VerifyReport`.
 
     ``against``: a built-in op name (default ``"linear"``; see ``backprop-lab verify --list``),
     or, together with ``reference`` (a torch function) and ``shapes`` (input name -> shape
-    tuple, ``"N"`` = batch dim), the name of a custom layer (default ``"custom"``); ``nondiff``
-    names inputs without a gradient. ``dtype``: ``"float64"`` (default) or ``"float32"`` (a
+    tuple, ``"N"`` = batch dim; or ``("int", shape, high)``, ``("const", value)``: see
+    :mod:`comparisons.verify.custom`), the name of a custom layer (default ``"custom"``);
+    ``nondiff`` names inputs without a gradient, ``min_batch`` the smallest batch N
+    tried. ``dtype``: ``"float64"`` (default) or ``"float32"`` (a
     failure is rerun in float64 and labelled a float32 artefact or a real bug). Bad arguments
     raise ValueError naming the argument (``seed``: an integer >= 0, never truncated; an empty
     ``against`` is an error, not linear); anything wrong in the user's code, an exit or a
@@ -107,19 +110,22 @@ def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: s
     """
     seed, dtype = check_seed(seed), check_dtype(dtype)
     against = check_against(against, custom=reference is not None or shapes is not None)
-    spec = resolve_spec(forward, backward, against, reference, shapes, nondiff)
+    spec = resolve_spec(forward, backward, against, reference, shapes, nondiff, min_batch)
     from comparisons.verify.aggregate import build_report
 
     return build_report(spec, dtype, seed, contained(run_cases))
 
 
 def resolve_spec(forward: Any, backward: Any, against: str | None, reference: Any,
-                 shapes: Any, nondiff: Sequence[str] = ()) -> OpSpec:
+                 shapes: Any, nondiff: Sequence[str] = (), min_batch: Any = None) -> OpSpec:
     """The op spec with the user's forward/backward in place of the project's."""
     for what, fn in (("forward", forward), ("backward", backward)):
         if not callable(fn):
             raise ValueError(f"{what}: expected a function, got {type(fn).__name__}")
     if reference is None and shapes is None:
+        if min_batch is not None:
+            raise ValueError(f"min_batch: only for a custom layer (reference and shapes), got "
+                             f"{min_batch!r} with a built-in op")
         return dataclasses.replace(get_op(against or "linear"), forward=forward,
                                    backward=backward)
     if reference is None or shapes is None:
@@ -128,7 +134,7 @@ def resolve_spec(forward: Any, backward: Any, against: str | None, reference: An
     if name in BUILTIN_OPS:
         raise ValueError(f"against: {name!r} is a built-in op; name your custom layer "
                          f"differently or drop reference/shapes")
-    return custom_spec(name, forward, backward, reference, shapes, nondiff)
+    return custom_spec(name, forward, backward, reference, shapes, nondiff, min_batch)
 
 
 def cases_of(spec: OpSpec) -> list[tuple[Case, Transform]]:
@@ -257,9 +263,11 @@ def _reference(spec: OpSpec, inputs: Inputs, dout: Any) -> tuple[Any, dict[str, 
     except Exception as exc:
         if spec.name in BUILTIN_OPS:
             raise
-        raise StructureError(f"autograd through your reference failed ({type(exc).__name__}: "
-                             f"{exc}); it must return a tensor computed from every "
-                             f"differentiable input") from None
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise StructureError(f"your reference could not be differentiated (autograd through "
+                             f"your reference failed: {detail}): {REFERENCE_BLAME}; it must "
+                             f"return a tensor computed from every differentiable input"
+                             ) from None
 
 
 def _numeric(value: Any) -> np.ndarray | None:
