@@ -69,7 +69,8 @@ def test_run_writes_pictures_json_and_dot_with_the_options(tmp_path: Path, capsy
     assert {n["name"]: n["op"] for n in doc["nodes"]}["h"] == "tanh"
     assert doc["config"] | {"dims": None} == {"activation": "tanh", "lambda": 0.5, "bias": True,
                                              "seed": 2, "dims": None, "verify": None}
-    assert "agrees with autograd" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("project check: backprop-lab's own hand-written "
+                                              "graph agrees with autograd")
 
 
 @pytest.mark.parametrize(
@@ -94,9 +95,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args: list[str
 
 
 def test_user_file_problems_are_one_line_exit_2(tmp_path: Path, capsys) -> None:
-    broken = {"syntax.py": "def forward(:\n", "nofuncs.py": "x = 1\n",
-              "raises.py": USER_FILE.replace("BUG", "raise KeyError('oops')"),
-              "notdict.py": USER_FILE.replace("BUG", "return dW1")}
+    """Usage problems of the file (verify's exit 2); user code failing is verify's exit 1
+    (tests/test_graph_verify.py)."""
+    broken = {"syntax.py": "def forward(:\n", "nofuncs.py": "x = 1\n"}
     for name, text in broken.items():
         path = tmp_path / name
         path.write_text(text)
@@ -111,10 +112,11 @@ def test_verify_colours_the_wrong_node_and_exits_1(tmp_path: Path, capsys) -> No
     assert main(["graph", "--out", str(out), "--verify", str(user)]) == 1
     doc = json.loads((out / "graph.json").read_text())
     found = doc["verify"]
-    assert found["first_divergence"] == "W2" and found["passed"] is False
+    assert found["first_divergence"] == "dW2" and found["first_divergence_node"] == "W2"
+    assert found["passed"] is False and found["report"]["first_divergence"] == "dW2"
     assert found["nodes"]["W2"]["diagnosis"] == "transposed"
     assert {n for n, v in found["nodes"].items() if v["status"] == "ok"} == {"o", "h", "z", "W1"}
-    assert "first divergence: W2" in capsys.readouterr().out
+    assert "first divergence: dW2 (node W2)" in capsys.readouterr().out
     assert not list(out.glob("*.dot"))  # DOT only with --dot
 
 

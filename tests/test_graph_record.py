@@ -158,11 +158,13 @@ def test_colouring_accepts_node_names_and_rejects_unknown_ones() -> None:
 def test_colour_by_a_verify_report() -> None:
     hand = run_graphs().hand
     rows = [SimpleNamespace(name=n, passed=n != "dh", diagnosis="ok" if n != "dh" else "scaled",
-                            message="", factor=None, max_abs_err=None, max_rel_err=None)
+                            message="", factor=None, max_abs_err=None, max_rel_err=None,
+                            notes=["a: b"] if n == "do" else [])
             for n in ("do", "dW2", "dh", "dz", "dW1")]
     found = colour_by_report(hand, SimpleNamespace(gradients=rows, first_divergence="dh"))
     assert found.first_divergence == "h" and hand.nodes["h"].status == "first_divergence"
     assert hand.nodes["o"].status == "ok" and hand.nodes["J"].status is None
+    assert found.diagnoses["o"].notes == ("a: b",) and found.diagnoses["h"].code == "scaled"
 
 
 

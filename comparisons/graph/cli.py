@@ -3,9 +3,11 @@
 Writes under ``--out`` (default ``out/graph``) the forward graph with values, the backward
 graph with gradients and autograd's graph beside the hand-written one (PNG and SVG each),
 ``graph.json`` and, with ``--dot``, DOT text. ``--verify FILE.py`` (a ``two_layer`` file as
-``backprop-lab verify`` takes it) colours the nodes by the user's gradients, red where wrong,
-and marks the first divergence. Exit 0 when every gradient agrees, 1 when one does not, 2 for
-bad input (one line).
+``backprop-lab verify`` takes it) colours the nodes by verify's report on it (the same
+diagnoses, first divergence, notes and verdict), red where wrong, shows the user's gradient
+beside autograd's on a wrong node, and marks the first divergence. Exit: with ``--verify``,
+verify's (0 passes, 1 fails); without, 0 when the project's hand-written graph agrees with
+autograd, 1 when not; 2 for bad input (one line).
 """
 
 from __future__ import annotations
@@ -91,23 +93,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary_lines(result: Any) -> list[str]:
-    """What the run found, in a few lines (hand vs autograd; the user's gradients if given)."""
+    """What the run found: first the project's own check (its hand-written graph against
+    autograd), then, with a user's file, ``backprop-lab verify``'s verdict on it."""
     hand, torch_graph = result.hand, result.twin.graph
     bad = [c.tensor for c in result.checks if not c.passed]
     err = result.max_rel_err
-    verdict = (f"every hand-written gradient agrees with autograd (max rel err {err:.2g})"
-               if not bad else f"hand-written gradients DISAGREE with autograd at {bad}")
-    lines = [f"graph: {len(hand.nodes)} nodes, {len(hand.edges)} edges (torch.autograd: "
-             f"{len(torch_graph.nodes)} nodes); {verdict}"]
-    colouring = result.colouring
-    if colouring is not None:
-        if colouring.passed:
-            lines.append("your gradients: all agree")
-        else:
-            first = colouring.first_divergence
-            found = colouring.diagnoses[first] if first else None
-            wrong = [n for n, d in colouring.diagnoses.items() if not d.passed]
-            lines.append(f"your gradients: wrong at {', '.join(wrong)}; first divergence: "
-                         f"{first}" + (f" ({found.message})" if found else ""))
+    check = (f"backprop-lab's own hand-written graph agrees with autograd (max rel err "
+             f"{err:.2g})" if not bad else f"backprop-lab's own hand-written graph DISAGREES "
+             f"with autograd at {bad} (a bug in backprop-lab, not in your file)")
+    lines = [f"project check: {check}; {len(hand.nodes)} nodes, {len(hand.edges)} edges "
+             f"(torch.autograd: {len(torch_graph.nodes)} nodes)"]
+    if result.colouring is not None:
+        lines += result.colouring.summary_lines()
     return lines
-

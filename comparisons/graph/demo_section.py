@@ -26,10 +26,10 @@ def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, A
     n_bad = sum(not c.passed for c in result.checks)
     if not quiet:
         verdict = "all agree" if n_bad == 0 else f"{n_bad} DISAGREE"
-        print(f"graph: {len(result.hand.nodes)} nodes; node gradients vs autograd: {verdict} "
-              f"(max rel err {result.max_rel_err:.2g})")
+        print(f"graph: {len(result.hand.nodes)} nodes; project check, the hand-written node "
+              f"gradients vs autograd: {verdict} (max rel err {result.max_rel_err:.2g})")
     return {
-        "passed": result.passed,
+        "passed": result.project_passed,
         "files": [str(p.relative_to(out)) for p in paths if p.suffix != ".svg"],  # PNG shown
         "command": f"backprop-lab graph --lambda {LAMBDA} --seed {seed} --out {folder}",
         "nodes": len(result.hand.nodes),

@@ -1,9 +1,19 @@
 """Node labels for graph drawings, and their box sizes measured with an Agg renderer.
 
-A label has up to four lines: ``name: op`` (a torch node shows the tensor it made, ``z:
+A label has up to five lines: ``name: op`` (a torch node shows the tensor it made, ``z:
 MmBackward0``), the shape, the value or the gradient (Frobenius norm ``‖v‖`` and the first
 three entries, or the number for a scalar), and the gradient-check status when set (with the
-diagnosis code from ``extra["diagnosis"]`` for a wrong node, e.g. ``✗ wrong (scaled)``).
+diagnosis code from ``extra["diagnosis"]`` for a wrong node, e.g. ``✗ wrong (scaled)``, and
+the codes of verify's notes from ``extra["notes"]``, ``✓ agrees · note: upstream_not_applied``).
+
+A wrong node that carries the user's gradient (``extra["yours"]``, None when missing) and the
+reference's (``extra["reference"]``) shows both in place of the one gradient line::
+
+    yours ‖g‖=0.853 [-0.15, -0.1, …]
+    torch ‖g‖=0.937 [-0.15, -0.1, …]
+
+(the user's shape is named when it differs, ``yours 5×2 ‖g‖=…``). A node that agrees shows
+the one gradient line, as without a user.
 """
 
 from __future__ import annotations
@@ -41,19 +51,45 @@ def node_label(node: GraphNode, annotate: str = "value") -> str:
         lines.append("scalar" if node.shape == () else "shape " + "×".join(map(str, node.shape)))
     array = node.value if annotate == "value" else node.grad
     sym = "v" if annotate == "value" else "g"
-    if array is not None:
-        norm = float(np.linalg.norm(np.asarray(array, dtype=np.float64).ravel()))
-        size = np.asarray(array).size
-        lines.append(
-            f"{sym} = {preview(array)}" if size == 1 else f"‖{sym}‖={norm:.3g} {preview(array)}"
-        )
+    if annotate == "grad" and node.status in ("wrong", "first_divergence") \
+            and "yours" in node.extra:
+        lines += both_lines(node)
+    elif array is not None:
+        lines.append(numbers(array, sym))
     elif annotate == "grad" and node.shape is not None:
         lines.append("g: not retained" if node.extra.get("retains_grad") is False else "g: —")
     if node.status is not None:
         lines.append({"ok": "✓ agrees", "wrong": "✗ wrong"}.get(node.status, "✗ FIRST DIVERGENCE"))
         if node.status != "ok" and node.extra.get("diagnosis"):
             lines[-1] += f" ({node.extra['diagnosis']})"
+        if node.extra.get("notes"):
+            lines[-1] += " · note: " + ", ".join(node.extra["notes"])
     return "\n".join(lines)
+
+
+def numbers(array: NDArray[Any], sym: str = "g") -> str:
+    """``"‖g‖=0.937 [-0.15, -0.1, …]"``, or ``"g = 1"`` for a single number."""
+    a = np.asarray(array)
+    if a.size == 1:
+        return f"{sym} = {preview(a)}"
+    norm = float(np.linalg.norm(np.asarray(a, dtype=np.float64).ravel()))
+    return f"‖{sym}‖={norm:.3g} {preview(a)}"
+
+
+def both_lines(node: GraphNode) -> list[str]:
+    """The user's gradient line and the reference's (see the module docstring)."""
+    yours, reference = node.extra.get("yours"), node.extra.get("reference")
+    if reference is None:
+        reference = node.grad
+    if yours is None:
+        mine = "yours: none returned"
+    else:
+        shape = np.shape(yours)
+        named = "" if node.shape is None or shape == node.shape else \
+            ("scalar " if shape == () else "×".join(map(str, shape)) + " ")
+        mine = f"yours {named}{numbers(yours)}"
+    theirs = "torch: —" if reference is None else f"torch {numbers(reference)}"
+    return [mine, theirs]
 
 
 def check_annotate(annotate: str) -> None:

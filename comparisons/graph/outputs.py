@@ -1,8 +1,12 @@
 """The pipeline behind ``backprop-lab graph`` and the demo section: run, compare, draw, write.
 
 :func:`run_graphs` builds the seeded network, records the hand-written graph, runs the torch
-twin, checks every node gradient against autograd and, given a user's ``two_layer`` file (or
-their gradients), colours the nodes. :func:`write_graphs` writes, under ``out``:
+twin, checks every node gradient against autograd (the project's own check) and, given a
+user's ``two_layer`` file, colours the nodes by ``backprop-lab verify``'s report on it (its
+diagnoses, first divergence, notes and verdict; :mod:`comparisons.graph.user`) and shows the
+user's gradients on the picture's inputs beside autograd's. Given arrays instead
+(``user_grads``), it colours by a one-case comparison (:func:`colour_by_gradients`).
+:func:`write_graphs` writes, under ``out``:
 
 * ``graph_forward.png/.svg``   the hand-written graph annotated with forward values;
 * ``graph_backward.png/.svg``  the same graph annotated with gradients (coloured by the user's
@@ -10,7 +14,9 @@ their gradients), colours the nodes. :func:`write_graphs` writes, under ``out``:
 * ``graph_torch.png/.svg``     the hand-written graph above autograd's, dashed lines joining
   the nodes that hold the same tensor, both annotated with gradients;
 * ``graph.json``  ``{"nodes": [{"name", "op", "shape", "value_norm", "grad_norm"}], "edges",
-  "torch": {"nodes", "edges"}, "correspondence", "checks", "passed", "config", "verify"}``;
+  "torch": {"nodes", "edges"}, "correspondence", "checks", "project_passed", "passed",
+  "max_rel_err", "config", "verify"}``; ``verify`` is :meth:`Colouring.to_json` (verify's
+  codes, first divergence and its whole JSON report under ``"report"``) or null;
 * with ``dot=True`` also ``graph_forward.dot``, ``graph_backward.dot``, ``graph_torch.dot``.
 """
 
@@ -25,13 +31,18 @@ from typing import Any
 import numpy as np
 
 from comparisons.compare import Check
-from comparisons.graph.colour import Colouring, colour_by_gradients
+from comparisons.graph.colour import (
+    Colouring,
+    colour_by_gradients,
+    colour_by_report,
+    show_numbers,
+)
 from comparisons.graph.dot import to_dot
 from comparisons.graph.draw import draw_side_by_side, new_graph_figure, save_figure
 from comparisons.graph.model import Graph
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import TorchTwin, gradient_checks, torch_twin
-from comparisons.graph.user import user_gradients
+from comparisons.graph.user import check_book_network, picture_gradients, verify_report
 from comparisons.io import write_json
 
 
@@ -46,10 +57,16 @@ class GraphRun:
     config: dict[str, Any]
 
     @property
+    def project_passed(self) -> bool:
+        """The project's own check: every hand-written node gradient agrees with autograd."""
+        return all(c.passed for c in self.checks)
+
+    @property
     def passed(self) -> bool:
-        """Every hand-written gradient agreed with autograd (and the user's, if given)."""
-        user_ok = self.colouring is None or self.colouring.passed
-        return all(c.passed for c in self.checks) and user_ok
+        """The run's verdict: the user's (verify's, for a file) when given, else the
+        project's own check. (The user's verdict is verify's against torch directly; it
+        does not depend on the hand-written graph.)"""
+        return self.project_passed if self.colouring is None else self.colouring.passed
 
     @property
     def max_rel_err(self) -> float | None:
@@ -65,7 +82,8 @@ class GraphRun:
             "correspondence": dict(self.twin.correspondence),
             "checks": [{"node": c.tensor, "passed": c.passed, "max_rel_err": c.max_rel_err,
                         "message": c.message} for c in self.checks],
-            "passed": self.passed, "max_rel_err": self.max_rel_err, "config": self.config,
+            "project_passed": self.project_passed, "passed": self.passed,
+            "max_rel_err": self.max_rel_err, "config": self.config,
             "verify": None if self.colouring is None else self.colouring.to_json(),
         }
 
@@ -76,8 +94,9 @@ def run_graphs(
 ) -> GraphRun:
     """Record the hand-written graph and its torch twin for one seeded network.
 
-    ``user_file`` (a verify-style ``two_layer`` file) or ``user_grads`` (name -> array)
-    colour the hand-written graph. Raises ValueError for ``lam < 0`` or an unknown activation.
+    ``user_file`` (a verify-style ``two_layer`` file; UsageError for one verify cannot
+    load) or ``user_grads`` (name -> array) colour the hand-written graph. Raises ValueError
+    for ``lam < 0`` or an unknown activation.
     """
     if not np.isfinite(lam) or lam < 0:
         raise ValueError(f"--lambda: expected a finite number >= 0, got {lam}")
@@ -85,12 +104,34 @@ def run_graphs(
                                bias=bias)
     hand = record_two_layer(model, X, Y)
     twin = torch_twin(model, X, Y)
+    colouring = None
     if user_file is not None:
-        user_grads = user_gradients(user_file, model, X, Y)
-    colouring = None if user_grads is None else colour_by_gradients(hand, user_grads)
+        colouring = _colour_by_file(hand, twin, user_file, (model, X, Y))
+    elif user_grads is not None:
+        colouring = colour_by_gradients(hand, user_grads)
+        show_numbers(hand, colouring, user_grads, _autograd(twin))
     config = {"activation": activation, "lambda": lam, "bias": bias, "seed": seed,
               "dims": hand.meta["dims"], "verify": None if user_file is None else str(user_file)}
     return GraphRun(hand, twin, gradient_checks(hand, twin), colouring, config)
+
+
+def _autograd(twin: TorchTwin) -> dict[str, Any]:
+    """Autograd's gradient of each hand node name that has one."""
+    nodes = twin.graph.nodes
+    return {hand: nodes[other].grad for hand, other in twin.correspondence.items()
+            if nodes[other].grad is not None}
+
+
+def _colour_by_file(hand: Graph, twin: TorchTwin, path: str | Path,
+                    network: tuple[Any, Any, Any]) -> Colouring:
+    """Verify's report on the file colours the nodes; the user's numbers on the picture's
+    inputs are shown beside autograd's (or why they could not be computed)."""
+    check_book_network(network[0])
+    colouring = colour_by_report(hand, verify_report(path))
+    grads, problem = picture_gradients(path, *network)
+    colouring.picture_problem = problem
+    show_numbers(hand, colouring, grads, _autograd(twin))
+    return colouring
 
 
 def _plain(graph: Graph) -> Graph:
@@ -105,6 +146,17 @@ def _subtitle(run: GraphRun) -> str:
     return f"{c['activation']}, λ = {c['lambda']:g}" + (", bias" if c["bias"] else "")
 
 
+def _colours_title(run: GraphRun) -> str:
+    """``"; colours: backprop-lab verify my.py: FAILED, first divergence dW2"`` or ``""``."""
+    colouring, name = run.colouring, run.config.get("verify")
+    if colouring is None:
+        return ""
+    verdict = "PASSED" if colouring.passed else "FAILED"
+    first = colouring.first_divergence_gradient
+    what = f"backprop-lab verify {Path(name).name}" if name else "your gradients"
+    return f"\ncolours: {what}: {verdict}" + (f", first divergence {first}" if first else "")
+
+
 def write_graphs(run: GraphRun, out: str | Path, *, dot: bool = False) -> list[Path]:
     """Write the three figures (PNG + SVG), ``graph.json`` and optionally DOT; return paths."""
     out = Path(out)
@@ -112,7 +164,8 @@ def write_graphs(run: GraphRun, out: str | Path, *, dot: bool = False) -> list[P
     forward, _ = new_graph_figure(_plain(run.hand), annotate="value",
                                   title=f"forward pass: values ({sub})")
     backward, _ = new_graph_figure(run.hand, annotate="grad",
-                                   title=f"backward pass: gradients dJ/d· ({sub})")
+                                   title=f"backward pass: gradients dJ/d· ({sub})"
+                                   + _colours_title(run))
     side, _, _ = draw_side_by_side(
         run.hand, run.twin.graph, run.twin.correspondence, annotate="grad",
         titles=(f"hand-written (handmade, {sub}): gradients",
