@@ -259,11 +259,10 @@ def checked_reference(reference: Callable[..., Any], parsed: dict[str, Entry]
                        f"not be completed.{_hint(n)}")
             raise UserCodeError("your reference", f"{summary}\n{user_traceback(exc)}") from exc
         if _non_finite(out):
-            error = UserCodeError("your reference", f"your reference returned NaN or Inf{at}: "
-                                  f"{REFERENCE_BLAME} (the inputs are drawn from N(0, 1)); the "
-                                  f"check could not be completed.{_hint(n)}")
-            error.reason = "returned NaN or Inf"  # the headline's verb (guard's error_text)
-            raise error
+            raise UserCodeError("your reference", f"your reference returned NaN or Inf{at}: "
+                                f"{REFERENCE_BLAME} (the inputs are drawn from N(0, 1)); the "
+                                f"check could not be completed.{_hint(n)}",
+                                "returned NaN or Inf")
         return out
 
     return call
