@@ -57,7 +57,8 @@ def test_an_exit_in_forward_or_backward_is_a_failed_check(tmp_path: Path, capsys
     assert _main(["verify", str(_file(tmp_path, fwd, bwd)), "--json", str(out)]) == 1
     printed = capsys.readouterr().out
     pattern = re.escape(reason).replace("CASE", r"[^,()]+") + ":"
-    assert re.search("ERROR: " + pattern, printed) and "verdict: FAILED" in printed
+    assert re.search("ERROR: " + pattern, printed)
+    assert re.search("verdict: FAILED: " + pattern[:-1], printed)  # the verdict says why
     data = json.loads(out.read_text())
     assert data["passed"] is False and re.match(pattern, data["error"])
 

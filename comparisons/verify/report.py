@@ -18,6 +18,7 @@ own forward: the verdict then says to fix the forward, not the backward.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -119,6 +120,9 @@ class VerifyReport:
             reference = reference_failure(self.error)
             if reference is not None:  # the user's torch reference, not their forward/backward
                 return f"verdict: FAILED: {reference}"
+            ended = _ended_early(self.error)
+            if ended is not None:
+                return f"verdict: FAILED: {ended} (code that ends the check early fails it)"
             return "verdict: FAILED: your code raised an exception or returned the wrong structure"
         if self.passed:
             n = len(self.gradients)
@@ -128,12 +132,12 @@ class VerifyReport:
         wrong = [f"{g.name} {g.diagnosis}" for g in self.gradients
                  if not g.passed and g.diagnosis != OWN_FORWARD]
         parts = [] if self.forward is None or self.forward.passed else ["forward value wrong"]
-        if wrong:
-            parts.append(f"{len(wrong)} of {len(self.gradients)} gradients wrong "
-                         f"({', '.join(wrong)})")
         if own:
             parts.append(f"your backward is right for your forward ({', '.join(own)} "
                          f"{OWN_FORWARD}): fix the forward, not the backward")
+        if wrong:
+            parts.append(f"{len(wrong)} of {len(self.gradients)} gradients wrong "
+                         f"({', '.join(wrong)})")
         fd_bad = [g.name for g in self.gradients if g.passed and g.fd == "FAIL"]
         if fd_bad:
             parts.append(f"finite differences of your forward disagree on {', '.join(fd_bad)}")
@@ -166,6 +170,16 @@ def reference_failure(error: str) -> str | None:
         return None
     lines = error.splitlines()
     return next((line for line in lines[:2] if REFERENCE_BLAME in line), None)
+
+
+def _ended_early(error: str) -> str | None:
+    """The headline of an error whose user code called sys.exit or raised a BaseException that
+    is not an Exception (``"your backward (case N=1, float64) called sys.exit(0)"``), else None."""
+    first = error.splitlines()[0].rstrip(":") if error else ""
+    if re.search(r" (called sys\.exit\(.*\)|raised (KeyboardInterrupt|GeneratorExit|\w*Exit))$",
+                 first):
+        return first
+    return None
 
 
 def _finite(value: Any) -> Any:
