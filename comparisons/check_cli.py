@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from comparisons.io import nonnegative_int, write_json
+from comparisons.io import check_writable_file, nonnegative_int, write_json
 
 
 def register(sub: Any) -> None:
@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when every row agrees, 1 otherwise."""
     from comparisons.suite import format_table, run_suite
 
+    if args.json:
+        check_writable_file(args.json, "--json")  # before the run, not after it
     result = run_suite(args.dtype, args.seed, progress=not args.quiet and sys.stderr.isatty())
     table = format_table(result)
     print(table.splitlines()[-1] if args.quiet else table)

@@ -51,6 +51,21 @@ def test_json_path_that_is_a_directory_is_a_usage_error(tmp_path) -> None:
     assert main(["check", "--json", str(tmp_path)]) == 2
 
 
+def test_an_unwritable_json_path_is_refused_before_the_suite_runs(tmp_path, monkeypatch,
+                                                                  capsys) -> None:
+    import comparisons.suite as suite
+
+    def never(*args, **kwargs):
+        raise AssertionError("the suite ran before --json was checked")
+
+    monkeypatch.setattr(suite, "run_suite", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["check", "--json", str(blocker / "x.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--json" in err[0]
+
+
 def test_a_mismatch_exits_1(monkeypatch, capsys) -> None:
     def wrong_sign(dout, cache):
         return -hm.relu_backward(dout, cache)

@@ -177,3 +177,17 @@ def test_overfitting_demo_section_fails_when_a_finding_does_not_hold(tmp_path, m
     assert section["findings"]["cubic_recovers_true_weights"] is False  # ... 5 epochs is not 400
     assert section["passed"] is False
     assert len(section["normal_weights"]) == 4 and (tmp_path / section["json"]).is_file()
+
+
+def test_an_unwritable_json_path_is_refused_before_the_experiment_runs(tmp_path, monkeypatch,
+                                                                       capsys) -> None:
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the experiment ran before --json was checked")
+
+    monkeypatch.setattr(of, "run", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    code = main(["experiment", "overfitting", "--out", str(tmp_path / "o"),
+                 "--json", str(blocker / "x.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--json" in err[0]

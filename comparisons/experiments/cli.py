@@ -21,7 +21,13 @@ from typing import Any
 
 from comparisons.errors import UsageError
 from comparisons.experiments.common import ExperimentContext
-from comparisons.io import ensure_out_dir, nonnegative_int, positive_int, write_json
+from comparisons.io import (
+    check_writable_file,
+    ensure_out_dir,
+    nonnegative_int,
+    positive_int,
+    write_json,
+)
 
 EXPERIMENTS: dict[str, str] = {
     "overfitting": "comparisons.experiments.overfitting",
@@ -89,8 +95,8 @@ def command_line(args: argparse.Namespace) -> str:
 def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """Run the experiment of parsed ``args``; write its JSON; return (exit code, payload)."""
     module = importlib.import_module(EXPERIMENTS[args.experiment])
-    if args.json is not None and args.json.is_dir():
-        raise UsageError(f"--json: expected a file path, got the directory {args.json}")
+    if args.json is not None:
+        check_writable_file(args.json, "--json")  # before the run, not after it
     ctx = ExperimentContext(args.experiment, args.engine,
                             list(range(args.seed, args.seed + args.seeds)),
                             ensure_out_dir(args.out), args.dtype, args.quiet)
