@@ -1,7 +1,7 @@
 """Wording of the diagnosis engine: one or two sentences per finding, pointing at the equation.
 
 Every function returns the ``message`` of a :class:`comparisons.verify.diagnose.Diagnosis`.
-``ctx`` is the :class:`~comparisons.verify.diagnose.DiagnosisContext` (only ``equation``,
+``ctx`` is the :class:`~comparisons.verify.diagnose_context.DiagnosisContext` (only ``equation``,
 ``lam`` and ``dropout_p`` are read); a ``scaled`` factor is worded from its
 :class:`~comparisons.verify.factors.Factor` entries and the case's named values.
 """
@@ -9,16 +9,13 @@ Every function returns the ``message`` of a :class:`comparisons.verify.diagnose.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from comparisons.verify.diagnose_context import DiagnosisContext
 from comparisons.verify.diagnose_numeric import F64, first_indices
 from comparisons.verify.factors import MEANINGS, Factor
-
-if TYPE_CHECKING:
-    from comparisons.verify.diagnose import DiagnosisContext
 
 
 def scale_causes(named: list[Factor]) -> str:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from comparisons.verify import diagnose_messages as msg
+from comparisons.verify.diagnose_context import CANDIDATE_ORDER, DiagnosisContext
 from comparisons.verify.diagnose_numeric import (
     F64,
     ToleranceLike,
@@ -23,13 +24,6 @@ from comparisons.verify.diagnose_numeric import (
 )
 from comparisons.verify.factors import factor_table, scalar_values, snap
 
-if TYPE_CHECKING:
-    from comparisons.verify.diagnose import DiagnosisContext
-
-CANDIDATE_ORDER = (
-    "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing",
-    "mask_not_applied", "not_summed_over_batch", "upstream_ignored",
-)  # fmt: skip
 LOCALIZED_MAX_FRACTION = 0.5  # "localized" when at most this share of elements is wrong
 
 
