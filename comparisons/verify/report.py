@@ -126,7 +126,7 @@ class VerifyReport:
             return "verdict: FAILED: your code raised an exception or returned the wrong structure"
         if self.passed:
             n = len(self.gradients)
-            what = "the gradient is" if n == 1 else f"all {n} gradients are"
+            what = "the gradient are" if n == 1 else f"all {n} gradients are"
             return f"verdict: PASSED: the forward value and {what} right"
         own = [g.name for g in self.gradients if g.diagnosis == OWN_FORWARD]
         wrong = [f"{g.name} {g.diagnosis}" for g in self.gradients
