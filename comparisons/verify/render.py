@@ -1,5 +1,8 @@
 """Text and HTML renderings of a :class:`~comparisons.verify.report.VerifyReport`.
 
+Below the report (whose ``str()`` and ``_repr_html_`` call it): a report is read through
+:class:`RenderedReport`, the fields rendering needs, so this module does not import it.
+
 Text: a header, the forward row, a table (one row per gradient), one paragraph per wrong
 gradient (its diagnosis and the case it was seen in), the verdict line. HTML: the same table
 with green/red cells, for notebooks.
@@ -9,10 +12,44 @@ from __future__ import annotations
 
 import html
 import textwrap
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from comparisons.verify.report import ForwardResult, GradientResult, VerifyReport
+from comparisons.verify.results import ForwardResult, GradientResult
+
+
+class RenderedReport(Protocol):
+    """What rendering reads of a :class:`~comparisons.verify.report.VerifyReport`."""
+
+    @property
+    def op(self) -> str: ...
+
+    @property
+    def dtype(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def cases(self) -> Sequence[str]: ...
+
+    @property
+    def forward(self) -> ForwardResult | None: ...
+
+    @property
+    def gradients(self) -> Sequence[GradientResult]: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def first_divergence(self) -> str | None: ...
+
+    @property
+    def passed(self) -> bool: ...
+
+    def verdict(self) -> str: ...
+
 
 COLUMNS = ("gradient", "result", "diagnosis", "factor", "max abs err", "max rel err",
            "finite diff.")
@@ -41,7 +78,7 @@ def _row(cells: list[str]) -> str:
     return " ".join(c.ljust(w) if w else c for c, w in zip(cells, WIDTHS)).rstrip()
 
 
-def header(report: VerifyReport) -> str:
+def header(report: RenderedReport) -> str:
     """``verify linear (float64, seed 0; cases: N=1, non-square, ...)``."""
     return (f"verify {report.op} ({report.dtype}, seed {report.seed}; "
             f"cases: {', '.join(report.cases) or '—'})")
@@ -80,7 +117,7 @@ def explanation(g: GradientResult, n_cases: int = 0) -> str:
     return textwrap.fill(text, width=100, subsequent_indent="    ")
 
 
-def render_text(report: VerifyReport) -> str:
+def render_text(report: RenderedReport) -> str:
     """The human-readable report printed by ``backprop-lab verify``."""
     lines = [header(report)]
     if report.error is not None:
@@ -109,7 +146,7 @@ def _td(text: str, ok: bool | None = None) -> str:
     return f"<td{style}>{html.escape(text)}</td>"
 
 
-def render_html(report: VerifyReport) -> str:
+def render_html(report: RenderedReport) -> str:
     """A small HTML table (green = right, red = wrong) for Jupyter's rich display."""
     parts = [f"<div><b>{html.escape(header(report))}</b>"]
     if report.error is not None:

@@ -17,66 +17,23 @@ own forward: the verdict then says to fix the forward, not the backward.
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-OWN_FORWARD = "consistent_with_own_forward"
+from comparisons.verify.render import render_html, render_text
+from comparisons.verify.results import (
+    OWN_FORWARD,
+    REFERENCE_BLAME,
+    ForwardResult,
+    GradientResult,
+    ended_early,
+    reference_failure,
+)
 
-@dataclass(frozen=True)
-class GradientResult:
-    """One gradient over all shape cases: passes only if it passes in every case.
-
-    ``diagnosis`` is a code of the diagnosis vocabulary; when wrong, ``case`` names the case
-    whose diagnosis is reported and ``failing_cases`` all cases where it was wrong. ``fd`` is
-    the finite-difference witness (``"ok"``, ``"FAIL"`` or ``"—"`` when not run; it sees
-    inputs only), ``fd_ignored`` the untrusted elements left out of it. ``precision`` is set
-    by a float32 run: ``"float32 artefact"`` or ``"real bug"``. ``notes``: remarks that are
-    not a diagnosis, each ``"code: sentence"`` (a valid subgradient at a kink, an upstream
-    factor missing from a term of a scalar objective), gathered over the cases, no repeats.
-    """
-
-    name: str
-    passed: bool
-    diagnosis: str
-    factor: float | None
-    max_abs_err: float | None
-    max_rel_err: float | None
-    message: str
-    case: str | None = None
-    failing_cases: list[str] = field(default_factory=list)
-    fd: str = "—"
-    fd_max_rel_err: float | None = None
-    fd_ignored: int = 0
-    precision: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON row (non-finite floats become null)."""
-        return {k: _finite(v) for k, v in asdict(self).items()}
-
-
-@dataclass(frozen=True)
-class ForwardResult:
-    """The user's forward value against the reference, over all cases.
-
-    ``difference``: when wrong, how it differs from the reference if a known pattern explains
-    it (``"yours = N × the reference: a sum where the reference takes the mean (N = 7)"``).
-    """
-
-    passed: bool
-    max_abs_err: float | None
-    max_rel_err: float | None
-    message: str = ""
-    case: str | None = None
-    precision: str | None = None
-    difference: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object under ``"forward"``."""
-        return {k: _finite(v) for k, v in asdict(self).items()}
+__all__ = [
+    "OWN_FORWARD", "REFERENCE_BLAME", "ForwardResult", "GradientResult", "VerifyReport",
+    "reference_failure",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,7 +77,7 @@ class VerifyReport:
             reference = reference_failure(self.error)
             if reference is not None:  # the user's torch reference, not their forward/backward
                 return f"verdict: FAILED: {reference}"
-            ended = _ended_early(self.error)
+            ended = ended_early(self.error)
             if ended is not None:
                 return f"verdict: FAILED: {ended} (code that ends the check early fails it)"
             return "verdict: FAILED: your code raised an exception or returned the wrong structure"
@@ -146,44 +103,7 @@ class VerifyReport:
         return "verdict: FAILED: " + "; ".join(parts)
 
     def __str__(self) -> str:
-        from comparisons.verify.render import render_text
-
         return render_text(self)
 
     def _repr_html_(self) -> str:
-        from comparisons.verify.render import render_html
-
         return render_html(self)
-
-
-REFERENCE_BLAME = "this is the reference you wrote, not your backward"
-
-
-def reference_failure(error: str) -> str | None:
-    """The one-line summary of an error that is the custom reference's failure, else None.
-
-    Such an error starts with ``"your reference"`` (a prefix only the harness writes) and its
-    summary, holding :data:`REFERENCE_BLAME`, is its first line or, after the headline
-    ``"your reference (case N=1, float64) raised an exception:"``, its second.
-    """
-    if not error.startswith("your reference"):
-        return None
-    lines = error.splitlines()
-    return next((line for line in lines[:2] if REFERENCE_BLAME in line), None)
-
-
-def _ended_early(error: str) -> str | None:
-    """The headline of an error whose user code called sys.exit or raised a BaseException that
-    is not an Exception (``"your backward (case N=1, float64) called sys.exit(0)"``), else None."""
-    first = error.splitlines()[0].rstrip(":") if error else ""
-    if re.search(r" (called sys\.exit\(.*\)|raised (KeyboardInterrupt|GeneratorExit|\w*Exit))$",
-                 first):
-        return first
-    return None
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
