@@ -47,6 +47,7 @@ from handmade.losses import CrossEntropyCache, MSECache, mse_backward, mse_forwa
 from handmade.losses import softmax_cross_entropy_backward as ce_backward
 from handmade.losses import softmax_cross_entropy_forward as ce_forward
 from handmade.module import Module, Parameter
+from handmade.network import TWO_LAYER
 from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
 from handmade.types import BoolArray, FloatArray, RealScalar
 
@@ -157,8 +158,9 @@ def two_layer_forward(
 
 
 def two_layer_backward(dJ: RealScalar, cache: TwoLayerCache) -> dict[str, FloatArray]:
-    """Gradients of ``dJ * J``: keys do, dW2, dh, dz, dW1 (+ dh_drop with a dropout mask,
-    + db1 with a bias). Shapes: do (N, q), dW2 (q, h), dh/dz (N, h), dW1 (h, d), db1 (h,)."""
+    """Gradients of ``dJ * J``, keyed and ordered as ``handmade.network.TWO_LAYER`` says: do,
+    dW2, (dh_drop with a dropout mask), dh, dz, dW1, (db1 with a bias). Shapes: do (N, q),
+    dW2 (q, h), dh_drop/dh/dz (N, h), dW1 (h, d), db1 (h,)."""
     cache = check_cache("cache", cache, TwoLayerCache, "two_layer_forward")
     c = cache.caches
     dJ = check_scalar_grad("dJ", dJ, cache.J.dtype)
@@ -172,13 +174,11 @@ def two_layer_backward(dJ: RealScalar, cache: TwoLayerCache) -> dict[str, FloatA
     dz = ACTIVATIONS[cache.phi][1](dh, c["phi"])              # 6. dz = dh * phi'(z)
     _, dz_dW1, db1 = linear_backward(dz, c["lin1"])           #    dz^T X and sum_n dz
     dW1 = dz_dW1 + ds_dW1                                     # 7. dW1 = dz^T X + lam W1
-    grads = {"do": do, "dW2": dW2}
-    if cache.mask is not None:
-        grads["dh_drop"] = dh_drop
-    grads.update(dh=dh, dz=dz, dW1=dW1)
+    net = TWO_LAYER.configured(bias=db1 is not None, dropout=cache.mask is not None)
+    computed = {"do": do, "dW2": dW2, "dh_drop": dh_drop, "dh": dh, "dz": dz, "dW1": dW1}
     if db1 is not None:
-        grads["db1"] = db1
-    return grads
+        computed["db1"] = db1
+    return {g: computed[g] for g in net.gradients}  # the description's names and order
 
 
 class TwoLayerMLP(Module):
@@ -235,8 +235,7 @@ class TwoLayerMLP(Module):
         """Forward values of the last call by the book's names: z, h, h_drop, o, L, s, J."""
         if self.cache is None:
             raise RuntimeError("TwoLayerMLP.values: call forward first")
-        names = ("z", "h", "h_drop", "o", "L", "s", "J")
-        return {n: getattr(self.cache, n) for n in names}
+        return {n: getattr(self.cache, n) for n in TWO_LAYER.values}
 
     def backward(self, dJ: RealScalar = 1.0) -> dict[str, FloatArray]:
         """Book-order gradients (see ``two_layer_backward``); overwrites W1/W2/b1 ``.grad``."""

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
+from handmade.network import TWO_LAYER
 from reference.dropout import dropout as _dropout
 from reference.dropout import mask_from_source
 from reference.regularization import l2_penalty
@@ -49,20 +50,20 @@ def two_layer(
     p: float = 0.0,
     mask: Tensor | NDArray[np.bool_] | None = None,
 ) -> dict[str, Tensor]:
-    """Forward of the book's network -> dict z, h, (h_drop when p > 0), o, L, s, J.
+    """Forward of the book's network -> dict z, h, (h_drop when p > 0), o, L, s, J: the
+    values of ``handmade.network.TWO_LAYER``, in its order.
 
     Defaults: phi = ReLU, l = MSE (mean), no bias, no dropout. Non-leaf values retain grads.
     """
+    net = TWO_LAYER.configured(bias=b1 is not None, dropout=p > 0 or mask is not None)
     z = F.linear(X, W1, b1)
     h = phi(z)
-    v = {"z": z, "h": h}
-    if p > 0 or mask is not None:
-        v["h_drop"] = _dropout(h, p, mask=mask)
-    o = F.linear(v.get("h_drop", h), W2)
+    h_drop = _dropout(h, p, mask=mask) if "h_drop" in net.names else h
+    o = F.linear(h_drop, W2)
     L = loss(o, Y)
     s = l2_penalty(W1, lam) + l2_penalty(W2, lam)
-    v.update(o=o, L=L, s=s, J=L + s)
-    return _retain(v)
+    computed = {"z": z, "h": h, "h_drop": h_drop, "o": o, "L": L, "s": s, "J": L + s}
+    return _retain({name: computed[name] for name in net.values})
 
 
 class TwoLayerMLP(nn.Module):
@@ -117,7 +118,7 @@ class TwoLayerMLP(nn.Module):
 
     def __getattr__(self, name: str) -> Tensor:
         values: dict[str, Tensor] = self.__dict__.get("values", {})
-        if name in ("z", "h", "h_drop", "o", "L", "s", "J") and name in values:
+        if name in TWO_LAYER.values and name in values:
             return values[name]
         # no submodules here: what nn.Module finds is a parameter (W1, W2, b1), a Tensor
         return cast(Tensor, super().__getattr__(name))
