@@ -17,7 +17,7 @@ import pytest
 
 import comparisons
 from comparisons.cli import main
-from comparisons.verify import runner
+from comparisons.verify import cases
 
 RELU = ("import sys\nimport numpy as np\nOP = 'relu'\n"
         "def forward(x):\n    FWD\n    return np.maximum(x, 0), x\n"
@@ -124,7 +124,7 @@ def test_a_ctrl_c_in_the_harness_still_stops_the_program(monkeypatch, capsys) ->
     def interrupted(*args: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "reference_run", interrupted)
+    monkeypatch.setattr(cases, "reference_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
         comparisons.verify(lambda x: (np.maximum(x, 0), x), lambda d, x: d * (x > 0), "relu")
     assert main(["verify", "--against", "relu", str(Path(__file__).parent / "verify_gallery"

@@ -8,19 +8,17 @@ shape, the odd batch shows it is not summed over the batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from comparisons.builtin_ops import BACKWARD_ORDER
 from comparisons.ops import OpSpec
 from comparisons.verify.candidates import TWO_LAYER_DEPS
+from comparisons.verify.cases import CaseOutcome, cases_of, run_cases
 from comparisons.verify.diagnose import Diagnosis, first_divergence
-from comparisons.verify.guard import StructureError, UserCodeError
+from comparisons.verify.guard import StructureError, UserCodeError, contained, error_text
 from comparisons.verify.report import OWN_FORWARD, ForwardResult, GradientResult, VerifyReport
 from comparisons.verify.upstream import NOTE_CODE as UPSTREAM_NOTE
 
-RunCases = Callable[[OpSpec, str, int], list[Any]]
 ARTEFACT = "float32 artefact: passes in float64"
 REAL_BUG = "real bug: wrong in float64 too"
 
@@ -34,7 +32,7 @@ def _max(values: list[float | None]) -> float | None:
     return max(known) if known else None
 
 
-def _fd_summary(outcomes: list[Any], g: str) -> tuple[str, float | None, int, str]:
+def _fd_summary(outcomes: list[CaseOutcome], g: str) -> tuple[str, float | None, int, str]:
     """(status, worst rel err, untrusted elements left out, note on a failure)."""
     checks = [(o.label, o.fd[g]) for o in outcomes if g in o.fd]
     if not checks:
@@ -55,7 +53,7 @@ def _notes(diags: list[tuple[str, Diagnosis]]) -> list[str]:
     return list(dict.fromkeys(n for _, d in diags for n in d.notes))
 
 
-def gradient_row(outcomes: list[Any], g: str) -> GradientResult:
+def gradient_row(outcomes: list[CaseOutcome], g: str) -> GradientResult:
     """Aggregate gradient ``g`` over the cases."""
     diags = [(o.label, o.diagnoses[g]) for o in outcomes]
     fd, fd_rel, ignored, note = _fd_summary(outcomes, g)
@@ -76,7 +74,7 @@ def gradient_row(outcomes: list[Any], g: str) -> GradientResult:
                           ignored, details=dict(d.details), notes=_notes(diags))
 
 
-def forward_row(outcomes: list[Any]) -> ForwardResult:
+def forward_row(outcomes: list[CaseOutcome]) -> ForwardResult:
     """The forward value over the cases: right in all, or the first wrong case."""
     bad = [o for o in outcomes if not o.forward.passed]
     errs = [o.forward for o in (bad[:1] or outcomes)]
@@ -94,7 +92,7 @@ def _order(spec: OpSpec) -> list[str]:
     return names
 
 
-def rows(spec: OpSpec, outcomes: list[Any]) -> tuple[ForwardResult, list[GradientResult]]:
+def rows(spec: OpSpec, outcomes: list[CaseOutcome]) -> tuple[ForwardResult, list[GradientResult]]:
     """The forward row and one row per gradient, in backward order for two_layer."""
     return forward_row(outcomes), [gradient_row(outcomes, g) for g in _order(spec)]
 
@@ -109,10 +107,9 @@ def _relabel(row32: GradientResult, row64: GradientResult) -> GradientResult:
     return replace(row64, precision=REAL_BUG)
 
 
-def _float64_rerun(spec: OpSpec, seed: int, run_cases: RunCases,
-                   fwd32: ForwardResult, grads32: list[GradientResult]
-                   ) -> tuple[ForwardResult, list[GradientResult]]:
-    fwd64, grads64 = rows(spec, run_cases(spec, "float64", seed))
+def _float64_rerun(spec: OpSpec, seed: int, fwd32: ForwardResult,
+                   grads32: list[GradientResult]) -> tuple[ForwardResult, list[GradientResult]]:
+    fwd64, grads64 = rows(spec, contained(run_cases)(spec, "float64", seed))
     by_name = {g.name: g for g in grads64}
     grads = [g if g.passed and g.fd != "FAIL" else _relabel(g, by_name[g.name])
              for g in grads32]
@@ -135,16 +132,23 @@ def divergence(spec: OpSpec, grads: list[GradientResult]) -> str | None:
     return first_divergence(results, list(BACKWARD_ORDER), TWO_LAYER_DEPS)
 
 
-def build_report(spec: OpSpec, dtype: str, seed: int, run_cases: RunCases) -> VerifyReport:
-    """Run, aggregate, rerun float32 failures in float64, name the first divergence."""
-    from comparisons.verify.runner import cases_of, report_error
-
+def build_report(spec: OpSpec, dtype: str, seed: int) -> VerifyReport:
+    """Run every case (:func:`~comparisons.verify.cases.run_cases`, an exit in user code
+    :func:`~comparisons.verify.guard.contained`), aggregate, rerun float32 failures in float64,
+    name the first divergence."""
     try:
-        fwd, grads = rows(spec, run_cases(spec, dtype, seed))
+        fwd, grads = rows(spec, contained(run_cases)(spec, dtype, seed))
         needs_rerun = not fwd.passed or any(not g.passed or g.fd == "FAIL" for g in grads)
         if dtype == "float32" and needs_rerun:
-            fwd, grads = _float64_rerun(spec, seed, run_cases, fwd, grads)
+            fwd, grads = _float64_rerun(spec, seed, fwd, grads)
     except (UserCodeError, StructureError) as exc:
         return report_error(spec, dtype, seed, exc)
     return VerifyReport(spec.name, dtype, seed, [c.label for c, _ in cases_of(spec)], fwd,
                         grads, None, divergence(spec, grads))
+
+
+def report_error(spec: OpSpec, dtype: str, seed: int,
+                 exc: UserCodeError | StructureError) -> VerifyReport:
+    """The report of a run stopped by the user's code (exception or wrong structure)."""
+    return VerifyReport(spec.name, dtype, seed, [c.label for c, _ in cases_of(spec)],
+                        error=error_text(exc))

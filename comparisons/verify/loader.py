@@ -24,9 +24,11 @@ from typing import Any
 from comparisons.builtin_ops import BUILTIN_OPS
 from comparisons.errors import UsageError
 from comparisons.ops import OpSpec
+from comparisons.verify.aggregate import build_report
 from comparisons.verify.arguments import check_against, check_dtype, check_seed
-from comparisons.verify.guard import UserCodeError, contained, error_text, exit_reason
+from comparisons.verify.guard import UserCodeError, error_text, exit_reason
 from comparisons.verify.report import VerifyReport
+from comparisons.verify.runner import resolve_spec
 
 _COUNTER = itertools.count()
 KNOWN = ", ".join(BUILTIN_OPS)
@@ -110,8 +112,6 @@ def choose_op(module: ModuleType, path: str | Path, against: str | None) -> str:
 
 def load_user_file(path: str | Path, against: str | None = None) -> UserFile:
     """Import the file, find forward/backward and the op; UsageError (one line) otherwise."""
-    from comparisons.verify.runner import resolve_spec
-
     p, module = import_file(path)
     forward, backward = _pair(module, path)
     op = choose_op(module, path, against)
@@ -138,13 +138,10 @@ def verify_file(path: str | Path, against: str | None = None, *, dtype: str = "f
     ``seed``: an integer >= 0 and ``dtype``: float32/float64, else ValueError naming them;
     ``against``: None or an op name (UsageError for an unknown one).
     """
-    from comparisons.verify.aggregate import build_report
-    from comparisons.verify.runner import run_cases
-
     name, seed = check_dtype(dtype), check_seed(seed)
     against = check_against(against, custom=True)
     try:
         user = load_user_file(path, against)
     except UserCodeError as exc:
         return VerifyReport(against or Path(path).stem, name, seed, error=error_text(exc))
-    return build_report(user.spec, name, seed, contained(run_cases))
+    return build_report(user.spec, name, seed)
