@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 import handmade as hm
 import reference as ref
 from comparisons.ops import Case, Inputs, OpSpec
+from handmade.network import BOOK
 
 SHAPES_2D = (
     Case("non-square", {"N": 5, "D": 3}),
@@ -178,23 +179,20 @@ BUILTIN_OPS: dict[str, OpSpec] = {
         equations={"dx": _upstream("dx = dout ⊙ mask / (1 − p)")}),
     "two_layer": OpSpec(
         "two_layer", hm.two_layer_forward, hm.two_layer_backward, ref.two_layer,
-        ("X", "Y", "W1", "W2", "lam"), ("W1", "W2"), ("dW1", "dW2"), _two_layer_inputs,
+        ("X", "Y", "W1", "W2", "lam"), BOOK.of_kind("parameter"),
+        tuple(BOOK.grad(p) for p in BOOK.of_kind("parameter")), _two_layer_inputs,
         (Case("minibatch", {"N": 5, "d": 7, "h": 11, "q": 3}),
          Case("N=1", {"N": 1, "d": 5, "h": 3, "q": 7}),
          Case("odd batch, q=1", {"N": 7, "d": 3, "h": 5, "q": 1})),
         signature="forward(X, Y, W1, W2, lam) -> (J, cache); backward(dJ, cache) -> "
-                  "{'do', 'dW2', 'dh', 'dz', 'dW1'}",
-        convention="z = X W1ᵀ, h = relu(z), o = h W2ᵀ, L = mean((o − Y)²) over all N·q "
-                   f"elements, s = lam/2 (‖W1‖² + ‖W2‖²), J = L + s; {_unit('dJ', 'J')}",
-        scalar_output=True, returns_dict=True, intermediates=("do", "dh", "dz"),
+                  f"{{{', '.join(map(repr, BOOK.gradients))}}}",
+        convention=f"{', '.join(BOOK.formulas)}; {_unit('dJ', 'J')}",
+        scalar_output=True, returns_dict=True, intermediates=BOOK.grads_of("intermediate"),
         untrusted=_two_layer_untrusted,
-        equations=_at_unit("dJ", {"do": "dJ/do = 2 (o − Y) / (N·q)",
-                                  "dW2": "dJ/dW2 = doᵀ h + lam W2", "dh": "dJ/dh = do W2",
-                                  "dz": "dJ/dz = dh ⊙ relu′(z)",
-                                  "dW1": "dJ/dW1 = dzᵀ X + lam W1"})),
+        equations=_at_unit("dJ", BOOK.equations)),  # the network: handmade.network
 }
 
-BACKWARD_ORDER = ("do", "dW2", "dh", "dz", "dW1")
+BACKWARD_ORDER = BOOK.gradients  # two_layer's gradients as a backward pass computes them
 
 
 def get_op(name: str) -> OpSpec:

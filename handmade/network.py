@@ -124,6 +124,13 @@ class Network:
             ready += sorted(new, key=lambda i: self[i].kind != "parameter")
         return tuple(done)
 
+    def grad(self, name: str) -> str:
+        """The gradient name of node ``name``; ValueError for a node without one."""
+        g = self[name].grad
+        if g is None:
+            raise ValueError(f"name: expected a node with a gradient, got {name!r}")
+        return g
+
     @property
     def gradients(self) -> tuple[str, ...]:
         """The backward's gradient names in backward order: do, dW2, (dh_drop), dh, dz, ..."""

@@ -15,6 +15,8 @@ import torch
 
 import handmade as hm
 import reference as ref
+from comparisons.builtin_ops import BACKWARD_ORDER, BUILTIN_OPS
+from comparisons.verify.candidates import TWO_LAYER_DEPS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
 from reference import mlp as ref_mlp
@@ -88,3 +90,13 @@ def test_a_changed_description_changes_every_consumer(monkeypatch: pytest.Monkey
     values = ref.two_layer(torch.ones(4, 3, dtype=torch.float64),
                            torch.ones(4, 2, dtype=torch.float64), W1, W2, 0.1)
     assert tuple(values) == changed.values
+
+
+def test_verify_and_check_read_the_book_network() -> None:
+    spec = BUILTIN_OPS["two_layer"]
+    assert BACKWARD_ORDER == BOOK.gradients
+    assert tuple(spec.equations) == BOOK.gradients
+    assert spec.differentiable == BOOK.of_kind("parameter")
+    assert set(spec.grads + spec.intermediates) == set(BOOK.gradients)
+    assert spec.intermediates == BOOK.grads_of("intermediate")
+    assert TWO_LAYER_DEPS == BOOK.dependencies()

@@ -32,12 +32,12 @@ from numpy.typing import NDArray
 
 from comparisons.ops import Case, Inputs
 from comparisons.verify.diagnose import DiagnosisContext
+from handmade.network import BOOK
 
 F64 = NDArray[np.float64]
 Builder = Callable[[str, dict[str, Any], F64, dict[str, F64]], dict[str, Any]]
 
-TWO_LAYER_DEPS: dict[str, list[str]] = {"dW2": ["do"], "dh": ["do"], "dz": ["dh"],
-                                        "dW1": ["dz"]}
+TWO_LAYER_DEPS: dict[str, list[str]] = BOOK.dependencies()  # from handmade.network: dz <- dh
 
 
 def _with_exact_zeros(inputs: Inputs) -> Inputs:
