@@ -10,7 +10,6 @@ Drawing works in inches (one data unit = one inch), so text and boxes keep their
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -18,8 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.path import Path as MplPath
-from matplotlib.text import Text
 
+from comparisons.graph.drawn import DrawnGraph
 from comparisons.graph.labels import check_annotate, measure_boxes, node_label
 from comparisons.graph.layout import Layout, Point, layout_graph
 from comparisons.graph.links import link_anchors
@@ -33,18 +32,6 @@ LEGEND = {
     "input": "input", "param": "parameter / leaf", "op": "operation", "loss": "objective",
     "ok": "gradient agrees", "wrong": "gradient wrong", "first_divergence": "first divergence",
 }
-
-
-@dataclass
-class DrawnGraph:
-    """What :func:`draw_graph` put on ``ax``: layout (inches), boxes, labels, arrows."""
-
-    ax: Axes
-    layout: Layout
-    boxes: dict[str, FancyBboxPatch]
-    texts: dict[str, Text]
-    arrows: list[FancyArrowPatch]
-    fontsize: float
 
 
 def _legend_height(fontsize: float) -> float:

@@ -9,13 +9,10 @@ ties), all measured in figure inches so that both axes share one frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from comparisons.graph.draw import DrawnGraph
+from comparisons.graph.drawn import DrawnGraph
 
 Point = tuple[float, float]
 FRACTIONS = (0.0, -0.45, 0.45, -0.85, 0.85)  # positions along an edge, in half-widths
