@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from handmade._checks import check_rng
+from handmade.checks import check_rng
 
 
 def _check_int(name: str, value: Any, low: int) -> int:

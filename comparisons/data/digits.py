@@ -15,7 +15,7 @@ from numpy.typing import DTypeLike, NDArray
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from handmade._checks import check_rng
+from handmade.checks import check_rng
 
 NUM_CLASSES = 10
 MAX_INTENSITY = 16.0

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from handmade._checks import check_float_array, check_nonnegative, check_rng
+from handmade.checks import check_float_array, check_nonnegative, check_rng
 
 MAX_POLY_DEGREE = 170  # 170! is the largest factorial that float64 can hold
 

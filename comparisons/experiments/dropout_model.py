@@ -31,7 +31,7 @@ from comparisons.lockstep import (
     Problem,
     torch_loss_objective,
 )
-from handmade._checks import check_probability
+from handmade.checks import check_probability
 from handmade.losses import softmax_cross_entropy_forward
 
 DROPOUT_KEYS = ("2", "5")

@@ -33,7 +33,7 @@ from comparisons.lockstep import (
     Problem,
     torch_loss_objective,
 )
-from handmade._checks import check_float_array
+from handmade.checks import check_float_array
 
 DROPOUT_KEY = "2"
 """Index of the MLP's Dropout layer in the Sequential: its mask-stream key."""
