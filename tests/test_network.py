@@ -16,6 +16,11 @@ import torch
 import handmade as hm
 import reference as ref
 from comparisons.builtin_ops import BACKWARD_ORDER, BUILTIN_OPS
+from comparisons.graph import record as graph_record
+from comparisons.graph.colour import BOOK_ORDER, GRADIENT_NODES
+from comparisons.graph.record import make_network, record_two_layer
+from comparisons.graph.twin import torch_twin
+from comparisons.graph.user import EXPECTED
 from comparisons.verify.candidates import TWO_LAYER_DEPS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
@@ -81,10 +86,13 @@ def _always_dropout() -> Network:
 def test_a_changed_description_changes_every_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
     changed = _always_dropout()
     assert "dh_drop" in changed.configured().gradients
-    for module in (hm_mlp, ref_mlp):
+    for module in (hm_mlp, ref_mlp, graph_record):
         monkeypatch.setattr(module, "TWO_LAYER", changed)
     _, grads = _handmade(False, False)
     assert tuple(grads) == changed.configured().gradients
+    graph = record_two_layer(*make_network(np.random.default_rng(1)))
+    assert tuple(graph.nodes) == changed.configured().names
+    assert graph.nodes["h_drop"].grad is not None
     W1 = torch.ones(5, 3, dtype=torch.float64, requires_grad=True)
     W2 = torch.ones(2, 5, dtype=torch.float64, requires_grad=True)
     values = ref.two_layer(torch.ones(4, 3, dtype=torch.float64),
@@ -100,3 +108,22 @@ def test_verify_and_check_read_the_book_network() -> None:
     assert set(spec.grads + spec.intermediates) == set(BOOK.gradients)
     assert spec.intermediates == BOOK.grads_of("intermediate")
     assert TWO_LAYER_DEPS == BOOK.dependencies()
+
+
+@pytest.mark.parametrize(("bias", "dropout"), OPTIONS)
+def test_the_graph_records_the_descriptions_nodes_and_edges(bias: bool, dropout: bool) -> None:
+    model, X, Y = make_network(np.random.default_rng(1), bias=bias)
+    model.p = 0.5 if dropout else 0.0
+    graph = record_two_layer(model, X, Y)
+    net = TWO_LAYER.configured(bias=bias, dropout=dropout)
+    assert tuple(graph.nodes) == net.names
+    assert {n: node.inputs for n, node in graph.nodes.items()} == {n.name: n.inputs
+                                                                 for n in net.nodes}
+    twin = torch_twin(model, X, Y)
+    assert set(twin.correspondence) == set(net.names) - {"x", "y"}
+
+
+def test_graph_colouring_and_verify_file_read_the_description() -> None:
+    assert GRADIENT_NODES == TWO_LAYER.gradient_nodes
+    assert BOOK_ORDER == TWO_LAYER.backward_order()
+    assert EXPECTED == BOOK.gradients

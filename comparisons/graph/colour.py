@@ -34,11 +34,11 @@ import numpy as np
 from comparisons.graph.model import Graph, frobenius
 from comparisons.tolerances import tolerance
 from comparisons.verify.diagnose import Diagnosis, diagnose, first_divergence
+from handmade.network import TWO_LAYER
 
-GRADIENT_NODES = {"do": "o", "dW2": "W2", "dh_drop": "h_drop", "dh": "h", "dz": "z",
-                  "dW1": "W1", "db1": "b1"}  # two_layer_backward's keys -> node names
+GRADIENT_NODES = TWO_LAYER.gradient_nodes  # two_layer_backward's keys -> node names
 NODE_GRADIENTS = {node: grad for grad, node in GRADIENT_NODES.items()}
-BOOK_ORDER = ("J", "L", "s", "o", "W2", "h_drop", "h", "z", "W1", "b1")  # backward, book order
+BOOK_ORDER = TWO_LAYER.backward_order()  # J, L, s, o, W2, h_drop, h, z, W1, b1
 
 
 @dataclass

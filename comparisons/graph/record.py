@@ -2,7 +2,8 @@
 
 :func:`record_two_layer` runs ``handmade.TwoLayerMLP`` forward and backward once and turns
 what the run kept (``model.values`` and the dict returned by ``backward()``) into a
-:class:`~comparisons.graph.model.Graph` with the book's nodes and edges::
+:class:`~comparisons.graph.model.Graph` with the nodes and edges of the network's one
+description, ``handmade.network.TWO_LAYER``::
 
     x, W1 -> z -> h;   h, W2 -> o;   o, y -> L;   W1, W2 -> s;   L, s -> J
 
@@ -26,9 +27,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from comparisons.graph.model import Graph, GraphNode, NodeKind
+from handmade.activations import PAIRS
 from handmade.mlp import TwoLayerMLP
+from handmade.network import TWO_LAYER
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
+ACTIVATIONS = tuple(PAIRS)  # handmade's pairs: the declarations' "activation" family
 DIMS = {"N": 4, "d": 3, "h": 5, "q": 2}  # small enough to read, big enough to be a minibatch
 
 
@@ -56,6 +59,10 @@ def make_network(
     return model, X, Y
 
 
+KINDS: dict[str, NodeKind] = {"input": "input", "parameter": "param", "intermediate": "op",
+                              "objective": "loss"}  # handmade.network's kind -> the graph's
+
+
 def _node(
     name: str, op: str, inputs: tuple[str, ...], value: Any, grad: Any, kind: NodeKind
 ) -> GraphNode:
@@ -67,9 +74,10 @@ def _node(
 def record_two_layer(model: TwoLayerMLP, X: NDArray[Any], Y: NDArray[Any]) -> Graph:
     """Run ``model`` forward on ``(X, Y)`` and backward from ``dJ = 1``; return its graph.
 
-    Nodes in forward order: x, W1, (b1), z, h, (h_drop), W2, o, y, L, s, J. ``op`` names the
-    operation (``linear``, the activation, ``dropout``, ``mse``, ``l2_penalty``, ``add``);
-    ``meta`` records the configuration (activation, lam, bias, dropout, dims).
+    The nodes and edges are ``handmade.network.TWO_LAYER`` with the model's parts, in forward
+    order: x, W1, (b1), z, h, (h_drop), W2, o, y, L, s, J. ``op`` names the operation
+    (``linear``, the activation, ``dropout``, ``mse``, ``l2_penalty``, ``add``); ``meta``
+    records the configuration (activation, lam, bias, dropout, dims).
     """
     model.forward(X, Y)
     grads = model.backward(1.0)
@@ -77,30 +85,19 @@ def record_two_layer(model: TwoLayerMLP, X: NDArray[Any], Y: NDArray[Any]) -> Gr
     one = np.ones((), dtype=v["J"].dtype)  # dJ/dJ = dJ/dL = dJ/ds = 1
     b1 = model.b1
     dropped = model.mask is not None
-    nodes = [
-        _node("x", "input", (), X, None, "input"),
-        _node("W1", "param", (), model.W1.data, grads["dW1"], "param"),
-    ]
-    if b1 is not None:
-        nodes.append(_node("b1", "param", (), b1.data, grads["db1"], "param"))
-    z_in = ("x", "W1", "b1") if b1 is not None else ("x", "W1")
-    nodes += [
-        _node("z", "linear", z_in, v["z"], grads["dz"], "op"),
-        _node("h", model.phi, ("z",), v["h"], grads["dh"], "op"),
-    ]
-    if dropped:
-        nodes.append(_node("h_drop", "dropout", ("h",), v["h_drop"], grads["dh_drop"], "op"))
-    nodes += [
-        _node("W2", "param", (), model.W2.data, grads["dW2"], "param"),
-        _node("o", "linear", ("h_drop" if dropped else "h", "W2"), v["o"], grads["do"], "op"),
-        _node("y", "input", (), Y, None, "input"),
-        _node("L", model.loss, ("o", "y"), v["L"], one, "op"),
-        _node("s", "l2_penalty", ("W1", "W2"), v["s"], one, "op"),
-        _node("J", "add", ("L", "s"), v["J"], one, "loss"),
-    ]
+    net = TWO_LAYER.configured(bias=b1 is not None, dropout=dropped)
+    data = {"x": X, "y": Y}
+    ops = {"phi": model.phi, "loss": model.loss}
+    nodes: list[GraphNode] = []
+    for n in net.nodes:
+        if n.kind == "input":
+            value, grad = data[n.name], None
+        else:
+            value = getattr(model, n.name).data if n.kind == "parameter" else v[n.name]
+            grad = one if n.grad is None else grads[n.grad]
+        nodes.append(_node(n.name, ops.get(n.op, n.op), n.inputs, value, grad, KINDS[n.kind]))
     meta = {"activation": model.phi, "lam": model.lam, "bias": b1 is not None,
             "dropout": model.p if dropped else 0.0,
             "dims": {"N": X.shape[0], "d": X.shape[1], "h": model.W1.shape[0],
                      "q": model.W2.shape[0]}}
     return Graph.from_nodes(nodes, meta)
-

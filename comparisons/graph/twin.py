@@ -3,7 +3,8 @@
 :func:`torch_twin` copies the weights of a handmade ``TwoLayerMLP`` into leaf tensors
 (``requires_grad=True``), runs ``reference.two_layer`` on the same ``X``, ``Y`` (and the same
 dropout mask, if the model used one), calls ``J.backward()`` and extracts autograd's graph
-with the tensors named as in the book (x, y, W1, W2, b1, z, h, h_drop, o, L, s, J). Every
+with the tensors named as in the book (``handmade.network.TWO_LAYER``'s x, y, W1, W2, b1, z,
+h, h_drop, o, L, s, J). Every
 non-leaf value retains its gradient, so each torch node that made a named tensor carries
 dJ/dtensor, ready to be compared with the hand-written gradient of the node of the same name.
 
@@ -25,6 +26,7 @@ from comparisons.compare import Check, compare
 from comparisons.graph.model import Graph
 from comparisons.graph.torch_graph import extract_torch_graph, torch_correspondence
 from handmade.mlp import TwoLayerMLP
+from handmade.network import TWO_LAYER
 from reference.mlp import LOSSES, PHIS, two_layer
 
 
@@ -61,8 +63,7 @@ def torch_twin(model: TwoLayerMLP, X: NDArray[Any], Y: NDArray[Any]) -> TorchTwi
     values["J"].backward()
     tensors = {**leaves, **values}
     graph = extract_torch_graph(values["J"], tensors)
-    hand_names = ("x", "W1", "b1", "z", "h", "h_drop", "W2", "o", "y", "L", "s", "J")
-    return TorchTwin(graph, tensors, torch_correspondence(graph, hand_names))
+    return TorchTwin(graph, tensors, torch_correspondence(graph, TWO_LAYER.names))
 
 
 def gradient_checks(hand: Graph, twin: TorchTwin) -> list[Check]:
