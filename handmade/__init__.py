@@ -4,21 +4,8 @@ Every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)`` 
 gradients. See CONTRIBUTING.md for the contract.
 """
 
-from handmade import init
-from handmade.activations import (
-    ReLU,
-    ReluCache,
-    Sigmoid,
-    SigmoidCache,
-    Tanh,
-    TanhCache,
-    relu_backward,
-    relu_forward,
-    sigmoid_backward,
-    sigmoid_forward,
-    tanh_backward,
-    tanh_forward,
-)
+from handmade import activations, init
+from handmade.activations import *  # noqa: F403 (the pairs, caches and modules: its __all__)
 from handmade.dropout import (
     Dropout,
     DropoutCache,
@@ -50,11 +37,10 @@ from handmade.sequential import Sequential
 __all__ = [
     "CrossEntropyCache", "CrossEntropyLoss", "Dropout", "DropoutCache", "L2Cache", "Linear",
     "LinearCache", "LogRMSECache", "LogRMSELoss", "MSECache", "MSELoss", "MaskSource", "Module",
-    "Parameter", "ReLU", "ReluCache", "Sequential", "Sigmoid", "SigmoidCache", "Tanh",
-    "TanhCache", "TwoLayerCache", "TwoLayerMLP", "dropout_backward", "dropout_forward", "init",
-    "l2_penalty_backward", "l2_penalty_forward", "linear_backward", "linear_forward",
-    "log_rmse_backward", "log_rmse_forward", "make_dropout_mask", "mse_backward", "mse_forward",
-    "relu_backward", "relu_forward", "sigmoid_backward", "sigmoid_forward",
-    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "tanh_backward",
-    "tanh_forward", "two_layer_backward", "two_layer_forward",
+    "Parameter", "Sequential", "TwoLayerCache", "TwoLayerMLP", "dropout_backward",
+    "dropout_forward", "init", "l2_penalty_backward", "l2_penalty_forward", "linear_backward",
+    "linear_forward", "log_rmse_backward", "log_rmse_forward", "make_dropout_mask",
+    "mse_backward", "mse_forward", "softmax_cross_entropy_backward",
+    "softmax_cross_entropy_forward", "two_layer_backward", "two_layer_forward",
 ]
+__all__ += activations.__all__

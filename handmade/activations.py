@@ -20,6 +20,12 @@ from handmade._checks import check_cache, check_float_array, check_grad
 from handmade.module import Module
 from handmade.types import FloatArray
 
+__all__ = [
+    "ReLU", "ReluCache", "Sigmoid", "SigmoidCache", "Tanh", "TanhCache", "relu_backward",
+    "relu_forward", "sigmoid_backward", "sigmoid_forward", "tanh_backward", "tanh_forward",
+]
+"""What ``handmade`` re-exports (``from handmade.activations import *``)."""
+
 
 class ReluCache(NamedTuple):
     """The input x (phi' needs the sign of x)."""

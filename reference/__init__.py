@@ -1,12 +1,13 @@
 """torch.autograd twins of ``handmade``: same names, same parameter layouts.
 
-Functions are plain torch ops; ``Linear``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``MSELoss``,
-``CrossEntropyLoss`` and ``Sequential`` are torch.nn's own classes.
+Functions are plain torch ops; ``Linear``, the activations' classes (``ReLU``, ...),
+``MSELoss``, ``CrossEntropyLoss`` and ``Sequential`` are torch.nn's own classes.
 """
 
 from torch.nn import Sequential
 
-from reference.activations import ReLU, Sigmoid, Tanh, relu, sigmoid, tanh
+from reference import activations
+from reference.activations import *  # noqa: F403 (functions and classes: its __all__)
 from reference.dropout import Dropout, dropout, mask_from_source
 from reference.linear import Linear, linear
 from reference.losses import (
@@ -21,7 +22,8 @@ from reference.mlp import TwoLayerMLP, two_layer
 from reference.regularization import l2_penalty
 
 __all__ = [
-    "CrossEntropyLoss", "Dropout", "Linear", "LogRMSELoss", "MSELoss", "ReLU", "Sequential",
-    "Sigmoid", "Tanh", "TwoLayerMLP", "dropout", "l2_penalty", "linear", "log_rmse",
-    "mask_from_source", "mse", "relu", "sigmoid", "softmax_cross_entropy", "tanh", "two_layer",
+    "CrossEntropyLoss", "Dropout", "Linear", "LogRMSELoss", "MSELoss", "Sequential",
+    "TwoLayerMLP", "dropout", "l2_penalty", "linear", "log_rmse", "mask_from_source", "mse",
+    "softmax_cross_entropy", "two_layer",
 ]
+__all__ += activations.__all__

@@ -18,14 +18,13 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 
 from handmade.network import TWO_LAYER
+from reference.activations import PHIS
 from reference.dropout import dropout as _dropout
 from reference.dropout import mask_from_source
 from reference.regularization import l2_penalty
 
 __all__ = ["PHIS", "LOSSES", "TwoLayerMLP", "two_layer"]
 
-PHIS: dict[str, Callable[[Tensor], Tensor]] = {
-    "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "mse": F.mse_loss, "cross_entropy": F.cross_entropy}
 

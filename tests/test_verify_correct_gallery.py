@@ -14,7 +14,8 @@ must appear on the report's gradient rows, e.g. ``"subgradient_at_kink"`` for a 
 differs from torch's only at x == 0, ``"upstream_not_applied"`` for the gradient of a scalar
 objective with the upstream factor left out of a term). A declared note is one the shipped
 seed's cases are sure to produce (the relu op's "exact zeros" case, the scalar ops' upstream
-case).
+case). An op's own test file may keep its correct derivations inline (``CORRECT`` in
+tests/test_<op>.py, see tests/_op_gallery.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _op_gallery import inline_paths
 
 from comparisons.builtin_ops import BUILTIN_OPS
 from comparisons.cli import main
@@ -32,6 +34,7 @@ from comparisons.verify.report import VerifyReport
 
 HERE = Path(__file__).parent
 CORRECT = sorted((HERE / "verify_correct").glob("*.py"))
+CORRECT += inline_paths("CORRECT")  # kept in tests/test_<op>.py
 NOTE_CODES = {"subgradient_at_kink", "upstream_not_applied"}
 # One file per style family for the CLI (exit code and JSON file), the rest through the API.
 CLI_SAMPLE = ("two_layer_book_unscaled_l2", "relu_lt_mask_copy", "relu_float32_ge",

@@ -4,7 +4,8 @@ Each gallery file declares ``OP``, ``EXPECT`` (gradient -> diagnosis code; empty
 derivation) and optionally ``ALSO_WRONG`` (gradients that must fail, any code),
 ``FIRST_DIVERGENCE``, ``FACTOR`` (gradient -> factor label, e.g. "1/N") and ``PATTERN``
 (gradient -> the localized pattern). Files under tests/verify_custom are custom layers
-(``reference`` + ``SHAPES``) with the same ``EXPECT`` convention.
+(``reference`` + ``SHAPES``) with the same ``EXPECT`` convention. An op's own test file may
+keep its planted bugs inline (``PLANTED`` in tests/test_<op>.py, see tests/_op_gallery.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _op_gallery import inline_paths
 
 from comparisons.builtin_ops import BUILTIN_OPS
 from comparisons.verify.aggregate import ARTEFACT, REAL_BUG
@@ -23,6 +25,7 @@ from comparisons.verify.report import VerifyReport
 
 HERE = Path(__file__).parent
 GALLERY = sorted((HERE / "verify_gallery").glob("*.py"))
+GALLERY += inline_paths("PLANTED")  # kept in tests/test_<op>.py
 CUSTOM = sorted((HERE / "verify_custom").glob("*.py"))
 
 

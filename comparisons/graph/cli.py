@@ -21,8 +21,12 @@ import numpy as np
 
 from comparisons.errors import UsageError
 from comparisons.io import check_input_file, ensure_out_dir, nonnegative_int
+from handmade.activations import PAIRS
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
+ACTIVATIONS = tuple(PAIRS)
+"""The hidden activations the drawn network can use: handmade's pairs, which are the
+"activation" family of the op declarations (``comparisons.builtin_ops.ACTIVATIONS``; a test
+holds them equal); read from handmade so that ``--help`` does not import torch."""
 
 
 def register(sub: Any) -> None:

@@ -1,6 +1,8 @@
-"""What each built-in op knows about its usual mistakes: the diagnosis context per gradient.
+"""The diagnosis context per gradient, from each built-in op's declared usual mistakes.
 
-For one case (inputs, upstream gradient ``dout``, autograd's gradients) and one gradient,
+Each op's declaration (``comparisons.builtin_ops.DECLARATIONS``) holds its ``mistakes``
+builder and its ``kink_cases``; this module collects them (two_layer's are still here). For one
+case (inputs, upstream gradient ``dout``, autograd's gradients) and one gradient,
 :func:`context_for` builds a :class:`DiagnosisContext` holding
 
 * the mistaken gradients the vocabulary names (``missing_l2_term``: the reference minus the
@@ -24,34 +26,17 @@ differences cannot be trusted there).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from comparisons.builtin_ops import DECLARATIONS
+from comparisons.opdecl import F64, KinkCase, Mistakes
 from comparisons.ops import Case, Inputs
 from comparisons.verify.diagnose import DiagnosisContext
 from handmade.network import BOOK
 
-F64 = NDArray[np.float64]
-Builder = Callable[[str, dict[str, Any], F64, dict[str, F64]], dict[str, Any]]
-
 TWO_LAYER_DEPS: dict[str, list[str]] = BOOK.dependencies()  # from handmade.network: dz <- dh
-
-
-def _with_exact_zeros(inputs: Inputs) -> Inputs:
-    """Every third element of x set to exactly 0 (the ReLU kink)."""
-    x = np.array(inputs["x"])
-    x.reshape(-1)[::3] = 0
-    return {**inputs, "x": x}
-
-
-def _with_pred_exactly_one(inputs: Inputs) -> Inputs:
-    """Every third element of pred set to exactly 1 (the kink of the clamp max(pred, 1))."""
-    pred = np.array(inputs["pred"])
-    pred.reshape(-1)[::3] = 1
-    return {**inputs, "pred": pred}
 
 
 def _with_z_exactly_zero(inputs: Inputs) -> Inputs:
@@ -68,9 +53,8 @@ def _with_z_exactly_zero(inputs: Inputs) -> Inputs:
     return {**inputs, "X": X, "W1": W1}
 
 
-EXTRA_CASES: dict[str, tuple[tuple[Case, Callable[[Inputs], Inputs]], ...]] = {
-    "relu": ((Case("exact zeros", {"N": 5, "D": 4}), _with_exact_zeros),),
-    "log_rmse": ((Case("pred exactly 1", {"N": 5, "D": 3}), _with_pred_exactly_one),),
+EXTRA_CASES: dict[str, tuple[KinkCase, ...]] = {
+    **{name: d.kink_cases for name, d in DECLARATIONS.items() if d.kink_cases},
     "two_layer": ((Case("z exactly 0", {"N": 5, "d": 3, "h": 7, "q": 11}),
                    _with_z_exactly_zero),),
 }
@@ -78,64 +62,6 @@ EXTRA_CASES: dict[str, tuple[tuple[Case, Callable[[Inputs], Inputs]], ...]] = {
 
 def _f64(a: Any) -> F64:
     return np.asarray(a, dtype=np.float64)
-
-
-def _linear(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
-    (n, d_in), d_out = np.shape(inputs["x"]), np.shape(inputs["W"])[0]
-    return {"dims": {"N": n, "D_in": d_in, "D_out": d_out}}
-
-
-def _relu(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
-    x = _f64(inputs["x"])
-    return {"upstream": dout, "masks": {"x == 0 (ReLU kink)": x == 0, "x <= 0": x <= 0,
-                                        "x < 0": x < 0}}
-
-
-def _smooth_activation(grad: str, inputs: dict[str, Any], dout: F64,
-                       ref: dict[str, F64]) -> dict[str, Any]:
-    return {"upstream": dout}
-
-
-def _per_sample(grad: str, inputs: dict[str, Any], dout: F64,
-                ref: dict[str, F64]) -> dict[str, Any]:
-    n, c = np.shape(inputs["logits"])
-    return {"dims": {"N": n, "C": c}, "mean_over": "N"}
-
-
-def _mean_dims(pred: Any) -> dict[str, Any]:
-    """N, D and N·D of a (N, D) prediction, the objective's mean over all N·D elements."""
-    shape = np.shape(pred)
-    n = int(shape[0]) if shape else 1
-    d = int(np.size(pred)) // max(n, 1)
-    return {"dims": {"N": n, "D": d, "N·D": n * d}, "mean_over": "N·D"}
-
-
-def _elementwise_mean(grad: str, inputs: dict[str, Any], dout: F64,
-                      ref: dict[str, F64]) -> dict[str, Any]:
-    return _mean_dims(inputs["pred"])
-
-
-def _log_rmse(grad: str, inputs: dict[str, Any], dout: F64,
-              ref: dict[str, F64]) -> dict[str, Any]:
-    pred = _f64(inputs["pred"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = np.log(np.maximum(pred, 1.0)) - np.log(_f64(inputs["target"]))
-        loss = float(np.sqrt(np.mean(diff**2)))
-    masks = {"pred < 1 (log-RMSE clamp)": pred < 1, "pred >= 1": pred >= 1}
-    return {**_mean_dims(pred), "masks": masks, "loss": loss if np.isfinite(loss) else None}
-
-
-def _l2(grad: str, inputs: dict[str, Any], dout: F64, ref: dict[str, F64]) -> dict[str, Any]:
-    # Without the λW term the whole gradient is missing: the engine says "zero".
-    return {"lam": float(inputs["lam"])}
-
-
-def _dropout(grad: str, inputs: dict[str, Any], dout: F64,
-             ref: dict[str, F64]) -> dict[str, Any]:
-    p, mask = float(inputs["p"]), np.asarray(inputs["mask"], bool)
-    return {"dropout_p": p, "candidates": {"dropout_scale_missing": dout * mask,
-                                           "mask_not_applied": dout / (1.0 - p)},
-            "masks": {"dropped units (mask False)": ~mask, "kept units (mask True)": mask}}
 
 
 def _two_layer(grad: str, inputs: dict[str, Any], dout: F64,
@@ -158,10 +84,9 @@ def _two_layer(grad: str, inputs: dict[str, Any], dout: F64,
     return ctx
 
 
-BUILDERS: dict[str, Builder] = {
-    "linear": _linear, "relu": _relu, "sigmoid": _smooth_activation,
-    "tanh": _smooth_activation, "softmax_cross_entropy": _per_sample, "mse": _elementwise_mean,
-    "log_rmse": _log_rmse, "l2_penalty": _l2, "dropout": _dropout, "two_layer": _two_layer,
+BUILDERS: dict[str, Mistakes] = {
+    **{name: d.mistakes for name, d in DECLARATIONS.items() if d.mistakes is not None},
+    "two_layer": _two_layer,
 }
 
 

@@ -1,9 +1,9 @@
 """Subgradients at kinks: where an op is not differentiable, every value of its subdifferential
 is a right answer, not only the one torch picks.
 
-Each kink here joins a branch of slope 0 to a branch of slope 1, so the valid gradients at a
-kink element are ``t · one`` for any ``t`` in [0, 1], where ``one`` is the gradient taken on the
-slope-1 side:
+Each kink here joins a branch of slope ``low`` (0, or leaky ReLU's negative slope) to a branch
+of slope 1, so the valid gradients at a kink element are ``t · one`` for any ``t`` between
+``low`` and 1, where ``one`` is the gradient taken on the slope-1 side:
 
 * ``relu``: at x == 0, dx = t · dout (torch: t = 0; ``x >= 0`` gives t = 1);
 * ``log_rmse``: at pred == 1 the clamp max(pred, 1) has slope t, so
@@ -16,18 +16,21 @@ slope-1 side:
 where it lies on that segment (within the autograd tolerance's absolute bound), and writes a
 ``subgradient_at_kink`` note when the user's choice differs from torch's. An invalid value
 (2 · dout, −dout, NaN) is left alone: the diagnosis names it (``localized``, "x == 0 (ReLU
-kink)"). :data:`KINKS` holds one small rule per op with kinks.
+kink)"). :data:`KINKS` holds one small rule per op with kinks: the ``kinks`` of each op's
+declaration (``comparisons.builtin_ops.DECLARATIONS``; two_layer's rule is still here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from comparisons.builtin_ops import DECLARATIONS
+from comparisons.opdecl import Kink, KinkRule
 from comparisons.ops import Inputs, OpSpec
 from comparisons.tolerances import Tolerance, tolerance
 from comparisons.verify.diagnose import Diagnosis
@@ -37,55 +40,8 @@ from comparisons.verify.returned import as_gradient
 NOTE_INDICES = 2  # kink positions a note lists
 
 
-@dataclass(frozen=True)
-class Kink:
-    """The elements of gradient ``grad`` at a kink of ``function`` (e.g. relu at "x == 0").
-
-    ``mask``: the kink elements; ``one``: the gradient on the slope-1 side (dout for ReLU), so
-    the valid values are t · one, t in [0, 1]; ``one_is``: how that value reads ("dout").
-    """
-
-    grad: str
-    where: str
-    function: str
-    mask: NDArray[np.bool_]
-    one: F64
-    one_is: str
-
-
-Finder = Callable[[Inputs, F64, Mapping[str, F64]], list[Kink]]
-Follower = Callable[[Inputs, Mapping[str, F64], Mapping[str, F64]], dict[str, F64]]
-
-
-@dataclass(frozen=True)
-class KinkRule:
-    """An op's kinks: ``find(inputs, dout, ref)``; ``follow(inputs, ref, adjusted)`` recomputes
-    the gradients computed from a kinked one (``equation`` says how) with the user's choice."""
-
-    find: Finder
-    follow: Follower | None = None
-    equation: str = ""
-
-
 def _f64(a: Any) -> F64:
     return np.asarray(a, dtype=np.float64)
-
-
-def _relu(inputs: Inputs, dout: F64, ref: Mapping[str, F64]) -> list[Kink]:
-    x = np.asarray(inputs["x"])
-    return [Kink("dx", "x == 0", "relu", x == 0, np.broadcast_to(dout, x.shape), "dout")]
-
-
-def _log_rmse(inputs: Inputs, dout: F64, ref: Mapping[str, F64]) -> list[Kink]:
-    pred, target = _f64(inputs["pred"]), _f64(inputs["target"])
-    clamped = np.maximum(pred, 1.0)
-    diff = np.log(clamped) - np.log(target)
-    loss = float(np.sqrt(np.mean(diff**2)))
-    if not np.isfinite(loss) or loss == 0.0:  # sqrt has no derivative at 0: not a clamp kink
-        return []
-    one = dout * diff / (diff.size * loss * clamped)
-    return [Kink("dpred", "pred == 1", "the clamp max(pred, 1)", pred == 1, one,
-                 "dloss (log pred − log target) / (numel · loss), as for pred > 1")]
 
 
 def _two_layer(inputs: Inputs, dout: F64, ref: Mapping[str, F64]) -> list[Kink]:
@@ -99,8 +55,7 @@ def _two_layer_follow(inputs: Inputs, ref: Mapping[str, F64],
 
 
 KINKS: dict[str, KinkRule] = {
-    "relu": KinkRule(_relu),
-    "log_rmse": KinkRule(_log_rmse),
+    **{name: d.kinks for name, d in DECLARATIONS.items() if d.kinks is not None},
     "two_layer": KinkRule(_two_layer, _two_layer_follow, "dW1 = dzᵀ X + lam W1"),
 }
 
@@ -124,7 +79,7 @@ def accept_subgradients(spec: OpSpec, inputs: Inputs, dout: Any, grads: Mapping[
         if user is None or not kink.mask.any():
             continue
         b = _bound(ref[kink.grad], ref_grads[kink.grad], grads.get(kink.grad))
-        valid = kink.mask & _on_segment(user, kink.one, b)
+        valid = kink.mask & _on_segment(user, kink.one, b, kink.low)
         if valid.any():
             changed[kink.grad] = np.where(valid, user, ref[kink.grad])
             note = kink_note(kink, valid, user, ref[kink.grad], b)
@@ -162,10 +117,12 @@ def _bound(ref: F64, *raw: Any) -> float:
     return bound(ref, tolerance("autograd", "float32" if low else "float64"))
 
 
-def _on_segment(user: F64, one: F64, b: float) -> NDArray[np.bool_]:
-    """Elements where ``user`` lies within ``b`` of the segment between 0 and ``one``."""
+def _on_segment(user: F64, one: F64, b: float, low: float = 0.0) -> NDArray[np.bool_]:
+    """Elements where ``user`` lies within ``b`` of the segment between ``low · one`` and
+    ``one``."""
+    end = low * one
     with np.errstate(invalid="ignore"):
-        return (user >= np.minimum(one, 0.0) - b) & (user <= np.maximum(one, 0.0) + b)
+        return (user >= np.minimum(one, end) - b) & (user <= np.maximum(one, end) + b)
 
 
 def _follows(value: F64, given: Any, raw: Any, ref: F64) -> bool:
@@ -197,27 +154,33 @@ def kink_note(kink: Kink, valid: NDArray[np.bool_], user: F64, ref: F64, b: floa
                       for i in first_indices(valid, NOTE_INDICES))
     one, mine, torch_ = kink.one[valid], user[valid], ref[valid]
     return (f"subgradient_at_kink: at {where} where {kink.where} (first {first}), torch uses "
-            f"{choice(torch_, one, b)} and you use "
-            f"{choice(mine, one, b, f'{kink.grad} = ', kink.one_is)}; both are valid "
+            f"{choice(torch_, one, b, low=kink.low)} and you use "
+            f"{choice(mine, one, b, f'{kink.grad} = ', kink.one_is, kink.low)}; both are valid "
             f"subgradients of {kink.function} there.")
 
 
-def choice(values: F64, one: F64, b: float, lead: str = "", one_is: str = "") -> str:
-    """Which t in [0, 1] ``values`` = t · ``one`` takes: "0", "1 (dx = dout)", "0.5", a mix."""
-    zero, full = np.abs(values) <= b, np.abs(values - one) <= b
+def choice(values: F64, one: F64, b: float, lead: str = "", one_is: str = "",
+           low: float = 0.0) -> str:
+    """Which t in [low, 1] ``values`` = t · ``one`` takes: "0", "1 (dx = dout)", "0.5", a mix.
+
+    ``low``: the other end of the segment (0 for ReLU, the negative slope for leaky ReLU).
+    """
+    zero, full = np.abs(values - low * one) <= b, np.abs(values - one) <= b
     known = ~(zero & full)  # where one is ~0, every t gives the same value
     zero, full = zero[known], full[known]
     spelled = f" ({lead}{one_is})" if lead else ""
+    end = f"{low:.3g}"
     if zero.size == 0:
-        return "a value in [0, 1]"
+        return f"a value in [{end}, 1]"
     if zero.all():
-        return "0" + (f" ({lead}0)" if lead else "")
+        return end + (f" ({lead}{end if low else ''}{' · ' + one_is if low else '0'})"
+                      if lead else "")
     if full.all():
         return "1" + spelled
     t = values[known] / one[known]
     if not zero.any() and not full.any() and np.all(np.abs(values[known] - t[0] * one[known])
                                                     <= b):
         return f"t = {t[0]:.3g}" + (f" ({lead}{t[0]:.3g} · {one_is})" if lead else "")
-    counts = [("0", int(zero.sum())), ("1" + spelled, int(full.sum())),
+    counts = [(end, int(zero.sum())), ("1" + spelled, int(full.sum())),
               ("a t strictly between", int((~zero & ~full).sum()))]
     return "a mix (" + ", ".join(f"{what} at {n}" for what, n in counts if n) + " of them)"
