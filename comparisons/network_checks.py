@@ -1,8 +1,9 @@
 """The D2L network, class against class: ``handmade.TwoLayerMLP`` vs ``reference.TwoLayerMLP``.
 
 Weights are copied one-to-one (same names, same layouts), dropout draws from one shared mask,
-and every tensor is compared: the objective J, dJ/dW1, dJ/dW2 (and dJ/db1), and the
-intermediates dJ/do, dJ/dh, dJ/dz (retained gradients on torch's side); the weight gradients
+and every tensor is compared: the objective J and every gradient ``handmade.network.TWO_LAYER``
+names for the scenario's parts, in backward order: dJ/do, dJ/dW2, (dJ/dh_drop), dJ/dh, dJ/dz,
+dJ/dW1, (dJ/db1) (retained gradients on torch's side); the weight gradients dJ/dW1 and dJ/dW2
 are also checked against central finite differences of the hand-written forward.
 """
 
@@ -21,6 +22,7 @@ import reference as ref
 from comparisons.compare import Check, compare
 from comparisons.finite_diff import numerical_gradient
 from comparisons.tolerances import tolerance
+from handmade.network import BOOK, TWO_LAYER
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def _fd_rows(name: str, sc: Scenario, mine: Any, X: NDArray[Any], Y: NDArray[Any
     X = X.astype(np.float64)
     Y = Y if Y.dtype.kind in "iu" else Y.astype(np.float64)
     rows = []
-    for pname, gname in (("W1", "dW1"), ("W2", "dW2")):
+    for pname in BOOK.of_kind("parameter"):  # W1, W2
+        gname = BOOK.grad(pname)
         param = getattr(mine, pname)
         original = param.data.copy()
 
@@ -119,10 +122,9 @@ def scenario_checks(sc: Scenario, dtype: str, rng: np.random.Generator) -> list[
     grads = mine.backward(1.0)
     J_ref = theirs(torch.from_numpy(X), torch.from_numpy(Y))
     J_ref.backward()
-    expected = {"dW1": theirs.W1.grad, "dW2": theirs.W2.grad, "do": theirs.o.grad,
-                "dh": theirs.h.grad, "dz": theirs.z.grad}
-    if mine.b1 is not None:
-        expected["db1"] = theirs.b1.grad
+    net = TWO_LAYER.configured(bias=mine.b1 is not None, dropout=mine.mask is not None)
+    expected = {g: (getattr(theirs, n) if net[n].kind == "parameter" else theirs.values[n]).grad
+                for g, n in net.gradient_nodes.items()}  # do, dW2, (dh_drop), dh, dz, dW1, (db1)
     rows = [compare(J, J_ref, name=name, tensor="J", against="autograd")]
     rows += [compare(grads[k], v, name=name, tensor=k, against="autograd")
              for k, v in expected.items()]

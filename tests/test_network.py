@@ -21,6 +21,7 @@ from comparisons.graph.colour import BOOK_ORDER, GRADIENT_NODES
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import torch_twin
 from comparisons.graph.user import EXPECTED
+from comparisons.network_checks import SCENARIOS, Scenario, scenario_checks
 from comparisons.verify.candidates import TWO_LAYER_DEPS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
@@ -127,3 +128,13 @@ def test_graph_colouring_and_verify_file_read_the_description() -> None:
     assert GRADIENT_NODES == TWO_LAYER.gradient_nodes
     assert BOOK_ORDER == TWO_LAYER.backward_order()
     assert EXPECTED == BOOK.gradients
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=lambda sc: sc.label)
+def test_check_compares_every_gradient_the_description_names(sc: Scenario) -> None:
+    rows = scenario_checks(sc, "float64", np.random.default_rng(0))
+    net = TWO_LAYER.configured(bias=bool(sc.options.get("bias")),
+                               dropout=sc.options.get("dropout", 0) > 0)
+    autograd = tuple(r.tensor for r in rows if r.against == "autograd")
+    assert autograd == ("J", *net.gradients)
+    assert all(r.passed for r in rows)
