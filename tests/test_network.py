@@ -23,6 +23,7 @@ from comparisons.graph.twin import torch_twin
 from comparisons.graph.user import EXPECTED
 from comparisons.network_checks import SCENARIOS, Scenario, scenario_checks
 from comparisons.verify.candidates import TWO_LAYER_DEPS
+from comparisons.verify.kinks import KINKS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
 from reference import mlp as ref_mlp
@@ -138,3 +139,7 @@ def test_check_compares_every_gradient_the_description_names(sc: Scenario) -> No
     autograd = tuple(r.tensor for r in rows if r.against == "autograd")
     assert autograd == ("J", *net.gradients)
     assert all(r.passed for r in rows)
+
+
+def test_the_kink_note_quotes_the_descriptions_dW1_equation() -> None:
+    assert "dJ/" + KINKS["two_layer"].equation == BOOK.equations["dW1"]

@@ -36,6 +36,7 @@ from comparisons.tolerances import Tolerance, tolerance
 from comparisons.verify.diagnose import Diagnosis
 from comparisons.verify.diagnose_numeric import F64, bound, close, first_indices
 from comparisons.verify.returned import as_gradient
+from handmade.network import BOOK
 
 NOTE_INDICES = 2  # kink positions a note lists
 
@@ -56,7 +57,8 @@ def _two_layer_follow(inputs: Inputs, ref: Mapping[str, F64],
 
 KINKS: dict[str, KinkRule] = {
     **{name: d.kinks for name, d in DECLARATIONS.items() if d.kinks is not None},
-    "two_layer": KinkRule(_two_layer, _two_layer_follow, "dW1 = dzᵀ X + lam W1"),
+    "two_layer": KinkRule(_two_layer, _two_layer_follow,
+                          BOOK.equations["dW1"].removeprefix("dJ/")),  # dW1 = dzᵀ X + lam W1
 }
 
 
