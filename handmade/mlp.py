@@ -104,11 +104,12 @@ def _check_inputs(
         check_float_array(name, a, ndim=2)
     n, d = X.shape
     hid, q = W1.shape[0], W2.shape[0]
-    check_shape("W1", W1, (hid, d), symbols="(h, d)", note=f"with d={d} to match X")
-    check_shape("W2", W2, (q, hid), symbols="(q, h)", note=f"with h={hid} to match W1")
+    net = TWO_LAYER  # the shapes in symbols: (h, d), (q, h), (h,)
+    check_shape("W1", W1, (hid, d), symbols=net["W1"].shape, note=f"with d={d} to match X")
+    check_shape("W2", W2, (q, hid), symbols=net["W2"].shape, note=f"with h={hid} to match W1")
     if b1 is not None:
         check_float_array("b1", b1, ndim=1)
-        check_shape("b1", b1, (hid,), symbols="(h,)", note=f"with h={hid} to match W1")
+        check_shape("b1", b1, (hid,), symbols=net["b1"].shape, note=f"with h={hid} to match W1")
         named.append(("b1", b1))
     if loss == "cross_entropy":
         check_labels("Y", Y, n, q)
