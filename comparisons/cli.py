@@ -3,43 +3,42 @@
 Exit codes: 0 everything agreed, 1 a check failed, 2 a usage problem or bad input (one line
 on stderr, never a traceback; an OSError that no option check caught is said as
 ``PATH: reason``, never as a raw ``[Errno N]`` line), 130 interrupted (Ctrl-C). Each
-subcommand lives in its own module, imported only when used so that ``--help`` and light
-commands start fast; a module provides ``register(subparsers)``, which adds its parser and
-sets ``func(args) -> int``.
+subcommand lives in its own module, listed in :data:`SUBCOMMANDS`, which provides
+``register(subparsers)`` (adds its parser and sets ``func(args) -> int``); these modules are
+light (no torch, no matplotlib): each imports its heavy parts when its command runs, so
+``--help`` and light commands start fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
+from comparisons import check_cli, demo
+from comparisons.cli_parser import Parser
 from comparisons.errors import UsageError
+from comparisons.experiments import cli as experiment_cli
+from comparisons.graph import cli as graph_cli
+from comparisons.verify import cli as verify_cli
 
-SUBCOMMANDS: dict[str, str] = {
-    "check": "comparisons.check_cli",
-    "demo": "comparisons.demo",
-    "graph": "comparisons.graph.cli",
-    "experiment": "comparisons.experiments.cli",
-    "verify": "comparisons.verify.cli",
+SUBCOMMANDS: dict[str, ModuleType] = {
+    "check": check_cli,
+    "demo": demo,
+    "graph": graph_cli,
+    "experiment": experiment_cli,
+    "verify": verify_cli,
 }
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``backprop-lab: error: ...``) and exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
-    parser = _Parser(prog="backprop-lab", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = Parser(prog="backprop-lab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in SUBCOMMANDS.values():
-        importlib.import_module(module).register(sub)
+        module.register(sub)
     return parser
 
 

@@ -1,33 +1,44 @@
 """``backprop-lab demo``: run every section that makes up the course demo, write under --out.
 
 Each section is a function ``(out_dir: Path, quiet: bool) -> dict`` returning what it found
-(its key numbers, the files it wrote and the command that reproduces it). Sections are listed
-in :data:`SECTIONS` as ``(title, "module:function")`` and imported only when run.
+(its key numbers, the files it wrote and the command that reproduces it). :func:`sections`
+lists them as ``(title, function)``, in the order they run.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from comparisons.experiments import demo_sections as experiments
 from comparisons.io import ensure_out_dir, write_json
 from comparisons.report import build_report, collect_versions
+from comparisons.verify import demo_section as verify_demo
 
-SECTIONS: list[tuple[str, str]] = [
-    ("Check suite", "comparisons.check_demo:run_section"),
-    ("Computational graphs", "comparisons.graph.demo_section:run_section"),
-    ("Verify a hand derivation", "comparisons.verify.demo_section:run_section"),
-    ("Overfitting", "comparisons.experiments.demo_sections:overfitting_section"),
-    ("Weight decay", "comparisons.experiments.demo_sections:weight_decay_section"),
-    ("Dropout", "comparisons.experiments.dropout:run_section"),
-    ("Numerical stability", "comparisons.experiments.stability:run_section"),
-    ("House prices", "comparisons.experiments.house_prices:run_section"),
-]
+Section = Callable[..., dict[str, Any]]  # (out: Path, *, quiet: bool) -> the section's dict
+
+
+def sections() -> list[tuple[str, Section]]:
+    """Every demo section, ``(title, function)``, in the order they run."""
+    # torch and matplotlib load here, when the demo runs, not with ``backprop-lab --help``
+    from comparisons import check_demo
+    from comparisons.graph import demo_section as graph_demo
+
+    return [
+        ("Check suite", check_demo.run_section),
+        ("Computational graphs", graph_demo.run_section),
+        ("Verify a hand derivation", verify_demo.run_section),
+        ("Overfitting", experiments.overfitting_section),
+        ("Weight decay", experiments.weight_decay_section),
+        ("Dropout", experiments.dropout_section),
+        ("Numerical stability", experiments.stability_section),
+        ("House prices", experiments.house_prices_section),
+    ]
 
 
 def register(sub: Any) -> None:
@@ -38,17 +49,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _load(target: str) -> Any:
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)
-
-
-def _run_section(title: str, target: str, out: Path, quiet: bool) -> dict[str, Any]:
+def run_section(title: str, section_fn: Section, out: Path, quiet: bool) -> dict[str, Any]:
     """Run one section; an exception becomes a failed section (with its traceback) so the
     remaining sections and the report still get made."""
     start = time.perf_counter()
     try:
-        section = dict(_load(target)(out, quiet=quiet))
+        section = dict(section_fn(out, quiet=quiet))
     except Exception:  # shown in the page and on stderr; the demo then exits 1
         section = {"passed": False, "error": traceback.format_exc(), "files": []}
         print(section["error"], file=sys.stderr)
@@ -60,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
     """Run each section in turn, then write the HTML report; exit 1 when any section failed."""
     out = ensure_out_dir(args.out)
     results: list[dict[str, Any]] = []
-    for title, target in SECTIONS:
+    for title, section_fn in sections():
         if not args.quiet:
             print(f"[demo] {title} ...", file=sys.stderr, flush=True)
-        section = _run_section(title, target, out, args.quiet)
+        section = run_section(title, section_fn, out, args.quiet)
         results.append(section)
         if not args.quiet:
             status = "ok" if section.get("passed", True) else "FAILED"

@@ -16,6 +16,7 @@ from comparisons.cli import main
 from comparisons.experiments import dropout as dx
 from comparisons.experiments import dropout_model as dm
 from comparisons.experiments.common import ExperimentContext
+from comparisons.experiments.demo_sections import dropout_section
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep import BuildContext, MaskRecorder, run_lockstep
 from comparisons.tolerances import tolerance
@@ -117,7 +118,7 @@ def test_data_dir_runs_on_tiny_fashion_mnist_files_through_the_demo_section(
     root = _fashion(tmp_path / "fmnist")
     monkeypatch.setattr(dx, "DEMO_ARGS", ["--data-dir", str(root), "--seeds", "1", "--epochs",
                                           "2", "--batch-size", "16", "--hidden", "16,16"])
-    section = dx.run_section(tmp_path / "out", quiet=True)
+    section = dropout_section(tmp_path / "out", quiet=True)
     data = json.loads((tmp_path / "out" / section["json"]).read_text())
     s = data["settings"]
     assert s["data"] == "fashion-mnist" and s["lr"] == dx.BOOK["lr"] and s["train_size"] is None

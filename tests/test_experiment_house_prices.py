@@ -307,11 +307,12 @@ def test_data_linear_gives_linears_parameter_gradients_without_dx(rng):
 def test_demo_section_reports_its_numbers_and_files(train_csv, tmp_path, monkeypatch):
     """The demo section's plumbing, on the small CSV instead of Ames (same code path)."""
     from comparisons.experiments import house_prices
+    from comparisons.experiments.demo_sections import house_prices_section
 
     small = ["--train-csv", str(train_csv), "--folds", "2", "--epochs", "2", "--model", "mlp",
              "--hidden", "8", "--weight-decay", "0.01", "--dropout", "0.5"]
     monkeypatch.setattr(house_prices, "DEMO_ARGS", small)
-    section = house_prices.run_section(tmp_path, quiet=True)
+    section = house_prices_section(tmp_path, quiet=True)
     assert section["passed"] is True and "house-prices" in section["command"]
     assert section["best"] in ("baseline", "mlp-log wd=0.01 p=0.5")
     assert section["lockstep_max_rel_diff"] <= tolerance("lockstep", np.float64).rtol

@@ -18,6 +18,7 @@ import handmade as hm
 from comparisons.cli import main
 from comparisons.experiments import stability as st
 from comparisons.experiments import stability_compute as sc
+from comparisons.experiments.demo_sections import stability_section
 from comparisons.tolerances import tolerance
 
 SEEDS = [0, 1, 2]
@@ -30,7 +31,7 @@ def section(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(st, "DEMO_ARGS", ["--seeds", "3", "--depth", "8", "--width", "64",
                                      "--batch", "128"])
-        result = st.run_section(out, quiet=True)
+        result = stability_section(out, quiet=True)
     return {**result, "out": out}
 
 

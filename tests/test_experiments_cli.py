@@ -133,8 +133,7 @@ def test_a_new_experiment_registers_with_its_own_options(monkeypatch, tmp_path) 
                 "findings": {"p_seen": args.p == 0.25}, "summary": [f"seeds {ctx.seeds}"]}
 
     toy.add_arguments, toy.run = add_arguments, run
-    monkeypatch.setitem(sys.modules, "toy_experiment", toy)
-    monkeypatch.setitem(exp_cli.EXPERIMENTS, "toy", "toy_experiment")
+    monkeypatch.setitem(exp_cli.EXPERIMENTS, "toy", toy)
     assert main(["experiment", "toy", "--p", "1.5", "--out", str(tmp_path)]) == 2
     code, payload = exp_cli.run_experiment("toy", ["--p", "0.25", "--out", str(tmp_path)])
     assert code == 0 and payload["findings"] == {"p_seen": True} and payload["seeds"] == [0, 1]

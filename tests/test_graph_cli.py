@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from comparisons.cli import SUBCOMMANDS, main
-from comparisons.demo import SECTIONS
+from comparisons.demo import sections
+from comparisons.graph import cli as graph_cli
 from comparisons.graph.demo_section import run_section
 from comparisons.graph.outputs import run_graphs
 
@@ -46,8 +47,8 @@ def _user_file(tmp_path: Path, bug: str = "pass") -> Path:
 
 
 def test_registered_as_subcommand_and_demo_section() -> None:
-    assert SUBCOMMANDS["graph"] == "comparisons.graph.cli"
-    assert ("Computational graphs", "comparisons.graph.demo_section:run_section") in SECTIONS
+    assert SUBCOMMANDS["graph"] is graph_cli
+    assert ("Computational graphs", run_section) in sections()
 
 
 def test_run_writes_pictures_json_and_dot_with_the_options(tmp_path: Path, capsys) -> None:

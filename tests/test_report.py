@@ -192,8 +192,8 @@ def _broken_section(out: Path, *, quiet: bool) -> dict[str, Any]:
 
 
 def test_demo_writes_the_report_and_ends_with_its_path(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(demo, "SECTIONS", [("Fake", f"{__name__}:_fake_section"),
-                                           ("Broken", f"{__name__}:_broken_section")])
+    monkeypatch.setattr(demo, "sections", lambda: [("Fake", _fake_section),
+                                                   ("Broken", _broken_section)])
     code = demo.run(argparse.Namespace(out=tmp_path / "out", quiet=True))
     assert code == 1
     last = capsys.readouterr().out.strip().splitlines()[-1]

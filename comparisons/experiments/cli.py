@@ -1,6 +1,7 @@
 """``backprop-lab experiment NAME [options]``: the book's experiments, both engines in lockstep.
 
-Registry: :data:`EXPERIMENTS` maps a name to a module following the contract in
+Registry: :data:`EXPERIMENTS` maps a name to its module (imported here: ``--help`` lists every
+experiment's options anyway, and none imports torch at import time), following the contract in
 :mod:`comparisons.experiments.common` (``HELP``, ``DEFAULT_SEEDS``, ``add_arguments(parser)``,
 ``run(args, ctx) -> dict``). Each experiment gets its own sub-parser, so it can add options
 (``backprop-lab experiment weight-decay --lambdas 0,1,3``) beside the common ones:
@@ -14,12 +15,14 @@ Whether the expected findings held is reported in the JSON's ``"findings"`` and 
 from __future__ import annotations
 
 import argparse
-import importlib
 import shlex
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from comparisons.cli_parser import Parser
 from comparisons.errors import UsageError
+from comparisons.experiments import dropout, house_prices, overfitting, stability, weight_decay
 from comparisons.experiments.common import ExperimentContext
 from comparisons.io import (
     check_writable_file,
@@ -29,12 +32,12 @@ from comparisons.io import (
     write_json,
 )
 
-EXPERIMENTS: dict[str, str] = {
-    "overfitting": "comparisons.experiments.overfitting",
-    "weight-decay": "comparisons.experiments.weight_decay",
-    "dropout": "comparisons.experiments.dropout",
-    "stability": "comparisons.experiments.stability",
-    "house-prices": "comparisons.experiments.house_prices",
+EXPERIMENTS: dict[str, ModuleType] = {
+    "overfitting": overfitting,
+    "weight-decay": weight_decay,
+    "dropout": dropout,
+    "stability": stability,
+    "house-prices": house_prices,
 }
 
 REQUIRED_KEYS = ("lockstep", "files", "findings", "summary")
@@ -57,8 +60,8 @@ def add_common_arguments(p: argparse.ArgumentParser, default_seeds: int) -> None
 
 
 def build_experiment_parser(sub: Any, name: str) -> argparse.ArgumentParser:
-    """Add the sub-parser of experiment ``name`` to ``sub`` (its module is imported)."""
-    module = importlib.import_module(EXPERIMENTS[name])
+    """Add the sub-parser of experiment ``name`` to ``sub`` (a :class:`Parser`'s)."""
+    module = EXPERIMENTS[name]
     p = sub.add_parser(name, help=module.HELP, description=module.HELP)
     add_common_arguments(p, module.DEFAULT_SEEDS)
     module.add_arguments(p)
@@ -78,9 +81,10 @@ def register(sub: Any) -> None:
 
 
 def command_line(args: argparse.Namespace) -> str:
-    """The ``backprop-lab experiment ...`` command that reproduces ``args`` (non-defaults)."""
+    """The ``backprop-lab experiment ...`` command that reproduces ``args`` (non-defaults),
+    from the options the experiment's :class:`~comparisons.cli_parser.Parser` recorded."""
     words = ["backprop-lab", "experiment", args.experiment]
-    for action in args.experiment_parser._actions:
+    for action in args.experiment_parser.options:
         value = getattr(args, action.dest, None)
         if not action.option_strings or action.dest == "help" or value == action.default:
             continue
@@ -94,7 +98,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """Run the experiment of parsed ``args``; write its JSON; return (exit code, payload)."""
-    module = importlib.import_module(EXPERIMENTS[args.experiment])
+    module = EXPERIMENTS[args.experiment]
     if args.json is not None:
         check_writable_file(args.json, "--json")  # before the run, not after it
     ctx = ExperimentContext(args.experiment, args.engine,
@@ -140,8 +144,6 @@ def run_experiment(name: str, argv: list[str]) -> tuple[int, dict[str, Any]]:
     """Parse ``argv`` as ``backprop-lab experiment NAME argv`` and run it (for the demo)."""
     if name not in EXPERIMENTS:
         raise UsageError(f"experiment: expected one of {sorted(EXPERIMENTS)}, got {name!r}")
-    from comparisons.cli import _Parser
-
-    parser = _Parser(prog="backprop-lab experiment")
-    build_experiment_parser(parser.add_subparsers(parser_class=_Parser), name)
+    parser = Parser(prog="backprop-lab experiment")
+    build_experiment_parser(parser.add_subparsers(parser_class=Parser), name)
     return execute(parser.parse_args([name, *argv]))

@@ -26,7 +26,6 @@ the units (|z| <= 5 against the binomial standard error).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -205,20 +204,3 @@ def summary_lines(gaps: list[dict[str, Any]], runs: list[dict[str, Any]],
     mean = {k: float(np.mean([g[k] for g in gaps])) for k in ("gap_without", "gap_with")}
     lines.append(f"  mean gap: without {mean['gap_without']:.3f}, with {mean['gap_with']:.3f}")
     return lines
-
-
-def run_section(out: Path, *, quiet: bool = False) -> dict[str, Any]:
-    """Demo section: the digits setting, seeds 0 and 1, both engines (files under out/dropout).
-
-    Passes when the engines agreed at every step and every finding held; reports the gaps.
-    """
-    from comparisons.experiments.demo_sections import _section
-
-    section, payload = _section("dropout", DEMO_ARGS, out, quiet)
-    for g in payload["gaps"]:
-        section[f"seed{g['seed']}_gap_without"] = g["gap_without"]
-        section[f"seed{g['seed']}_gap_with"] = g["gap_with"]
-    for r in payload["runs"]:
-        section[f"seed{r['seed']}_{'with' if r['dropout'] else 'without'}_test_acc"] = \
-            r["test_acc"]
-    return section

@@ -211,23 +211,3 @@ def findings(results: list[dict[str, Any]], best: str, lockstep: dict[str, Any],
 
 DEMO_ARGS = ["--folds", "2", "--epochs", "40", "--model", "mlp", "--weight-decay", "0.003",
              "--dropout", "0.2"]
-
-
-def run_section(out: Path, *, quiet: bool = False) -> dict[str, Any]:
-    """Demo section: Ames, 2 folds, 40 epochs, the baseline and one MLP, both engines.
-
-    Passes when both engines agree at every step (the full-length targets are the issue's
-    measurements, not this short run's)."""
-    from comparisons.experiments.cli import run_experiment
-
-    argv = [*DEMO_ARGS, "--out", str(Path(out) / "house_prices")] + (["--quiet"] if quiet
-                                                                    else [])
-    code, payload = run_experiment("house-prices", argv)
-    avg = {r["config"]["name"]: r["avg_valid_log_rmse"] for r in payload["results"]}
-    best = payload["best"]["name"]
-    return {"passed": code == 0 and payload["findings"]["engines_agree_at_every_step"],
-            "files": [f"house_prices/{f}" for f in payload["files"] if not f.endswith(".svg")],
-            "command": payload["command"], "baseline_avg_valid_log_rmse": avg["baseline"],
-            "best": best, "best_avg_valid_log_rmse": avg[best],
-            "lockstep_max_rel_diff": payload["lockstep"]["max_rel_diff"],
-            "stats": payload["stats"]}

@@ -20,7 +20,6 @@ with tanh, Xavier keeps every layer's gradients within a factor of 10. (Xavier a
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -168,21 +167,3 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
         paths += sp.agreement_figure(data["checks"], rtol, ctx.out, "stability_engines")
     return {**data, "findings": findings(data), "files": relative_files(paths, ctx.out),
             "summary": summary_lines(data, ctx)}
-
-
-def run_section(out: Path, *, quiet: bool = False) -> dict[str, Any]:
-    """Demo section: two seeds, both engines, the default network (files under out/stability).
-
-    Passes when every gradient agreed and every finding held; reports the first-to-last ratios.
-    """
-    from comparisons.experiments.demo_sections import _section
-
-    section, payload = _section("stability", DEMO_ARGS, out, quiet)
-    for r in payload["gradient_norms"]["runs"]:
-        key = f"{r['activation']}_{r['init']}_seed{r['seed']}"
-        section[f"{key}_signal_ratio"] = r["signal_ratio"]
-        section[f"{key}_weight_grad_ratio"] = r["first_to_last_ratio"]
-    section["sigmoid_grad_at_edges"] = payload["sigmoid"]["grad_at_edges"]
-    section["log10_product_after_100"] = [r["log10_max_abs"][-1]
-                                          for r in payload["matrix_product"]["runs"]]
-    return section
