@@ -1,5 +1,5 @@
-"""The elementwise activations' declarations: relu, sigmoid, tanh (``handmade.activations`` /
-``reference.activations``).
+"""The elementwise activations' declarations: relu, sigmoid, tanh, leaky_relu
+(``handmade.activations`` / ``reference.activations``).
 
 Each is ``forward(x) -> (out, cache); backward(dout, cache) -> dx`` on x: (N, D) with
 dx = dout ⊙ φ′(x). Their usual mistake is the derivative forgotten (dx = dout:
@@ -97,5 +97,43 @@ TANH = activation(
     name="tanh", forward=hm.tanh_forward, backward=hm.tanh_backward, reference=ref.tanh,
     formula="tanh(x)", mistakes=smooth_mistakes)
 
-DECLARATIONS = (RELU, SIGMOID, TANH)
+NEGATIVE_SLOPE = 0.01  # torch's default, and handmade's
+
+
+def leaky_x(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype,
+            drawn: Inputs) -> Any:
+    """|2 N(0, 1)| with every third element (from the second) negated: both sides in every
+    case (N = 1 too), the negative side a minority, so a mistake there is ``localized``."""
+    x = np.abs(2.0 * rng.standard_normal(shape))
+    x.reshape(-1)[1::3] *= -1
+    return x.astype(dt)
+
+
+def leaky_relu_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
+                        refs: Mapping[str, F64]) -> dict[str, Any]:
+    """The derivative forgotten (dx = dout); the masks of the kink and of the negative side,
+    where dx = dout ⊙ [x > 0] (the slope forgotten, ReLU's derivative) is wrong."""
+    x = as_f64(inputs["x"])
+    return {"upstream": dout, "masks": {
+        "x == 0 (leaky ReLU kink)": x == 0,
+        "x < 0 (the negative side: dx = negative_slope · dout there)": x < 0, "x <= 0": x <= 0}}
+
+
+def leaky_relu_kinks(inputs: Inputs, dout: F64, refs: Mapping[str, F64]) -> list[Kink]:
+    """At x == 0 every dx = t · dout, t in [negative_slope, 1], is valid (torch: slope)."""
+    x = np.asarray(inputs["x"])
+    return [Kink("dx", "x == 0", "leaky_relu", x == 0, np.broadcast_to(dout, x.shape), "dout",
+                 low=NEGATIVE_SLOPE)]
+
+
+LEAKY_RELU = activation(
+    name="leaky_relu", forward=hm.leaky_relu_forward, backward=hm.leaky_relu_backward,
+    reference=ref.leaky_relu,
+    formula=f"leaky_relu(x) = x if x > 0 else negative_slope · x (negative_slope = "
+            f"{NEGATIVE_SLOPE}, torch's default)",
+    inputs=(Input(name="x", shape=("N", "D"), grad="dx", draw=leaky_x),),
+    mistakes=leaky_relu_mistakes, untrusted=near_zero, kinks=KinkRule(leaky_relu_kinks),
+    kink_cases=((EXACT_ZEROS, with_exact_zeros),))
+
+DECLARATIONS = (RELU, SIGMOID, TANH, LEAKY_RELU)
 ACTIVATIONS = tuple(d.name for d in DECLARATIONS)

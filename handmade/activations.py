@@ -1,8 +1,10 @@
-"""Elementwise activations by hand: ReLU, sigmoid, tanh. Any shape; out and dx have x's shape.
+"""Elementwise activations by hand: ReLU, leaky ReLU, sigmoid, tanh. Any shape; out and dx
+have x's shape.
 
 | phi     | phi(x)                  | phi'(x)                                   |
 |---------|-------------------------|-------------------------------------------|
 | ReLU    | max(x, 0)               | 1 if x > 0 else 0 (0 at exactly 0, as torch) |
+| leaky   | x if x > 0 else a x     | 1 if x > 0 else a (a at exactly 0, as torch) |
 | sigmoid | 1 / (1 + exp(-x))       | sigma(x) (1 - sigma(x))                    |
 | tanh    | tanh(x)                 | 1 - tanh(x)^2                              |
 
@@ -21,7 +23,8 @@ from handmade.module import Module
 from handmade.types import FloatArray
 
 __all__ = [
-    "ReLU", "ReluCache", "Sigmoid", "SigmoidCache", "Tanh", "TanhCache", "relu_backward",
+    "LeakyReLU", "LeakyReluCache", "leaky_relu_backward", "leaky_relu_forward", "ReLU",
+    "ReluCache", "Sigmoid", "SigmoidCache", "Tanh", "TanhCache", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "tanh_backward", "tanh_forward",
 ]
 """What ``handmade`` re-exports (``from handmade.activations import *``)."""
@@ -31,6 +34,13 @@ class ReluCache(NamedTuple):
     """The input x (phi' needs the sign of x)."""
 
     x: FloatArray
+
+
+class LeakyReluCache(NamedTuple):
+    """The input x and the negative slope a (phi' needs the sign of x and a)."""
+
+    x: FloatArray
+    negative_slope: float
 
 
 class SigmoidCache(NamedTuple):
@@ -45,7 +55,7 @@ class TanhCache(NamedTuple):
     out: FloatArray
 
 
-ActivationCache = ReluCache | SigmoidCache | TanhCache
+ActivationCache = ReluCache | LeakyReluCache | SigmoidCache | TanhCache
 """The cache of any activation pair."""
 
 
@@ -60,6 +70,39 @@ def relu_backward(dout: FloatArray, cache: ReluCache) -> FloatArray:
     cache = check_cache("cache", cache, ReluCache, "relu_forward")
     check_grad("dout", dout, cache.x.shape, cache.x.dtype)
     return dout * (cache.x > 0)
+
+
+def leaky_relu_forward(x: FloatArray, negative_slope: float = 0.01
+                       ) -> tuple[FloatArray, LeakyReluCache]:
+    """``x if x > 0 else negative_slope * x`` elementwise (torch.nn.LeakyReLU, same default).
+
+    ``negative_slope`` (a): any finite real (torch accepts a > 1 and a < 0 too); a bool, NaN or
+    a non-number is a ValueError naming it. out has x's shape and dtype.
+    """
+    check_float_array("x", x)
+    a = _check_slope(negative_slope)
+    return np.where(x > 0, x, x * x.dtype.type(a)), LeakyReluCache(x, a)
+
+
+def leaky_relu_backward(dout: FloatArray, cache: LeakyReluCache) -> FloatArray:
+    """``dx = dout * (1 if x > 0 else negative_slope)``.
+
+    At exactly x == 0 the slope a is taken, torch's choice; any value in [a, 1] · dout is a
+    valid subgradient there (``backprop-lab verify`` accepts each, with a note).
+    """
+    cache = check_cache("cache", cache, LeakyReluCache, "leaky_relu_forward")
+    x = cache.x
+    check_grad("dout", dout, x.shape, x.dtype)
+    slope: FloatArray = np.where(x > 0, x.dtype.type(1), x.dtype.type(cache.negative_slope))
+    return dout * slope
+
+
+def _check_slope(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"negative_slope: expected a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"negative_slope: expected a finite number, got {value!r}")
+    return float(value)
 
 
 def sigmoid_forward(x: FloatArray) -> tuple[FloatArray, SigmoidCache]:
@@ -95,7 +138,7 @@ def tanh_backward(dout: FloatArray, cache: TanhCache) -> FloatArray:
     return dout * (1 - out * out)
 
 
-C = TypeVar("C", ReluCache, SigmoidCache, TanhCache)
+C = TypeVar("C", ReluCache, LeakyReluCache, SigmoidCache, TanhCache)
 
 
 class _Elementwise(Module, Generic[C]):
@@ -130,6 +173,24 @@ class ReLU(_Elementwise[ReluCache]):
     _backward = staticmethod(relu_backward)
 
 
+class LeakyReLU(_Elementwise[LeakyReluCache]):
+    """``x if x > 0 else negative_slope * x``; derivative negative_slope at exactly 0."""
+
+    _backward = staticmethod(leaky_relu_backward)
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = _check_slope(negative_slope)
+
+    def forward(self, x: FloatArray) -> FloatArray:
+        """x where x > 0, negative_slope * x elsewhere; same shape as x."""
+        out, self.cache = leaky_relu_forward(x, self.negative_slope)
+        return out
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
 class Sigmoid(_Elementwise[SigmoidCache]):
     """Stable logistic sigmoid."""
 
@@ -153,5 +214,6 @@ PAIRS: dict[
     "relu": (relu_forward, relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),
     "tanh": (tanh_forward, tanh_backward),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward),
 }
 """Name -> (forward, backward), used by TwoLayerMLP's ``phi`` option."""
