@@ -28,7 +28,6 @@ from typing import Literal
 
 NodeKind = Literal["input", "parameter", "intermediate", "objective"]
 Part = Literal["bias", "dropout"]
-PARTS: tuple[Part, ...] = ("bias", "dropout")
 
 
 @dataclass(frozen=True)
