@@ -1,20 +1,13 @@
 """backprop-lab's comparison side: the check suite, ``verify``, the CLI and the demo.
 
 ``comparisons.verify(forward, backward, against="linear")`` verifies a hand-written pair (the
-``comparisons.verify`` package is callable); submodules are imported only when used, so
-``import comparisons`` stays light.
+``comparisons.verify`` package is callable: see :mod:`comparisons.verify`) and returns a
+:class:`VerifyReport`. Both are light to import: torch loads when a verification runs.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from comparisons import verify
+from comparisons.verify.report import VerifyReport
 
-
-def __getattr__(name: str) -> Any:
-    """Lazy ``comparisons.verify`` (the callable package) and ``comparisons.VerifyReport``."""
-    if name == "verify":
-        return importlib.import_module("comparisons.verify")
-    if name == "VerifyReport":
-        return importlib.import_module("comparisons.verify.report").VerifyReport
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["VerifyReport", "verify"]

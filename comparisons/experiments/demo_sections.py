@@ -20,8 +20,9 @@ OVERFITTING_ARGS = ["--seeds", "1", "--epochs", "400"]
 WEIGHT_DECAY_ARGS = ["--seeds", "1", "--lambdas", "0,0.1,1,3,10,100"]
 
 
-def _section(name: str, args: list[str], out: Path, quiet: bool) -> dict[str, Any]:
-    """Run ``name`` into ``out/name``; the common part of every section's result."""
+def _section(name: str, args: list[str], out: Path,
+             quiet: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``name`` into ``out/name``: (the common part of every section's result, the payload)."""
     folder = Path(out) / name
     argv = [*args, "--out", str(folder), *(["--quiet"] if quiet else [])]
     code, payload = run_experiment(name, argv)
