@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the results (default out/bench.json)")
     args = parser.parse_args(argv)
     from benchmarks.table import format_report
-    from comparisons.io import write_json
+    from comparisons.core.io import write_json
 
     results = measure(args.tiny, args.gradcheck_full)
     if not (args.tiny or args.skip_others):

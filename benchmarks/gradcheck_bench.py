@@ -3,7 +3,7 @@
 (:mod:`benchmarks.fd_network`: the 331-64-1 MSE loss of P = 21,313 parameters, float64).
 Every check is judged against torch autograd's gradient of the same function:
 
-* project FD: :func:`comparisons.finite_diff.numerical_gradient` (2·P evaluations, step
+* project FD: :func:`comparisons.core.finite_diff.numerical_gradient` (2·P evaluations, step
   h = 1e-6, ``fd_batch_size`` perturbations per call), in three forms. ``fd`` (the headline)
   passes ``f_indexed`` = :meth:`~benchmarks.fd_network.Network.loss_perturbed`: the harness
   hands over indices and ±h, and the first layer is updated one row per perturbation
@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 from benchmarks.fd_network import Network, make_network
-from comparisons.finite_diff import numerical_gradient
-from comparisons.tolerances import tolerance
+from comparisons.core.finite_diff import numerical_gradient
+from comparisons.core.tolerances import tolerance
 
 EPS = 1e-6
 # ``torch.autograd.gradcheck`` the attribute is the function; the module holds the helpers.

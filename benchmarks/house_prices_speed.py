@@ -40,8 +40,8 @@ def measure(folds: int, epochs: int, repeats: int, train_csv: Path | None) -> di
     """Wall and CPU seconds of the baseline's K folds on each engine, and their ratios."""
     from comparisons.data.house_prices import load_house_data, shuffle_rows
     from comparisons.experiments.common import ExperimentContext
-    from comparisons.experiments.house_config import book_baseline
-    from comparisons.experiments.house_cv import cross_validate, make_folds
+    from comparisons.experiments.house_prices.config import book_baseline
+    from comparisons.experiments.house_prices.cv import cross_validate, make_folds
 
     data = shuffle_rows(load_house_data(train_csv), np.random.default_rng(0))
     arrays = make_folds(data, folds, "train")
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(args.folds, args.epochs, args.repeats, args.train_csv)
     print("\n".join(report(results)))
     if args.json:
-        from comparisons.io import write_json
+        from comparisons.core.io import write_json
 
         print(f"results: {write_json(args.json, results)}")
     return 0

@@ -46,7 +46,7 @@ def verify_example() -> Path | None:
 
 def bench_processes(runs: int) -> dict[str, Any]:
     """check, verify (or a note why not), and the bare torch import, each a fresh process."""
-    from comparisons.cli import SUBCOMMANDS
+    from comparisons.cli.main import SUBCOMMANDS
 
     out: dict[str, Any] = {
         "import_torch": time_process(["-c", "import torch"], runs),

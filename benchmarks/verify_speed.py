@@ -40,7 +40,7 @@ def _median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 def time_op(name: str, repeats: int) -> dict[str, float]:
     """First-call and median seconds of verify on op ``name`` (float64, float32)."""
     import comparisons
-    from comparisons.builtin_ops import BUILTIN_OPS
+    from comparisons.core.builtin_ops import BUILTIN_OPS
 
     spec = BUILTIN_OPS[name]
     row: dict[str, float] = {}
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     import comparisons.verify.runner  # noqa: F401  (torch import, timed separately)
 
     print(f"import comparisons.verify.runner (torch): {time.perf_counter() - start:.2f} s\n")
-    from comparisons.builtin_ops import BUILTIN_OPS
+    from comparisons.core.builtin_ops import BUILTIN_OPS
 
     head = f"{'op':<22} {'f64 first':>10} {'f64 median':>11} {'f32 first':>10} {'f32 median':>11}"
     print(head + "\n" + "-" * len(head))

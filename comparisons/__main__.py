@@ -2,6 +2,6 @@
 
 import sys
 
-from comparisons.cli import main
+from comparisons.cli.main import main
 
 sys.exit(main())

@@ -44,8 +44,8 @@ import torch
 import comparisons
 import handmade as hm
 import reference as ref
-from comparisons.compare import compare
-from comparisons.notebooks import check
+from comparisons.core.compare import compare
+from comparisons.labs.checks import check
 from handmade.network import BOOK
 
 rng = np.random.default_rng(0)

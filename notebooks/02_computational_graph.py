@@ -28,7 +28,7 @@ from comparisons.graph.draw import draw_side_by_side, new_graph_figure
 from comparisons.graph.outputs import run_graphs
 from comparisons.graph.record import make_network
 from comparisons.graph.torch_graph import extract_torch_graph, grads_after_repeated_backward
-from comparisons.notebooks import check
+from comparisons.labs.checks import check
 
 # %matplotlib inline
 

@@ -33,12 +33,13 @@ import torch
 import comparisons
 import handmade as hm
 from comparisons.data.synthetic import high_dim_linear_data, polynomial_data
-from comparisons.experiments import overfitting, weight_decay_model
+from comparisons.experiments.overfitting import experiment as overfitting
+from comparisons.experiments.weight_decay import model as weight_decay_model
 from comparisons.experiments.threads import single_threaded
-from comparisons.lockstep import run_lockstep
-from comparisons.notebooks import check, check_value
+from comparisons.lockstep.train import run_lockstep
+from comparisons.labs.checks import check, check_value
 from comparisons.verify.diagnose import DiagnosisContext, diagnose
-from comparisons.tolerances import tolerance
+from comparisons.core.tolerances import tolerance
 from handmade.optim import SGD
 
 # %matplotlib inline

@@ -30,11 +30,11 @@ import torch
 import comparisons
 import handmade as hm
 import reference as ref
-from comparisons.compare import compare
-from comparisons.experiments import dropout_model
+from comparisons.core.compare import compare
+from comparisons.experiments.dropout import model as dropout_model
 from comparisons.experiments.threads import single_threaded
-from comparisons.lockstep import run_lockstep
-from comparisons.notebooks import check
+from comparisons.lockstep.train import run_lockstep
+from comparisons.labs.checks import check
 
 # %matplotlib inline
 
@@ -144,7 +144,7 @@ mine.eval()                                          # evaluation mode: the iden
 print("eval mode returns x unchanged:", np.array_equal(mine(x), x))
 
 # %% [markdown]
-# The lockstep trainer (`comparisons.lockstep`) uses exactly this: one `MaskRecorder` feeds
+# The lockstep trainer (`comparisons.lockstep.train`) uses exactly this: one `MaskRecorder` feeds
 # both engines, so a handmade and a torch network with dropout train step for step to the
 # same numbers.
 #

@@ -37,11 +37,11 @@ import numpy as np
 import comparisons
 from comparisons.data.house_prices import Preprocessor, load_ames, shuffle_rows
 from comparisons.experiments.common import ExperimentContext
-from comparisons.experiments.house_cv import cross_validate, make_folds
-from comparisons.experiments.house_config import HouseConfig, book_baseline
-from comparisons.experiments.house_report import write_predictions
+from comparisons.experiments.house_prices.cv import cross_validate, make_folds
+from comparisons.experiments.house_prices.config import HouseConfig, book_baseline
+from comparisons.experiments.house_prices.outputs import write_predictions
 from comparisons.experiments.threads import single_threaded
-from comparisons.notebooks import check
+from comparisons.labs.checks import check
 
 # %matplotlib inline
 OUT = Path("out")          # the predictions file goes here (relative to this notebook)

@@ -24,12 +24,8 @@ import numpy as np
 
 import comparisons
 import handmade as hm
-from comparisons.experiments.stability_compute import (
-    gradient_norm_run,
-    matrix_product_growth,
-    sigmoid_curve,
-)
-from comparisons.notebooks import check, check_value
+from comparisons.experiments.stability.compute import gradient_norm_run, matrix_product_growth, sigmoid_curve
+from comparisons.labs.checks import check, check_value
 
 # %matplotlib inline
 

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from comparisons.compare import compare
-from comparisons.finite_diff import numerical_gradient
+from comparisons.core.compare import compare
+from comparisons.core.finite_diff import numerical_gradient
 
 
 def assert_close(

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from comparisons.builtin_ops import BUILTIN_OPS
+from comparisons.core.builtin_ops import BUILTIN_OPS
 
 HERE = Path(__file__).parent
 

@@ -19,8 +19,8 @@ import torch
 
 from benchmarks import steps, table
 from benchmarks.fd_network import make_network
-from comparisons.compare import compare
-from comparisons.finite_diff import numerical_gradient
+from comparisons.core.compare import compare
+from comparisons.core.finite_diff import numerical_gradient
 
 ROOT = Path(__file__).resolve().parent.parent
 

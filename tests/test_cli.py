@@ -10,8 +10,8 @@ import sys
 import pytest
 
 import handmade as hm
-from comparisons import builtin_ops
-from comparisons.cli import main
+from comparisons.cli.main import main
+from comparisons.core import builtin_ops
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,7 @@ def test_json_path_that_is_a_directory_is_a_usage_error(tmp_path) -> None:
 
 def test_an_unwritable_json_path_is_refused_before_the_suite_runs(tmp_path, monkeypatch,
                                                                   capsys) -> None:
-    import comparisons.suite as suite
+    import comparisons.check.suite as suite
 
     def never(*args, **kwargs):
         raise AssertionError("the suite ran before --json was checked")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.compare import compare
-from comparisons.io import write_json
-from comparisons.tolerances import TOLERANCES, tolerance
+from comparisons.core.compare import compare
+from comparisons.core.io import write_json
+from comparisons.core.tolerances import TOLERANCES, tolerance
 
 F64 = tolerance("autograd", np.float64)
 

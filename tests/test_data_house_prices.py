@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparisons.compare import compare
+from comparisons.core.compare import compare
+from comparisons.core.errors import UsageError
 from comparisons.data.house_prices import (
     Preprocessor,
     kfold_indices,
@@ -21,7 +22,6 @@ from comparisons.data.house_prices import (
     prepare_arrays,
     shuffle_rows,
 )
-from comparisons.errors import UsageError
 
 # Kaggle train.csv's header, from Kaggle's data description (Id, 79 features, SalePrice).
 KAGGLE = """Id MSSubClass MSZoning LotFrontage LotArea Street Alley LotShape LandContour Utilities

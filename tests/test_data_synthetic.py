@@ -7,12 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from comparisons.compare import compare
-from comparisons.data.synthetic import (
-    high_dim_linear_data,
-    polynomial_data,
-    polynomial_features,
-)
+from comparisons.core.compare import compare
+from comparisons.data.synthetic import high_dim_linear_data, polynomial_data, polynomial_features
 
 Z = 4.0  # statistical checks allow Z standard errors (fixed seeds: deterministic outcomes)
 

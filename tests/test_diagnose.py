@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from comparisons.tolerances import tolerance
+from comparisons.core.tolerances import tolerance
 from comparisons.verify.diagnose import CODES, Diagnosis, DiagnosisContext, diagnose
 
 TOL = tolerance("autograd", np.float64)

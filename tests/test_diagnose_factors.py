@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.ops import call_forward, make_dout, reference_run
-from comparisons.tolerances import tolerance
+from comparisons.cli.verify import list_text
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.ops import call_forward, make_dout, reference_run
+from comparisons.core.tolerances import tolerance
 from comparisons.verify.candidates import EXTRA_CASES, context_for
-from comparisons.verify.cli import list_text
 from comparisons.verify.diagnose import DiagnosisContext, diagnose
 from comparisons.verify.factors import factor_table
 from comparisons.verify.loader import import_file, verify_file

@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from comparisons.cli import main
-from comparisons.experiments import dropout as dx
-from comparisons.experiments import dropout_model as dm
+from comparisons.cli.main import main
+from comparisons.core.tolerances import tolerance
 from comparisons.experiments.common import ExperimentContext
-from comparisons.experiments.demo_sections import dropout_section
+from comparisons.experiments.dropout import experiment as dx
+from comparisons.experiments.dropout import model as dm
 from comparisons.experiments.threads import single_threaded
-from comparisons.lockstep import BuildContext, MaskRecorder, run_lockstep
-from comparisons.tolerances import tolerance
+from comparisons.lockstep.train import BuildContext, MaskRecorder, run_lockstep
+from comparisons.report.experiment_sections import dropout_section
 
 TOL = tolerance("lockstep", np.float64)
 

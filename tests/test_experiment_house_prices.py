@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons.cli import main
+from comparisons.cli.main import main
+from comparisons.core.tolerances import tolerance
 from comparisons.data.house_prices import load_ames, load_kaggle_csv, shuffle_rows
 from comparisons.experiments.common import ExperimentContext
-from comparisons.experiments.house_config import HouseConfig, Target, book_baseline
-from comparisons.experiments.house_cv import cross_validate, make_folds
-from comparisons.experiments.house_models import DataLinear, make_problem
-from comparisons.tolerances import tolerance
+from comparisons.experiments.house_prices.config import HouseConfig, Target, book_baseline
+from comparisons.experiments.house_prices.cv import cross_validate, make_folds
+from comparisons.experiments.house_prices.models import DataLinear, make_problem
 
 HOODS = np.array(["NAmes", "CollgCr", "OldTown", "Edwards"])
 
@@ -83,7 +83,7 @@ def test_both_engines_agree_at_every_step(train_csv, tmp_path, args):
 
 def test_dropout_masks_are_shared_and_change_training(train_csv):
     """p = 0.5 agrees in lockstep and trains differently from p = 0 (the masks are real)."""
-    from comparisons.lockstep import run_lockstep
+    from comparisons.lockstep.train import run_lockstep
 
     fold = make_folds(load_kaggle_csv(train_csv), 3, "train")[0]
     curves = {}
@@ -271,7 +271,7 @@ def test_kaggle_csv_and_ames_give_the_same_cross_validation(tmp_path):
 
 def test_single_engine_runs_match_each_other(train_csv, tmp_path):
     """--engine handmade and --engine torch alone give the same numbers and predictions."""
-    from comparisons.compare import compare
+    from comparisons.core.compare import compare
 
     folds = make_folds(load_kaggle_csv(train_csv), 3, "train")
     config = HouseConfig("mlp", hidden=8, weight_decay=0.01, dropout=0.5, batch_size=16, epochs=3)
@@ -306,8 +306,8 @@ def test_data_linear_gives_linears_parameter_gradients_without_dx(rng):
 
 def test_demo_section_reports_its_numbers_and_files(train_csv, tmp_path, monkeypatch):
     """The demo section's plumbing, on the small CSV instead of Ames (same code path)."""
-    from comparisons.experiments import house_prices
-    from comparisons.experiments.demo_sections import house_prices_section
+    from comparisons.experiments.house_prices import experiment as house_prices
+    from comparisons.report.experiment_sections import house_prices_section
 
     small = ["--train-csv", str(train_csv), "--folds", "2", "--epochs", "2", "--model", "mlp",
              "--hidden", "8", "--weight-decay", "0.01", "--dropout", "0.5"]
@@ -325,7 +325,7 @@ def test_demo_section_reports_its_numbers_and_files(train_csv, tmp_path, monkeyp
 def test_adam_eps_decides_whether_a_decayed_dead_weight_stays_put(eps, stable):
     """A weight whose only gradient is λθ (into a dead ReLU), in the regime √v << ε: gain
     k = lr λ / ε = 100 oscillates away from 0, k = 0.01 decays (see optimizer_spec)."""
-    from comparisons.experiments.house_models import optimizer_spec
+    from comparisons.experiments.house_prices.models import optimizer_spec
     from handmade.module import Parameter
     from handmade.optim import Adam
 

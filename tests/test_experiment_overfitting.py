@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import handmade as hm
+from comparisons.core.tolerances import tolerance
 from comparisons.data.synthetic import polynomial_data
-from comparisons.experiments import overfitting as of
-from comparisons.experiments.cli import run_experiment
-from comparisons.lockstep import LossObjective, run_lockstep
-from comparisons.tolerances import tolerance
+from comparisons.experiments.overfitting import experiment as of
+from comparisons.experiments.runner import run_experiment
+from comparisons.lockstep.train import LossObjective, run_lockstep
 
 TRUE_W = np.array([5, 1.2, -3.4, 5.6])
 

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 import handmade as hm
-from comparisons.cli import main
-from comparisons.experiments import stability as st
-from comparisons.experiments import stability_compute as sc
-from comparisons.experiments.demo_sections import stability_section
-from comparisons.tolerances import tolerance
+from comparisons.cli.main import main
+from comparisons.core.tolerances import tolerance
+from comparisons.experiments.stability import compute as sc
+from comparisons.experiments.stability import experiment as st
+from comparisons.report.experiment_sections import stability_section
 
 SEEDS = [0, 1, 2]
 

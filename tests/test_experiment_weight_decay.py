@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from comparisons.compare import compare
+from comparisons.core.compare import compare
+from comparisons.core.tolerances import tolerance
 from comparisons.data.synthetic import high_dim_linear_data
-from comparisons.experiments import weight_decay as wd
-from comparisons.experiments import weight_decay_model as wdm
-from comparisons.experiments.cli import run_experiment
-from comparisons.lockstep import run_lockstep
-from comparisons.tolerances import tolerance
+from comparisons.experiments.runner import run_experiment
+from comparisons.experiments.weight_decay import experiment as wd
+from comparisons.experiments.weight_decay import model as wdm
+from comparisons.lockstep.train import run_lockstep
 
 SEED = 0
 

@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 
 import handmade as hm
-from comparisons.cli import main
-from comparisons.experiments import cli as exp_cli
+from comparisons.cli.main import main
+from comparisons.core.tolerances import tolerance
 from comparisons.experiments import common
-from comparisons.experiments import overfitting as of
-from comparisons.lockstep import LossObjective
-from comparisons.tolerances import tolerance
+from comparisons.experiments import runner as exp_cli
+from comparisons.experiments.overfitting import experiment as of
+from comparisons.lockstep.train import LossObjective
 
 
 @pytest.fixture
 def no_plots(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip drawing (slow) in tests about exit codes and numbers; the plots are tested once."""
-    import comparisons.lockstep_plots as lp
+    import comparisons.lockstep.plots as lp
     from comparisons.experiments import plots
 
     for module, name in [(plots, "overfitting_curves"), (plots, "overfitting_weights"),
@@ -154,7 +154,7 @@ def test_combine_lockstep_reports_the_worst_run() -> None:
 
 
 def test_weight_decay_demo_section_passes_at_its_fast_settings(tmp_path, no_plots) -> None:
-    from comparisons.experiments.demo_sections import weight_decay_section
+    from comparisons.report.experiment_sections import weight_decay_section
 
     section = weight_decay_section(tmp_path, quiet=True)
     assert section["passed"] is True and section["lockstep_first_divergent_step"] is None
@@ -167,7 +167,7 @@ def test_weight_decay_demo_section_passes_at_its_fast_settings(tmp_path, no_plot
 
 def test_overfitting_demo_section_fails_when_a_finding_does_not_hold(tmp_path, monkeypatch,
                                                                      no_plots) -> None:
-    from comparisons.experiments import demo_sections
+    from comparisons.report import experiment_sections as demo_sections
 
     monkeypatch.setattr(demo_sections, "OVERFITTING_ARGS",
                         ["--seeds", "1", "--epochs", "5", "--fits", "normal,underfit"])

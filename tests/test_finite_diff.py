@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comparisons.compare import compare
-from comparisons.finite_diff import (
+from comparisons.core.compare import compare
+from comparisons.core.finite_diff import (
     directional_derivatives,
     numerical_gradient,
     project,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from comparisons.tolerances import tolerance
+from comparisons.core.tolerances import tolerance
 from comparisons.verify.diagnose import Diagnosis, diagnose, first_divergence
 
 TOL = tolerance("autograd", np.float64)

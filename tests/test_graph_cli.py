@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from comparisons.cli import SUBCOMMANDS, main
-from comparisons.demo import sections
-from comparisons.graph import cli as graph_cli
-from comparisons.graph.demo_section import run_section
+from comparisons.cli import graph as graph_cli
+from comparisons.cli.main import SUBCOMMANDS, main
 from comparisons.graph.outputs import run_graphs
+from comparisons.report.demo import sections
+from comparisons.report.graph_section import run_section
 
 NODE_KEYS = {"name", "op", "shape", "value_norm", "grad_norm"}
 STEMS = ("graph_forward", "graph_backward", "graph_torch")

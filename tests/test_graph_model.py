@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from comparisons.core.tolerances import tolerance
 from comparisons.graph.layout import assign_layers, layout_graph
 from comparisons.graph.model import Graph, GraphNode, mark_agreement
-from comparisons.tolerances import tolerance
 
 BOOK = [  # the D2L two-layer network: (name, inputs, kind)
     ("x", (), "input"), ("W1", (), "param"), ("z", ("x", "W1"), "op"), ("h", ("z",), "op"),

@@ -11,7 +11,7 @@ import pytest
 
 import comparisons
 import handmade as hm
-from comparisons.compare import compare
+from comparisons.core.compare import compare
 from comparisons.graph.colour import colour_by_gradients, colour_by_report
 from comparisons.graph.labels import node_label
 from comparisons.graph.outputs import run_graphs

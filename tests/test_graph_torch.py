@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from comparisons.core.tolerances import tolerance
 from comparisons.graph.torch_graph import (
     extract_torch_graph,
     grads_after_repeated_backward,
     torch_correspondence,
 )
-from comparisons.tolerances import tolerance
 
 TOL = tolerance("autograd", np.float64)
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from comparisons.cli import main
-from comparisons.graph.cli import summary_lines
+from comparisons.cli.graph import summary_lines
+from comparisons.cli.main import main
 from comparisons.graph.colour import GRADIENT_NODES, NODE_GRADIENTS
 from comparisons.graph.draw import new_graph_figure
 from comparisons.graph.labels import node_label

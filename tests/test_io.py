@@ -1,4 +1,4 @@
-"""comparisons.io: argparse integer types, output-path checks, writes that fail in one line."""
+"""comparisons.core.io: argparse integer types, output-path checks, writes that fail in one line."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import comparisons.io
-from comparisons.errors import UsageError
-from comparisons.io import (
+import comparisons.core.io
+from comparisons.core.errors import UsageError
+from comparisons.core.io import (
     check_input_file,
     check_out_dir,
     check_writable_file,
@@ -87,6 +87,6 @@ def test_ensure_out_dir_failing_late_is_a_usage_error(tmp_path: Path, monkeypatc
     def refuse(self: Path, *args: Any, **kwargs: Any) -> None:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(comparisons.io.Path, "mkdir", refuse)
+    monkeypatch.setattr(comparisons.core.io.Path, "mkdir", refuse)
     with pytest.raises(UsageError, match=r"^--out: cannot create the folder .* \(Permission "):
         ensure_out_dir(tmp_path / "new")

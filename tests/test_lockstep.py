@@ -11,7 +11,9 @@ import torch
 
 import handmade as hm
 import reference
-from comparisons.lockstep import (
+from comparisons.core.tolerances import tolerance
+from comparisons.lockstep.plots import plot_lockstep
+from comparisons.lockstep.train import (
     LossObjective,
     MaskRecorder,
     OptimizerSpec,
@@ -19,8 +21,6 @@ from comparisons.lockstep import (
     run_lockstep,
     torch_loss_objective,
 )
-from comparisons.lockstep_plots import plot_lockstep
-from comparisons.tolerances import tolerance
 
 SGD_GROUPS = OptimizerSpec("sgd", {"lr": 0.1, "momentum": 0.9}, groups=[
     {"params": ["0.weight", "3.weight"], "weight_decay": 1e-2}, {"params": ["0.bias", "3.bias"]}])
@@ -182,7 +182,7 @@ def test_plot_writes_png_and_svg(tmp_path) -> None:
 
 
 def test_predict_input_is_a_read_only_view_not_a_copy() -> None:
-    from comparisons.lockstep_engines import _readonly_input
+    from comparisons.lockstep.engines import _readonly_input
 
     X = np.arange(6.0).reshape(2, 3)
     view = _readonly_input(X, np.dtype(np.float64))

@@ -11,7 +11,7 @@ import torch
 from _fd import as_autograd, assert_close, leaf
 
 import reference as ref
-from comparisons.finite_diff import numerical_gradient
+from comparisons.core.finite_diff import numerical_gradient
 from handmade import TwoLayerMLP, two_layer_backward, two_layer_forward
 from handmade.activations import PAIRS
 

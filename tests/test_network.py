@@ -15,13 +15,13 @@ import torch
 
 import handmade as hm
 import reference as ref
-from comparisons.builtin_ops import BACKWARD_ORDER, BUILTIN_OPS
+from comparisons.check.network_checks import SCENARIOS, Scenario, scenario_checks
+from comparisons.core.builtin_ops import BACKWARD_ORDER, BUILTIN_OPS
 from comparisons.graph import record as graph_record
 from comparisons.graph.colour import BOOK_ORDER, GRADIENT_NODES
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import torch_twin
 from comparisons.graph.user import EXPECTED
-from comparisons.network_checks import SCENARIOS, Scenario, scenario_checks
 from comparisons.verify.candidates import TWO_LAYER_DEPS
 from comparisons.verify.kinks import KINKS
 from handmade import mlp as hm_mlp

@@ -14,18 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_runner import cells_of, load_solutions, with_solutions
 
-from comparisons.compare import compare
-from comparisons.notebooks import (
-    STATUS,
-    ValueCheck,
-    cells_of,
-    check,
-    check_value,
-    load_solutions,
-    outcome,
-    with_solutions,
-)
+from comparisons.core.compare import compare
+from comparisons.labs.checks import STATUS, ValueCheck, check, check_value, outcome
 from comparisons.verify.diagnose import CODES
 
 nbformat = pytest.importorskip("nbformat")
@@ -88,7 +80,7 @@ def test_each_exercise_has_a_check_below_it_and_a_solution(name: str) -> None:
 
 
 def _check_lines(cell) -> list[re.Match[str]]:
-    from comparisons.notebooks import output_text
+    from notebook_runner import output_text
 
     return list(STATUS.finditer(output_text(cell)))
 
@@ -97,7 +89,7 @@ def _check_lines(cell) -> list[re.Match[str]]:
 def test_notebook_runs_solved_and_unsolved_exercises_are_not_yet_correct(
         name: str, tmp_path: Path, record_property) -> None:
     pytest.importorskip("nbclient")
-    from comparisons.notebooks import run_notebook
+    from notebook_runner import run_notebook
 
     shipped = read(name)
     solved = with_solutions(shipped, load_solutions(ROOT / "solutions" / f"{name}.py"))

@@ -9,10 +9,10 @@ import pytest
 
 import handmade.activations
 import reference.activations
-from comparisons.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
-from comparisons.graph.cli import ACTIVATIONS as GRAPH_ACTIVATIONS
+from comparisons.cli.graph import ACTIVATIONS as GRAPH_ACTIVATIONS
+from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
+from comparisons.core.opdecl import Input, OpDeclaration
 from comparisons.graph.record import ACTIVATIONS as RECORD_ACTIVATIONS
-from comparisons.opdecl import Input, OpDeclaration
 from comparisons.verify.candidates import BUILDERS, EXTRA_CASES
 from comparisons.verify.kinks import KINKS
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.compare import compare
+from comparisons.core.compare import compare
 from handmade.module import Parameter
 from handmade.optim import SGD, Adam
 

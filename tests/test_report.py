@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from _report_pages import HOSTILE_COMMAND, HOSTILE_TITLE, synthetic_sections
 
-from comparisons import demo
-from comparisons.report import build_report, key_numbers
+from comparisons.report import demo
+from comparisons.report.page import build_report, key_numbers
 
 VOID = {"img", "meta", "br", "hr", "input", "link", "source", "wbr"}
 VERSIONS = {"Python": "3.x-test", "NumPy": "np-test", "torch": "torch-test", "CPUs": "2"}

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from _report_pages import synthetic_sections
 
-from comparisons.check_demo import run_section as check_section
-from comparisons.report import build_report, collect_versions
+from comparisons.report.check_section import run_section as check_section
+from comparisons.report.page import build_report, collect_versions
 
 PROBE = """<script>
 (function () {

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import handmade as hm
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.suite import format_table, op_checks, run_suite
+from comparisons.check.suite import format_table, op_checks, run_suite
+from comparisons.core.builtin_ops import BUILTIN_OPS
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -36,7 +36,7 @@ def test_the_package_is_callable_and_import_stays_light() -> None:
 
 
 def test_project_pairs_pass_for_every_builtin_op() -> None:
-    from comparisons.builtin_ops import BUILTIN_OPS
+    from comparisons.core.builtin_ops import BUILTIN_OPS
 
     for name, spec in BUILTIN_OPS.items():
         report = comparisons.verify(spec.forward, spec.backward, name)

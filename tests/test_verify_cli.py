@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.cli import main
+from comparisons.cli.main import main
+from comparisons.core.builtin_ops import BUILTIN_OPS
 
 HERE = Path(__file__).parent
 GALLERY = HERE / "verify_gallery"

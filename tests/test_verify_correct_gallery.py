@@ -27,8 +27,8 @@ from types import ModuleType
 import pytest
 from _op_gallery import inline_paths
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.cli import main
+from comparisons.cli.main import main
+from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.verify.loader import import_file, verify_file
 from comparisons.verify.report import VerifyReport
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import comparisons
-from comparisons.cli import main
+from comparisons.cli.main import main
 from comparisons.verify.custom import MAX_ELEMENTS, batch_cases, custom_spec
 from comparisons.verify.report import REFERENCE_BLAME
 

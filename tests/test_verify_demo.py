@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from comparisons.verify.demo_section import EXPECTED, run_section
+from comparisons.report.verify_section import EXPECTED, run_section
 
 
 def test_demo_section_catches_the_planted_mistake(tmp_path) -> None:

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import comparisons
-import comparisons.io
+import comparisons.core.io
 import handmade as hm
-from comparisons.cli import main
+from comparisons.cli.main import main
 from comparisons.verify import verify_file
 
 GALLERY = Path(__file__).parent / "verify_gallery"
@@ -76,7 +76,7 @@ def test_json_on_an_unwritable_existing_file_is_refused(tmp_path: Path, capsys,
     def refuse(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(comparisons.io, "open", refuse, raising=False)  # io.py's open only
+    monkeypatch.setattr(comparisons.core.io, "open", refuse, raising=False)  # io.py's open only
     line = _one_line_error(capsys, ["verify", RELU, "--json", str(target)])
     assert f"--json: expected a writable file path, got {target} (Permission denied)" in line
     assert target.read_text() == "{}\n"
@@ -135,7 +135,7 @@ def test_graph_refuses_a_lambda_that_makes_results_infinite(tmp_path: Path, caps
 
 
 def test_an_os_error_no_check_caught_is_one_line_without_errno(capsys, monkeypatch) -> None:
-    from comparisons.verify import cli as verify_cli
+    from comparisons.cli import verify as verify_cli
 
     def lost(args: Any) -> int:
         raise FileNotFoundError(2, "No such file or directory", "data/train.csv")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import comparisons
-from comparisons.cli import main
+from comparisons.cli.main import main
 from comparisons.verify import cases
 
 RELU = ("import sys\nimport numpy as np\nOP = 'relu'\n"

@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 from _op_gallery import inline_paths
 
-from comparisons.builtin_ops import BUILTIN_OPS
+from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.verify.aggregate import ARTEFACT, REAL_BUG
 from comparisons.verify.diagnose import CODES
 from comparisons.verify.loader import import_file, verify_file

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import comparisons
-from comparisons.builtin_ops import get_op
-from comparisons.ops import reference_run
+from comparisons.core.builtin_ops import get_op
+from comparisons.core.ops import reference_run
 from comparisons.verify.candidates import EXTRA_CASES
 from comparisons.verify.kinks import KINKS, choice
 from comparisons.verify.loader import import_file, verify_file

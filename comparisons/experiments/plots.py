@@ -1,4 +1,4 @@
-"""Figures of the experiments (PNG + SVG via :func:`comparisons.lockstep_plots.save_figure`).
+"""Figures of the experiments (PNG + SVG via :func:`comparisons.lockstep.plots.save_figure`).
 
 Each function takes the JSON rows the experiment also writes, so every plotted number is in the
 JSON, and returns the paths written.
@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from comparisons.lockstep_plots import save_figure  # noqa: E402
+from comparisons.lockstep.plots import save_figure  # noqa: E402
 
 NOISE_VARIANCE = 0.01  # the polynomial data's ε ~ N(0, 0.1²): the best achievable test MSE
 

@@ -1,7 +1,7 @@
 """Computational graphs: the hand-written two-layer network's graph beside torch.autograd's.
 
 Import what you need from its module (the package itself imports nothing, so
-``backprop-lab --help``, which loads :mod:`comparisons.graph.cli`, stays light; torch and
+``backprop-lab --help``, which loads :mod:`comparisons.cli.graph`, stays light; torch and
 matplotlib load with the modules that use them):
 
 * :mod:`~comparisons.graph.model`: ``Graph``, ``GraphNode``, ``mark_agreement``, ``frobenius``;

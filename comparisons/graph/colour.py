@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from comparisons.core.tolerances import tolerance
 from comparisons.graph.model import Graph, frobenius
-from comparisons.tolerances import tolerance
 from comparisons.verify.diagnose import Diagnosis, diagnose, first_divergence
 from handmade.network import TWO_LAYER
 

@@ -30,20 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.compare import Check
-from comparisons.graph.colour import (
-    Colouring,
-    colour_by_gradients,
-    colour_by_report,
-    show_numbers,
-)
+from comparisons.core.compare import Check
+from comparisons.core.io import write_json
+from comparisons.graph.colour import Colouring, colour_by_gradients, colour_by_report, show_numbers
 from comparisons.graph.dot import to_dot
 from comparisons.graph.draw import draw_side_by_side, new_graph_figure, save_figure
 from comparisons.graph.model import Graph
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import TorchTwin, gradient_checks, torch_twin
 from comparisons.graph.user import check_book_network, picture_gradients, verify_report
-from comparisons.io import write_json
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from comparisons.compare import Check, compare
+from comparisons.core.compare import Check, compare
 from comparisons.graph.model import Graph
 from comparisons.graph.torch_graph import extract_torch_graph, torch_correspondence
 from handmade.mlp import TwoLayerMLP

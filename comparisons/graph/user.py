@@ -14,7 +14,7 @@ The file is the one ``backprop-lab verify`` takes for ``two_layer``: it defines
   a reason why no numbers are shown, never a change of the verdict.
 
 Usage problems (no such file, syntax error, missing function) raise
-:class:`~comparisons.errors.UsageError` with one line prefixed ``--verify:``.
+:class:`~comparisons.core.errors.UsageError` with one line prefixed ``--verify:``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.errors import UsageError
+from comparisons.core.errors import UsageError
 from comparisons.verify.loader import load_user_file, verify_file
 from comparisons.verify.report import VerifyReport
 from handmade.mlp import TwoLayerMLP

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from comparisons.builtin_ops import BACKWARD_ORDER
-from comparisons.ops import OpSpec
+from comparisons.core.builtin_ops import BACKWARD_ORDER
+from comparisons.core.ops import OpSpec
 from comparisons.verify.candidates import TWO_LAYER_DEPS
 from comparisons.verify.cases import CaseOutcome, cases_of, run_cases
 from comparisons.verify.diagnose import Diagnosis, first_divergence

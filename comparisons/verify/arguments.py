@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.tolerances import dtype_name
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.tolerances import dtype_name
 
 
 def check_seed(seed: Any) -> int:

@@ -1,6 +1,6 @@
 """The diagnosis context per gradient, from each built-in op's declared usual mistakes.
 
-Each op's declaration (``comparisons.builtin_ops.DECLARATIONS``) holds its ``mistakes``
+Each op's declaration (``comparisons.core.builtin_ops.DECLARATIONS``) holds its ``mistakes``
 builder and its ``kink_cases``; this module collects them (two_layer's are still here). For one
 case (inputs, upstream gradient ``dout``, autograd's gradients) and one gradient,
 :func:`context_for` builds a :class:`DiagnosisContext` holding
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.builtin_ops import DECLARATIONS
-from comparisons.opdecl import F64, KinkCase, Mistakes
-from comparisons.ops import Case, Inputs
+from comparisons.core.builtin_ops import DECLARATIONS
+from comparisons.core.opdecl import F64, KinkCase, Mistakes
+from comparisons.core.ops import Case, Inputs
 from comparisons.verify.diagnose import DiagnosisContext
 from handmade.network import BOOK
 

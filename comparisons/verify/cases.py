@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.compare import Check, compare
-from comparisons.finite_diff import DEFAULT_STEP
-from comparisons.ops import (
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.compare import Check, compare
+from comparisons.core.finite_diff import DEFAULT_STEP
+from comparisons.core.ops import (
     Case,
     Inputs,
     OpSpec,
@@ -32,19 +32,14 @@ from comparisons.ops import (
     make_dout,
     reference_run,
 )
-from comparisons.tolerances import tolerance
+from comparisons.core.tolerances import tolerance
 from comparisons.verify.candidates import EXTRA_CASES, context_for
 from comparisons.verify.diagnose import Candidate, Diagnosis, diagnose
 from comparisons.verify.forward_diff import forward_difference, own_forward_diagnosis, sizes_of
 from comparisons.verify.guard import StructureError, UserCodeError, guarded
 from comparisons.verify.kinks import accept_subgradients, attach_notes
 from comparisons.verify.results import REFERENCE_BLAME
-from comparisons.verify.returned import (
-    as_gradient,
-    dtype_diagnosis,
-    lower_precision,
-    not_an_array,
-)
+from comparisons.verify.returned import as_gradient, dtype_diagnosis, lower_precision, not_an_array
 from comparisons.verify.upstream import (
     PROBE_VALUE,
     UpstreamCase,

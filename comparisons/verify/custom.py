@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.ops import Case, Inputs, OpSpec
+from comparisons.core.ops import Case, Inputs, OpSpec
 from comparisons.verify.custom_shapes import (
     BATCH,
     CONST,

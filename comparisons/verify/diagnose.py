@@ -98,7 +98,7 @@ def _as_f64(a: ArrayLike, what: str) -> F64:
 
 
 def _errors(g: F64, e: F64) -> tuple[float, float]:
-    """Max abs error and norm-wise relative error (as ``comparisons.compare``)."""
+    """Max abs error and norm-wise relative error (as ``comparisons.core.compare``)."""
     if g.size == 0:
         return 0.0, 0.0
     with np.errstate(invalid="ignore", over="ignore"):

@@ -1,7 +1,7 @@
 """Numeric helpers of the diagnosis engine: closeness and mismatch places.
 
 Everything here is pure NumPy and works in float64. Closeness is the project's norm-wise rule
-(see ``comparisons.tolerances``): ``max|a - e| <= atol + rtol * max|e|``; an element counts as
+(see ``comparisons.core.tolerances``): ``max|a - e| <= atol + rtol * max|e|``; an element counts as
 mismatched when ``|a - e|`` alone exceeds that same bound, so a tensor fails the norm-wise rule
 exactly when at least one element is mismatched.
 """
@@ -19,7 +19,7 @@ MAX_INDICES = 5  # how many mismatched indices a message / details list
 
 
 class ToleranceLike(Protocol):
-    """Anything with ``rtol`` and ``atol`` (``comparisons.tolerances.Tolerance`` fits)."""
+    """Anything with ``rtol`` and ``atol`` (``comparisons.core.tolerances.Tolerance`` fits)."""
 
     rtol: float
     atol: float

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.compare import Check
-from comparisons.tolerances import Tolerance
+from comparisons.core.compare import Check
+from comparisons.core.tolerances import Tolerance
 from comparisons.verify.diagnose import Diagnosis
 from comparisons.verify.diagnose_numeric import F64, ToleranceLike, close
 

@@ -17,7 +17,7 @@ where it lies on that segment (within the autograd tolerance's absolute bound), 
 ``subgradient_at_kink`` note when the user's choice differs from torch's. An invalid value
 (2 · dout, −dout, NaN) is left alone: the diagnosis names it (``localized``, "x == 0 (ReLU
 kink)"). :data:`KINKS` holds one small rule per op with kinks: the ``kinks`` of each op's
-declaration (``comparisons.builtin_ops.DECLARATIONS``; two_layer's rule is still here).
+declaration (``comparisons.core.builtin_ops.DECLARATIONS``; two_layer's rule is still here).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.builtin_ops import DECLARATIONS
-from comparisons.opdecl import Kink, KinkRule
-from comparisons.ops import Inputs, OpSpec
-from comparisons.tolerances import Tolerance, tolerance
+from comparisons.core.builtin_ops import DECLARATIONS
+from comparisons.core.opdecl import Kink, KinkRule
+from comparisons.core.ops import Inputs, OpSpec
+from comparisons.core.tolerances import Tolerance, tolerance
 from comparisons.verify.diagnose import Diagnosis
 from comparisons.verify.diagnose_numeric import F64, bound, close, first_indices
 from comparisons.verify.returned import as_gradient

@@ -21,9 +21,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from comparisons.builtin_ops import BUILTIN_OPS
-from comparisons.errors import UsageError
-from comparisons.ops import OpSpec
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.errors import UsageError
+from comparisons.core.ops import OpSpec
 from comparisons.verify.aggregate import build_report
 from comparisons.verify.arguments import check_against, check_dtype, check_seed
 from comparisons.verify.guard import UserCodeError, error_text, exit_reason

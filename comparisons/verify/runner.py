@@ -27,8 +27,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from comparisons.builtin_ops import BUILTIN_OPS, get_op
-from comparisons.ops import OpSpec
+from comparisons.core.builtin_ops import BUILTIN_OPS, get_op
+from comparisons.core.ops import OpSpec
 from comparisons.verify.aggregate import build_report
 from comparisons.verify.arguments import check_against, check_dtype, check_seed
 from comparisons.verify.cases import CaseOutcome, cases_of, run_cases

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.ops import Case, Inputs, OpSpec
+from comparisons.core.ops import Case, Inputs, OpSpec
 from comparisons.verify.diagnose import Candidate, Diagnosis
 from comparisons.verify.diagnose_numeric import F64, ToleranceLike, close
 

@@ -1,0 +1,89 @@
+"""``backprop-lab verify FILE.py``: verify a hand derivation and say what is wrong with it.
+
+Exit 0 when the forward and every gradient are right, 1 when anything is wrong (including an
+exception, ``sys.exit`` or KeyboardInterrupt in the user's code, shown with its traceback; the
+report is printed and ``--json`` written all the same), 2 for a usage problem (one line:
+FILE.py and ``--json`` are checked before the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from comparisons.core.errors import UsageError
+from comparisons.core.io import check_input_file, check_writable_file, nonnegative_int, write_json
+
+EPILOG = ("The file defines forward(...) -> (out, cache) and backward(dout, cache) with the "
+          "signatures of a built-in op (see --list); the op comes from --against, or OP = "
+          "\"linear\" in the file, or is a custom layer when the file defines reference + SHAPES.")
+
+
+def register(sub: Any) -> None:
+    """Add the ``verify`` subcommand."""
+    p = sub.add_parser("verify", help="verify a hand-derived forward/backward and diagnose "
+                                      "what is wrong", description=__doc__.splitlines()[0],
+                       epilog=EPILOG)
+    p.add_argument("file", nargs="?", type=Path, metavar="FILE.py",
+                   help="your derivation: a .py file with forward and backward")
+    p.add_argument("--against", metavar="OP", help="the built-in op to verify against "
+                                                   "(default: OP in the file)")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="precision of the run (default float64; float32 failures are rerun "
+                        "in float64)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the inputs")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.add_argument("--list", action="store_true",
+                   help="list the built-in ops with their signatures and conventions")
+    p.set_defaults(func=run)
+
+
+def list_text() -> str:
+    """Every built-in op: signature and convention (mean or sum, ½ or not); custom layers."""
+    from comparisons.core.builtin_ops import BUILTIN_OPS
+    from comparisons.verify.custom import FORMAT_HELP
+    from comparisons.verify.runner import cases_of
+
+    lines = ["Built-in ops (pass --against OP, or set OP = \"...\" in your file):", "",
+             "Upstream convention: an op whose output is a scalar objective (two_layer's J, "
+             "the losses,",
+             "the L2 penalty) is judged at dJ = 1, the gradient of the objective itself; any "
+             "other op's",
+             "backward gets dout, the upstream gradient, same shape as out.", ""]
+    for name, spec in BUILTIN_OPS.items():
+        lines += [name, f"  {spec.signature}", f"  {spec.convention}"]
+        cases = ", ".join(c.label for c, _ in cases_of(spec))
+        lines += [f"  gradients: {', '.join(spec.grads + spec.intermediates)}; cases: {cases}",
+                  ""]
+    lines += ["A layer of your own: define, next to forward and backward,", "",
+              *("  " + line for line in FORMAT_HELP.splitlines()), "",
+              "  forward(*inputs) -> (out, cache); backward(dout, cache) returns one array, or "
+              "a tuple",
+              "  in input order of the differentiable inputs. Float inputs are drawn seeded "
+              "from N(0, 1);",
+              "  at most 10,000,000 elements per input. An error inside reference is reported "
+              "as the",
+              "  reference's, not your code's (exit 1: the check could not be completed)."]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
+    if args.list:
+        if args.file is not None:
+            raise UsageError("verify: give either FILE.py or --list, not both")
+        print(list_text())
+        return 0
+    if args.file is None:
+        raise UsageError("verify: expected FILE.py (or --list to see the built-in ops)")
+    check_input_file(args.file, "FILE.py")
+    if args.json is not None:  # before the run, not after it
+        check_writable_file(args.json, "--json")
+    from comparisons.verify.loader import verify_file
+
+    report = verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
+    print(report)
+    if args.json is not None:
+        write_json(args.json, report.to_json())
+    return 0 if report.passed else 1

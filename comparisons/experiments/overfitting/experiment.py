@@ -1,0 +1,147 @@
+"""``overfitting``: D2L's polynomial regression (facts, section 2), three fits, several seeds.
+
+Data: y = 5 + 1.2 x - 3.4 x²/2! + 5.6 x³/3! + ε, ε ~ N(0, 0.1²), x ~ N(0, 1), features
+xⁱ/i! for i < 20, 100 train and 100 test examples, drawn from ``default_rng(seed)``.
+Fits: "normal" (x⁰..x³, 4 features), "underfit" (x⁰, x¹), "overfit" (all 20 features).
+Model: one linear layer without bias (x⁰ is the bias); loss: MSELoss (mean, no ½); SGD lr
+0.01, batch min(10, n_train); epochs 400, 400, 1500 as in the book (``--epochs`` overrides).
+Train and test loss (MSE, mean over examples) are logged every epoch by each engine.
+
+Expected findings: the cubic fit recovers the true weights within 0.3 on every seed, and the
+linear fit's test loss stays far (≥ 10×) above the cubic one's over the second half of training.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from comparisons.core.io import positive_int
+from comparisons.experiments.common import ExperimentContext, choices_list, combine_lockstep, floats
+
+HELP = "polynomial regression: normal (cubic), underfit (linear) and overfit (20 features) fits"
+DEFAULT_SEEDS = 3
+FITS: dict[str, int] = {"normal": 4, "underfit": 2, "overfit": 20}
+BOOK_EPOCHS: dict[str, int] = {"normal": 400, "underfit": 400, "overfit": 1500}
+LR, MAX_BATCH, N_TRAIN, N_TEST, MAX_DEGREE = 0.01, 10, 100, 100, 20
+WEIGHT_TOLERANCE = 0.3  # |fitted - true| allowed for every cubic weight
+FAR_ABOVE = 10.0  # underfit test loss / normal test loss, over the second half of training
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``--epochs N`` (every fit; default 400, 400, 1500) and ``--fits`` (a subset)."""
+    p.add_argument("--epochs", type=positive_int,
+                   help="epochs of every fit (default: the book's 400, 400, 1500)")
+    p.add_argument("--fits", type=choices_list(tuple(FITS)), default=list(FITS),
+                   help="comma-separated fits to run (default normal,underfit,overfit)")
+
+
+def make_problem(data: Any, n_features: int, epochs: int) -> Any:
+    """The lockstep problem of one fit on the first ``n_features`` scaled powers."""
+    import torch
+
+    import handmade as hm
+    from comparisons.lockstep.train import (
+        LossObjective,
+        OptimizerSpec,
+        Problem,
+        torch_loss_objective,
+    )
+
+    k = n_features
+    X_tr, y_tr = data.features_train[:, :k], data.labels_train[:, None]
+    X_te, y_te = data.features_test[:, :k], data.labels_test[:, None]
+
+    def metrics(view: Any) -> dict[str, float]:
+        return {"train_loss": float(np.mean((view.predict(X_tr) - y_tr) ** 2)),
+                "test_loss": float(np.mean((view.predict(X_te) - y_te) ** 2))}
+
+    return Problem(
+        handmade_model=lambda ctx: hm.Linear(k, 1, bias=False, rng=ctx.rng, dtype=ctx.dtype),
+        torch_model=lambda ctx: torch.nn.Linear(k, 1, bias=False),
+        handmade_objective=lambda: LossObjective(hm.MSELoss()),
+        torch_objective=lambda: torch_loss_objective(torch.nn.MSELoss()),
+        optimizer=OptimizerSpec("sgd", {"lr": LR}),
+        X=X_tr, y=y_tr, batch_size=min(MAX_BATCH, len(X_tr)), epochs=epochs, metrics=metrics,
+    )
+
+
+def fit_entry(name: str, seed: int, result: Any, true_w: np.ndarray) -> dict[str, Any]:
+    """The JSON row of one fit: weights beside the true ones, final losses, curves."""
+    w = result.final_state[result.primary]["weight"].ravel()
+    truth = true_w[: w.size]
+    return {"name": name, "seed": seed, "features": int(w.size), "weights": floats(w),
+            "true_weights": floats(truth), "max_abs_weight_error": float(np.max(abs(w - truth))),
+            "train_loss": result.final("train_loss"), "test_loss": result.final("test_loss"),
+            "epochs": result.eval_epochs, "train_curve": result.curve("train_loss"),
+            "test_curve": result.curve("test_loss"), "lockstep": result.lockstep_json()}
+
+
+def findings(fits: list[dict[str, Any]]) -> dict[str, Any]:
+    """The two expected results, per seed and overall (None when a needed fit did not run)."""
+    by = {(f["name"], f["seed"]): f for f in fits}
+    seeds = sorted({f["seed"] for f in fits})
+    normal = [by[("normal", s)] for s in seeds if ("normal", s) in by]
+    out: dict[str, Any] = {}
+    if normal:
+        out["cubic_recovers_true_weights"] = all(
+            f["max_abs_weight_error"] <= WEIGHT_TOLERANCE for f in normal)
+    ratios = [underfit_test_ratio(by[("underfit", s)], by[("normal", s)]) for s in seeds
+              if ("underfit", s) in by and ("normal", s) in by]
+    if ratios:
+        out["linear_test_loss_far_above_cubic"] = min(ratios) >= FAR_ABOVE
+    return out
+
+
+def underfit_test_ratio(underfit: dict[str, Any], normal: dict[str, Any]) -> float:
+    """min over the common epochs of the second half of training of test_u / test_n."""
+    last = min(underfit["epochs"][-1], normal["epochs"][-1])
+    u = dict(zip(underfit["epochs"], underfit["test_curve"]))
+    n = dict(zip(normal["epochs"], normal["test_curve"]))
+    common = [e for e in u if e in n and e > last // 2]
+    return min(u[e] / n[e] for e in common)
+
+
+def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
+    """Every fit for every seed; plots of curves, weights and lockstep agreement."""
+    from comparisons.data.synthetic import polynomial_data
+    from comparisons.experiments import plots
+    from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
+
+    results, fits = {}, []
+    for seed in ctx.seeds:
+        data = polynomial_data(np.random.default_rng(seed), N_TRAIN, N_TEST, MAX_DEGREE,
+                               dtype=ctx.dtype)
+        for i, name in enumerate(args.fits):
+            epochs = args.epochs or BOOK_EPOCHS[name]
+            ctx.log(f"seed {seed}: {name} fit, {FITS[name]} features, {epochs} epochs")
+            r = ctx.run(make_problem(data, FITS[name], epochs), seed=(seed, i),
+                        desc=f"{name} seed {seed}")
+            results[f"{name} seed {seed}"] = r
+            fits.append(fit_entry(name, seed, r, data.true_w))
+    first = {f"{n}": results[f"{n} seed {ctx.seeds[0]}"] for n in args.fits}
+    paths = plots.overfitting_curves(fits, ctx.out, "overfitting_curves")
+    paths += plots.overfitting_weights(fits, ctx.out, "overfitting_weights")
+    paths += plot_lockstep(first, ctx.out, "overfitting_lockstep",
+                           f"Overfitting, seed {ctx.seeds[0]}: handmade vs torch, step by step")
+    found = findings(fits)
+    return {"fits": fits, "findings": found, "lockstep": combine_lockstep(results),
+            "lockstep_curves": lockstep_plot_data(first),
+            "settings": {"lr": LR, "batch_size": MAX_BATCH, "n_train": N_TRAIN, "n_test": N_TEST,
+                         "max_degree": MAX_DEGREE, "loss": "MSELoss (mean, no 1/2)",
+                         "epochs": {n: args.epochs or BOOK_EPOCHS[n] for n in args.fits}},
+            "files": [str(p.relative_to(ctx.out)) for p in paths],
+            "summary": summary_lines(fits, ctx)}
+
+
+def summary_lines(fits: list[dict[str, Any]], ctx: ExperimentContext) -> list[str]:
+    """What a reader wants first: fitted weights per seed and the final test losses."""
+    lines = [f"overfitting ({ctx.engine}, seeds {ctx.seeds}):"]
+    for f in fits:
+        w = ", ".join(f"{v:.3f}" for v in f["weights"][:6])
+        more = ", ..." if len(f["weights"]) > 6 else ""
+        lines.append(f"  {f['name']:<8} seed {f['seed']}: weights [{w}{more}]  "
+                     f"train {f['train_loss']:.4g}  test {f['test_loss']:.4g}")
+    return lines

@@ -1,0 +1,161 @@
+"""``weight-decay``: D2L's high-dimensional linear regression (facts, section 3), two conventions.
+
+Data: y = 0.05 + Σᵢ 0.01 xᵢ + ε, ε ~ N(0, 0.01²), 200 inputs, 20 train and 100 test examples
+(``default_rng(seed)``); batch 5, 100 epochs, lr 0.003, w ~ N(0, 1), b = 0. Curves for λ = 0 and
+λ = 3, then a sweep over ``--lambdas`` (default 0 and nine values from 0.01 to 100, log-spaced)
+plotting the final train loss, test loss and ‖w‖₂ against λ, for both conventions ("scratch" and
+"concise", see :mod:`comparisons.experiments.weight_decay.model`). Train and test losses are the
+mean squared error (no ½) in both conventions, so they can be compared.
+
+Expected findings (scratch, first seed): ‖w‖₂ in [10, 17] at λ = 0 and below 0.6 at λ = 3 (book:
+13.52 and 0.35), a lower test loss at λ = 3 than at λ = 0; the sweep's test loss falls, then
+rises or flattens; one step of each convention from the same start obeys the algebra.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from comparisons.core.io import positive_int
+from comparisons.experiments.common import (
+    ExperimentContext,
+    choices_list,
+    combine_lockstep,
+    list_of,
+    nonnegative_float,
+)
+from comparisons.experiments.weight_decay.model import (
+    BATCH,
+    CONVENTIONS,
+    DESCRIPTIONS,
+    EPOCHS,
+    LR,
+    N_TEST,
+    N_TRAIN,
+    NUM_INPUTS,
+)
+
+HELP = "weight decay on high-dimensional linear regression: λ = 0 vs 3, λ sweep, two conventions"
+DEFAULT_SEEDS = 3
+CURVE_LAMBDAS = (0.0, 3.0)
+DEFAULT_LAMBDAS = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
+NORM_RANGE_LAMBDA0, NORM_MAX_LAMBDA3 = (10.0, 17.0), 0.6
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``--lambdas`` (λ ≥ 0; 0 and 3 are always run), ``--epochs``, ``--conventions``."""
+    p.add_argument("--lambdas", type=list_of(nonnegative_float), default=DEFAULT_LAMBDAS,
+                   help="comma-separated λ ≥ 0 of the sweep (default 0,0.01,0.03,...,100)")
+    p.add_argument("--epochs", type=positive_int, default=EPOCHS,
+                   help=f"epochs of every run (default {EPOCHS})")
+    p.add_argument("--conventions", type=choices_list(CONVENTIONS), default=list(CONVENTIONS),
+                   help="comma-separated conventions (default scratch,concise)")
+
+
+def run_entry(conv: str, lam: float, seed: int, r: Any) -> dict[str, Any]:
+    """The JSON row of one run: final numbers, curves, lockstep agreement."""
+    return {"lambda": lam, "convention": conv, "seed": seed, "w_norm": r.final("w_norm"),
+            "train_loss": r.final("train_loss"), "test_loss": r.final("test_loss"),
+            "epochs": r.eval_epochs, "train_curve": r.curve("train_loss"),
+            "test_curve": r.curve("test_loss"), "w_norm_curve": r.curve("w_norm"),
+            "lockstep": r.lockstep_json()}
+
+
+def sweep_shape(lambdas: list[float], test: list[float]) -> str:
+    """"falls then rises", "falls then flattens", "keeps falling" or "does not fall".
+
+    λ ascending, starting at 0. Falls: the minimum is below half the λ = 0 value. Rises: the
+    last value is over 1.1 × the minimum. Flattens: the last two values differ by under 10 %.
+    """
+    t = np.asarray(test)[np.argsort(lambdas)]
+    low = int(np.argmin(t))
+    if not t[low] < 0.5 * t[0]:
+        return "does not fall"
+    if t[-1] > 1.1 * t[low]:
+        return "falls then rises"
+    return "falls then flattens" if abs(t[-1] - t[-2]) < 0.1 * t[-2] else "keeps falling"
+
+
+def mean_over_seeds(runs: list[dict[str, Any]], conv: str, key: str) -> dict[float, float]:
+    """λ -> mean of ``key`` over seeds for one convention."""
+    lams = sorted({r["lambda"] for r in runs if r["convention"] == conv})
+    return {lam: float(np.mean([r[key] for r in runs
+                                if r["convention"] == conv and r["lambda"] == lam]))
+            for lam in lams}
+
+
+def findings(runs: list[dict[str, Any]], seed: int, algebra: dict[str, Any]) -> dict[str, bool]:
+    """The expected results (scratch numbers at the fixed, first seed)."""
+    at = {(r["convention"], r["lambda"]): r for r in runs if r["seed"] == seed}
+    out: dict[str, bool] = {"conventions_differ_as_the_algebra_says": bool(algebra["passed"])}
+    if ("scratch", 0.0) in at and ("scratch", 3.0) in at:
+        s0, s3 = at[("scratch", 0.0)], at[("scratch", 3.0)]
+        out["scratch_w_norm_lambda0_in_10_17"] = bool(
+            NORM_RANGE_LAMBDA0[0] <= s0["w_norm"] <= NORM_RANGE_LAMBDA0[1])
+        out["scratch_w_norm_lambda3_below_0.6"] = bool(s3["w_norm"] < NORM_MAX_LAMBDA3)
+        out["scratch_test_loss_lower_at_lambda3"] = bool(s3["test_loss"] < s0["test_loss"])
+    for conv in sorted({r["convention"] for r in runs}):
+        test = mean_over_seeds(runs, conv, "test_loss")
+        shape = sweep_shape(list(test), list(test.values()))
+        out[f"{conv}_sweep_test_loss_falls_then_rises_or_flattens"] = shape in (
+            "falls then rises", "falls then flattens")
+    return out
+
+
+def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
+    """Every (seed, convention, λ); the one-step algebra check; plots."""
+    from comparisons.data.synthetic import high_dim_linear_data
+    from comparisons.experiments import plots
+    from comparisons.experiments.weight_decay.model import make_problem, one_step_identity
+    from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
+
+    lambdas = sorted(set(args.lambdas) | set(CURVE_LAMBDAS))
+    results, runs, first_data = {}, [], None
+    for seed in ctx.seeds:
+        data = high_dim_linear_data(np.random.default_rng(seed), N_TRAIN, N_TEST, NUM_INPUTS,
+                                    dtype=ctx.dtype)
+        first_data = first_data or data
+        for conv in args.conventions:
+            ctx.log(f"seed {seed}: {conv} convention, λ in {lambdas}")
+            for lam in lambdas:
+                r = ctx.run(make_problem(data, conv, lam, args.epochs), seed=seed,
+                            desc=f"{conv} λ={lam:g} seed {seed}")
+                results[f"{conv} λ={lam:g} seed {seed}"] = r
+                runs.append(run_entry(conv, lam, seed, r))
+    algebra = one_step_identity(first_data, 3.0, ctx.seeds[0])
+    s0 = ctx.seeds[0]
+    shown = {f"{c} λ={lam:g}": results[f"{c} λ={lam:g} seed {s0}"]
+             for c in args.conventions for lam in CURVE_LAMBDAS}
+    paths = plots.weight_decay_curves(runs, s0, ctx.out, "weight-decay_curves")
+    paths += plots.weight_decay_sweep(runs, ctx.out, "weight-decay_sweep")
+    paths += plot_lockstep(shown, ctx.out, "weight-decay_lockstep",
+                           f"Weight decay, seed {s0}: handmade vs torch, step by step")
+    return {"runs": runs, "conventions": {c: DESCRIPTIONS[c] for c in CONVENTIONS},
+            "algebra": algebra, "findings": findings(runs, s0, algebra),
+            "sweep_shape": {c: sweep_shape(*zip(*mean_over_seeds(runs, c, "test_loss").items()))
+                            for c in args.conventions},
+            "lockstep": combine_lockstep(results), "lockstep_curves": lockstep_plot_data(shown),
+            "settings": {"n_train": N_TRAIN, "n_test": N_TEST, "num_inputs": NUM_INPUTS,
+                         "batch_size": BATCH, "lr": LR, "epochs": args.epochs,
+                         "lambdas": lambdas, "losses_reported": "mean squared error, no 1/2"},
+            "files": [str(p.relative_to(ctx.out)) for p in paths],
+            "summary": summary_lines(runs, s0, algebra, ctx)}
+
+
+def summary_lines(runs: list[dict[str, Any]], seed: int, algebra: dict[str, Any],
+                  ctx: ExperimentContext) -> list[str]:
+    """λ = 0 vs 3 per convention at the first seed, and the algebra check."""
+    lines = [f"weight-decay ({ctx.engine}, seeds {ctx.seeds}; numbers below: seed {seed}):"]
+    for r in runs:
+        if r["seed"] == seed and r["lambda"] in CURVE_LAMBDAS:
+            lines.append(f"  {r['convention']:<7} λ={r['lambda']:<3g} ‖w‖₂ {r['w_norm']:8.4f}  "
+                         f"train {r['train_loss']:.4g}  test {r['test_loss']:.4g}")
+    for conv, text in DESCRIPTIONS.items():
+        lines.append(f"  {conv}: {text}")
+    worst = max(c["max_rel_err"] or 0.0 for c in algebra["checks"])
+    lines.append(f"  algebra, one step at λ=3: {algebra['identity']}  "
+                 f"({'holds' if algebra['passed'] else 'FAILS'}, max rel err {worst:.1e})")
+    return lines

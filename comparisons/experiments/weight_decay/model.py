@@ -1,0 +1,161 @@
+"""D2L's two weight-decay conventions (facts, section 3) as lockstep problems; their algebra.
+
+Model: ŷ = x wᵀ + b, w (1, 200) ~ N(0, 1), b = 0 (both conventions start there; the book's concise
+code also draws b ~ N(0, 1), which we do not, so that the convention is the only difference).
+
+* **scratch** (the book's from-scratch code): per batch B the objective is
+  ``J_B = Σ_{i∈B} [½ (ŷ_i - y_i)² + λ‖w‖²/2]`` (``squared_loss + lambd * l2_penalty(w)``
+  broadcast over the batch, then summed), and the step divides by the batch size:
+  ``θ <- θ - η ∇J_B / |B|``. So ``w <- w - η [(1/|B|) Σ (ŷ_i - y_i) x_i + λ w]`` (the update
+  rule printed in the book: ``(1 - ηλ) w - η/|B| Σ x (wᵀx + b - y)``).
+  Handmade side: the pure pairs ``linear_*`` and ``l2_penalty_*``; torch side: the same formula.
+* **concise**: ``MSELoss`` (mean, no ½) with ``torch.optim.SGD(weight_decay=λ)`` on the weight only,
+  the bias in its own undecayed group: ``w <- w - η [(2/|B|) Σ (ŷ_i - y_i) x_i + λ w]``.
+
+With the same η the concise data step is twice the scratch one while the decay term λw is the
+same: from the same start, ``Δw_concise = 2 Δw_scratch + ηλ w`` and ``Δb_concise = 2 Δb_scratch``
+(:func:`one_step_identity` checks it numerically).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handmade.linear import linear_backward, linear_forward
+from handmade.module import Module
+from handmade.regularization import l2_penalty_backward, l2_penalty_forward
+
+CONVENTIONS = ("scratch", "concise")
+N_TRAIN, N_TEST, NUM_INPUTS, BATCH, EPOCHS, LR = 20, 100, 200, 5, 100, 0.003
+DESCRIPTIONS = {
+    "scratch": "½ squared loss summed over the batch + λ‖w‖²/2 per example; SGD step "
+               "lr·grad/|B| (update: w ← w − η[(1/|B|)Σ(ŷ−y)x + λw])",
+    "concise": "MSELoss (mean, no ½) + torch.optim.SGD weight_decay=λ on the weight only, bias "
+               "undecayed (update: w ← w − η[(2/|B|)Σ(ŷ−y)x + λw])",
+}
+
+
+class ScratchObjective:
+    """``J_B = Σ_i ½ (ŷ_i - y_i)² + |B| λ‖w‖²/2`` by hand; X (|B|, d), y (|B|, 1).
+
+    Gradients: ``dJ/dw = Σ_i (ŷ_i - y_i) x_i + |B| λ w`` and ``dJ/db = Σ_i (ŷ_i - y_i)``.
+    """
+
+    def __init__(self, lam: float) -> None:
+        self.lam = lam
+        self.cache: Any = None
+
+    def forward(self, model: Module, X: NDArray, y: NDArray) -> NDArray:
+        """The summed scratch objective of the batch (0-d)."""
+        pred, lin = linear_forward(X, model.weight.data, model.bias.data)
+        r = pred - y
+        penalty, l2 = l2_penalty_forward(model.weight.data, self.lam)
+        self.cache = (r, lin, l2, len(X))
+        return np.asarray(0.5 * np.sum(r * r) + len(X) * penalty, dtype=X.dtype)
+
+    def backward(self, model: Module) -> None:
+        """``weight.grad = rᵀX + |B| λ w``, ``bias.grad = Σ r`` with r = ŷ - y."""
+        r, lin, l2, n = self.cache
+        _, dW, db = linear_backward(r, lin)
+        model.weight.grad = dW + l2_penalty_backward(float(n), l2)
+        model.bias.grad = db
+
+
+def scratch_torch_objective(lam: float) -> Any:
+    """The torch twin: ``(½ (model(X) - y)² + λ/2 ‖w‖²).sum()``, the penalty broadcast per row."""
+    from reference import l2_penalty
+
+    def objective(model: Any, X: Any, y: Any) -> Any:
+        r = model(X) - y
+        return (0.5 * r**2 + l2_penalty(model.weight, lam)).sum()
+
+    return objective
+
+
+def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS) -> Any:
+    """The lockstep problem of one (convention, λ); metrics: train/test MSE and ‖w‖₂."""
+    import torch
+
+    import handmade as hm
+    from comparisons.lockstep.train import (
+        LossObjective,
+        OptimizerSpec,
+        Problem,
+        torch_loss_objective,
+    )
+
+    def metrics(view: Any) -> dict[str, float]:
+        return {"train_loss": float(np.mean((view.predict(data.X_train) - data.y_train) ** 2)),
+                "test_loss": float(np.mean((view.predict(data.X_test) - data.y_test) ** 2)),
+                "w_norm": float(np.linalg.norm(view.state_dict(copy=False)["weight"]))}
+
+    if convention == "scratch":
+        objectives = (lambda: ScratchObjective(lam), lambda: scratch_torch_objective(lam))
+        spec = OptimizerSpec("sgd", {"lr": LR}, divide_by_batch=True)
+    else:
+        objectives = (lambda: LossObjective(hm.MSELoss()),
+                      lambda: torch_loss_objective(torch.nn.MSELoss()))
+        spec = OptimizerSpec("sgd", {"lr": LR}, groups=[
+            {"params": ["weight"], "weight_decay": lam}, {"params": ["bias"]}])
+    return Problem(
+        handmade_model=lambda ctx: hm.Linear(NUM_INPUTS, 1, rng=ctx.rng, dtype=ctx.dtype,
+                                             init="normal", sigma=1.0),
+        torch_model=lambda ctx: torch.nn.Linear(NUM_INPUTS, 1),
+        handmade_objective=objectives[0], torch_objective=objectives[1], optimizer=spec,
+        X=data.X_train, y=data.y_train, batch_size=BATCH, epochs=epochs, metrics=metrics,
+    )
+
+
+def one_step(data: Any, convention: str, lam: float, seed: int) -> dict[str, Any]:
+    """One handmade lockstep step of ``convention`` on the first batch (rows 0..|B|-1).
+
+    Returns the start ``w0``, the update ``delta`` (θ₁ - θ₀) and the gradient the optimiser saw,
+    ``grad`` (scratch: ``(1/|B|) Σ r x + λ w``, already divided; concise: ``(2/|B|) Σ r x``, the
+    decay being applied inside SGD), each a dict of "weight" and "bias".
+    """
+    from comparisons.lockstep.engines import build_engines
+    from comparisons.lockstep.spec import MaskRecorder
+
+    problem = make_problem(data, convention, lam, epochs=1)
+    rng = np.random.default_rng(seed)
+    (engine,) = build_engines(problem, ("handmade",), np.dtype(np.float64), rng,
+                              MaskRecorder(rng, ("handmade",)))
+    w0 = engine.state_dict()
+    engine.step(np.arange(BATCH))
+    w1 = engine.state_dict()
+    grad = {k: p.grad.copy() for k, p in engine.model.named_parameters()}
+    return {"w0": w0, "delta": {k: w1[k] - w0[k] for k in w0}, "grad": grad}
+
+
+def one_step_identity(data: Any, lam: float, seed: int) -> dict[str, Any]:
+    """Check the algebra on one step of each convention from the same start and batch.
+
+    With compare and the float64 "autograd" tolerance: the concise data gradient is twice the
+    scratch one (``grad_c = 2 (grad_s - λ w₀)``), and the concise update is the scratch update
+    with the data gradient doubled (``Δw_c = 2 Δw_s + ηλ w₀``, ``Δb_c = 2 Δb_s``).
+    """
+    from comparisons.core.compare import compare
+
+    s, c = (one_step(data, conv, lam, seed) for conv in CONVENTIONS)
+    w0 = s["w0"]["weight"]
+    data_s = s["grad"]["weight"] - lam * w0
+    pairs = [
+        ("data gradient", "weight", c["grad"]["weight"], 2 * data_s),
+        ("update", "weight", c["delta"]["weight"], 2 * s["delta"]["weight"] + LR * lam * w0),
+        ("update", "bias", c["delta"]["bias"], 2 * s["delta"]["bias"]),
+    ]
+    checks = [compare(a, e, name=n, tensor=t, against="autograd") for n, t, a, e in pairs]
+    return {
+        "lambda": lam, "lr": LR, "batch_size": BATCH, "same_start": bool(
+            np.array_equal(w0, c["w0"]["weight"])),
+        "scratch_data_gradient": "(1/|B|) Σ (ŷ−y) x", "concise_data_gradient": "(2/|B|) Σ (ŷ−y) x",
+        "decay_term": "λ w in both",
+        "identity": "Δw_concise = 2 Δw_scratch + ηλ w₀,  Δb_concise = 2 Δb_scratch",
+        "data_gradient_norms": {"scratch": float(np.linalg.norm(data_s)),
+                                "concise": float(np.linalg.norm(c["grad"]["weight"]))},
+        "checks": [ch.to_json() for ch in checks],
+        "passed": all(ch.passed for ch in checks) and np.array_equal(w0, c["w0"]["weight"]),
+    }

@@ -1,0 +1,123 @@
+"""Plots of lockstep runs: both engines' loss curves overlaid, and their relative difference.
+
+Figures are written as PNG and SVG (matplotlib's Agg backend, no display needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from comparisons.core.tolerances import Tolerance  # noqa: E402
+from comparisons.lockstep.train import LockstepResult  # noqa: E402
+
+EXACT_FLOOR = 1e-17
+"""Where a difference of exactly 0 (bit-identical) is drawn on the log-scale difference plot."""
+
+
+def save_figure(fig: Figure, out: Path, stem: str) -> list[Path]:
+    """Write ``out/stem.png`` (150 dpi) and ``out/stem.svg``, close the figure, return paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
+    fig.savefig(paths[0], dpi=150, facecolor="white")
+    fig.savefig(paths[1], facecolor="white")
+    plt.close(fig)
+    return paths
+
+
+def _overlay(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
+    """Per-epoch mean objective: handmade wide and pale, torch thin and dashed on top."""
+    for i, r in enumerate(runs.values()):
+        for engine in r.engines:
+            losses = r.epoch_loss(engine)
+            wide = engine == "handmade"
+            ax.plot(np.arange(1, len(losses) + 1), losses, color=f"C{i}",
+                    lw=4.0 if wide else 1.2, alpha=0.35 if wide else 1.0,
+                    ls="-" if wide else "--")
+        if all(np.all(v > 0) for v in r.step_loss.values()):
+            ax.set_yscale("log")
+    runs_legend = [Line2D([], [], color=f"C{i}", lw=2, label=label)
+                   for i, label in enumerate(runs)]
+    styles = [Line2D([], [], color="grey", lw=4, alpha=0.35, label="handmade"),
+              Line2D([], [], color="grey", lw=1, ls="--", label="torch")]
+    ax.legend(handles=styles + runs_legend, fontsize=8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training objective, mean over the epoch's batches")
+    ax.set_title("Training loss: both engines overlaid")
+
+
+def _no_comparison(ax: Any) -> None:
+    ax.text(0.5, 0.5, "one engine only:\nnothing to compare", ha="center", va="center",
+            transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _finish(ax: Any, tol: Tolerance, title: str, extra: list[Line2D]) -> None:
+    """Tolerance line, log axis with exact zeros at the floor, labels, style legend."""
+    ax.axhline(tol.rtol, color="red", ls="--", lw=1.5)
+    ax.set_yscale("log")
+    ax.set_ylim(EXACT_FLOOR / 3, max(tol.rtol * 1e3, min(ax.get_ylim()[1], 1.0)))
+    ax.set_xlabel("optimiser step")
+    ax.set_ylabel(f"relative difference (exact 0 drawn at {EXACT_FLOOR:g})")
+    ax.set_title(title)
+    line = Line2D([], [], color="red", ls="--", lw=1.5, label=f"tolerance rtol = {tol.rtol:g}")
+    ax.legend(handles=[line, *extra], fontsize=8, loc="upper left")
+
+
+def _loss_differences(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
+    """|Δloss| / |loss| per run; dash-dotted, the allowed ``rtol + atol/|loss|`` where the loss
+    is so small that the absolute tolerance dominates."""
+    tol, extra = None, []
+    for i, r in enumerate(runs.values()):
+        if r.loss_rel_diff is None:
+            continue
+        tol = r.tolerance
+        steps = np.arange(len(r.loss_rel_diff))
+        ax.plot(steps, np.maximum(r.loss_rel_diff, EXACT_FLOOR), color=f"C{i}", lw=1.0)
+        allowed = tol.rtol + tol.atol / np.maximum(np.abs(r.step_loss["torch"]), 1e-300)
+        if np.max(r.loss_rel_diff) > tol.rtol:  # passed only thanks to atol: show why
+            ax.plot(steps, allowed, color=f"C{i}", lw=1.2, ls="-.")
+            extra = [Line2D([], [], color="grey", ls="-.", label="allowed: rtol + atol / |loss|")]
+    if tol is None:
+        return _no_comparison(ax)
+    _finish(ax, tol, "|Δloss| / |loss| per step", extra)
+
+
+def _param_drift(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
+    """max over parameters of max|θ_h - θ_t| / max|θ_t| after each step, per run."""
+    tol = None
+    for i, r in enumerate(runs.values()):
+        if r.param_drift is None:
+            continue
+        tol = r.tolerance
+        ax.plot(np.maximum(r.param_drift, EXACT_FLOOR), color=f"C{i}", lw=1.0)
+    if tol is None:
+        return _no_comparison(ax)
+    _finish(ax, tol, "Parameter drift: max|Δθ| / max|θ| per step", [])
+
+
+def plot_lockstep(runs: Mapping[str, LockstepResult], out: Path, stem: str,
+                  title: str) -> list[Path]:
+    """Overlay, loss-difference and drift panels for labelled runs (``stem``.png/.svg)."""
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5), layout="constrained")
+    _overlay(axes[0], runs)
+    _loss_differences(axes[1], runs)
+    _param_drift(axes[2], runs)
+    for ax in axes:
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(title, fontsize=13)
+    return save_figure(fig, out, stem)
+
+
+def lockstep_plot_data(runs: Mapping[str, LockstepResult]) -> dict[str, Any]:
+    """Every number :func:`plot_lockstep` draws, by run label (for the experiment's JSON)."""
+    return {label: r.to_json() for label, r in runs.items()}

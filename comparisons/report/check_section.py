@@ -1,0 +1,22 @@
+"""The check-suite section of the demo: the table as text and JSON under the output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from comparisons.check.suite import format_table, run_suite
+from comparisons.core.io import write_json
+
+
+def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
+    """Run the float64 suite; write ``check.txt`` and ``check.json``; return the summary."""
+    result = run_suite("float64", seed)
+    table = format_table(result)
+    (out / "check.txt").write_text(table + "\n")
+    write_json(out / "check.json", result.to_json())
+    if not quiet:
+        print(table.splitlines()[-1])
+    n_fail = sum(not c.passed for c in result.checks)
+    return {"passed": result.passed, "rows": len(result.checks), "failed": n_fail,
+            "files": ["check.txt", "check.json"], "command": f"backprop-lab check --seed {seed}"}
