@@ -31,7 +31,7 @@ def time_process(args: list[str], runs: int) -> dict[str, Any]:
 
 def verify_example() -> Path | None:
     """The file ``verify`` is timed on: verify_speed's example if present, else the first
-    file in comparisons/verify/examples/; None when there is none."""
+    file in comparisons/verification/examples/; None when there is none."""
     try:
         from benchmarks import verify_speed
 

@@ -54,7 +54,7 @@ def time_op(name: str, repeats: int) -> dict[str, float]:
 
 def time_wrong(repeats: int) -> dict[str, float]:
     """verify of a wrong derivation (transposed dW), float64 and float32 (with the rerun)."""
-    from comparisons.verify.loader import verify_file
+    from comparisons.verification.loader import verify_file
 
     out = {}
     for dtype in ("float64", "float32"):
@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the first")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    import comparisons.verify.runner  # noqa: F401  (torch import, timed separately)
+    import comparisons.verification.runner  # noqa: F401  (torch import, timed separately)
 
-    print(f"import comparisons.verify.runner (torch): {time.perf_counter() - start:.2f} s\n")
+    print(f"import comparisons.verification.runner (torch): {time.perf_counter() - start:.2f} s\n")
     from comparisons.core.builtin_ops import BUILTIN_OPS
 
     head = f"{'op':<22} {'f64 first':>10} {'f64 median':>11} {'f32 first':>10} {'f32 median':>11}"

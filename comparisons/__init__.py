@@ -4,7 +4,8 @@ says what is wrong with it. One subpackage per concept; imports run downward onl
 * ``core``: compare, tolerances, finite differences, the op declarations, errors, file I/O;
 * ``data``: the data sets (synthetic, digits, Fashion-MNIST, house prices) and minibatches;
 * ``check``: the built-in suite of ``backprop-lab check``;
-* ``verify``: ``backprop-lab verify``, a student's pair run and each gradient diagnosed;
+* ``verification``: ``backprop-lab verify``, a student's pair run and each gradient
+  diagnosed;
 * ``lockstep``: the handmade and torch engines trained side by side, step by step;
 * ``graph``: the two-layer network's computational graph beside torch.autograd's;
 * ``experiments``: the book's experiments, one package each, and their runner;
@@ -13,13 +14,26 @@ says what is wrong with it. One subpackage per concept; imports run downward onl
 * ``cli``: the ``backprop-lab`` command, every subcommand's arguments (the only place
   that knows about the terminal).
 
-``comparisons.verify(forward, backward, against="linear")`` verifies a hand-written pair;
-submodules are imported only when used, so ``import comparisons`` stays light.
+``comparisons.verify(forward, backward, against="linear")`` verifies a hand-written pair (the
+function of ``comparisons.verification.runner``); torch is imported when it runs, not by
+``import comparisons``, so the command line's ``--help`` stays light.
 """
 
 from __future__ import annotations
 
-from comparisons import verify
-from comparisons.verify.report import VerifyReport
+from collections.abc import Callable
+from typing import Any
+
+from comparisons.verification.report import VerifyReport
 
 __all__ = ["VerifyReport", "verify"]
+
+
+def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: str | None = None,
+           **options: Any) -> VerifyReport:
+    """Verify a hand-written ``forward``/``backward`` pair against the built-in op ``against``
+    (or a layer of your own: ``reference=``, ``shapes=``); every option and the report are
+    those of :func:`comparisons.verification.runner.verify`."""
+    from comparisons.verification import runner  # the one lazy import: torch loads here
+
+    return runner.verify(forward, backward, against, **options)

@@ -38,7 +38,7 @@ from comparisons.experiments.weight_decay import model as weight_decay_model
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.train import run_lockstep
 from comparisons.labs.checks import check, check_value
-from comparisons.verify.diagnose import DiagnosisContext, diagnose
+from comparisons.verification.diagnose import DiagnosisContext, diagnose
 from comparisons.core.tolerances import tolerance
 from handmade.optim import SGD
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from comparisons.core.tolerances import tolerance
-from comparisons.verify.diagnose import CODES, Diagnosis, DiagnosisContext, diagnose
+from comparisons.verification.diagnose import CODES, Diagnosis, DiagnosisContext, diagnose
 
 TOL = tolerance("autograd", np.float64)
 

@@ -14,11 +14,11 @@ from comparisons.cli.verify import list_text
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.ops import call_forward, make_dout, reference_run
 from comparisons.core.tolerances import tolerance
-from comparisons.verify.candidates import EXTRA_CASES, context_for
-from comparisons.verify.diagnose import DiagnosisContext, diagnose
-from comparisons.verify.factors import factor_table
-from comparisons.verify.loader import import_file, verify_file
-from comparisons.verify.patterns import scaled_finding
+from comparisons.verification.candidates import EXTRA_CASES, context_for
+from comparisons.verification.diagnose import DiagnosisContext, diagnose
+from comparisons.verification.factors import factor_table
+from comparisons.verification.loader import import_file, verify_file
+from comparisons.verification.patterns import scaled_finding
 
 TOL = tolerance("autograd", np.float64)
 GALLERY = Path(__file__).parent / "verify_gallery"

@@ -7,7 +7,7 @@ import pytest
 from numpy.typing import NDArray
 
 from comparisons.core.tolerances import tolerance
-from comparisons.verify.diagnose import Diagnosis, diagnose, first_divergence
+from comparisons.verification.diagnose import Diagnosis, diagnose, first_divergence
 
 TOL = tolerance("autograd", np.float64)
 

@@ -26,8 +26,8 @@ from comparisons.graph.labels import node_label
 from comparisons.graph.model import frobenius
 from comparisons.graph.outputs import GraphRun, run_graphs, write_graphs
 from comparisons.graph.record import make_network
-from comparisons.verify.loader import load_user_file, verify_file
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.loader import load_user_file, verify_file
+from comparisons.verification.report import VerifyReport
 
 HERE = Path(__file__).parent
 TWO_LAYER = sorted(p for folder in ("verify_gallery", "verify_correct")

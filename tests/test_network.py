@@ -22,8 +22,8 @@ from comparisons.graph.colour import BOOK_ORDER, GRADIENT_NODES
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import torch_twin
 from comparisons.graph.user import EXPECTED
-from comparisons.verify.candidates import TWO_LAYER_DEPS
-from comparisons.verify.kinks import KINKS
+from comparisons.verification.candidates import TWO_LAYER_DEPS
+from comparisons.verification.kinks import KINKS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
 from reference import mlp as ref_mlp

@@ -18,7 +18,7 @@ from notebook_runner import cells_of, load_solutions, with_solutions
 
 from comparisons.core.compare import compare
 from comparisons.labs.checks import STATUS, ValueCheck, check, check_value, outcome
-from comparisons.verify.diagnose import CODES
+from comparisons.verification.diagnose import CODES
 
 nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")

@@ -13,8 +13,8 @@ from comparisons.cli.graph import ACTIVATIONS as GRAPH_ACTIVATIONS
 from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
 from comparisons.core.opdecl import Input, OpDeclaration
 from comparisons.graph.record import ACTIVATIONS as RECORD_ACTIVATIONS
-from comparisons.verify.candidates import BUILDERS, EXTRA_CASES
-from comparisons.verify.kinks import KINKS
+from comparisons.verification.candidates import BUILDERS, EXTRA_CASES
+from comparisons.verification.kinks import KINKS
 
 
 def test_a_declaration_takes_keywords_only() -> None:

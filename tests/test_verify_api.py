@@ -13,8 +13,7 @@ import torch
 
 import comparisons
 import handmade as hm
-from comparisons.verify import runner
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.report import VerifyReport
 
 
 def _linear_backward_with(**changes: Any) -> Any:
@@ -25,13 +24,15 @@ def _linear_backward_with(**changes: Any) -> Any:
     return backward
 
 
-def test_the_package_is_callable_and_import_stays_light() -> None:
-    code = ("import sys, comparisons, comparisons.verify; "
-            "assert callable(comparisons.verify); assert 'torch' not in sys.modules")
+def test_verify_is_a_plain_function_and_import_stays_light() -> None:
+    code = ("import sys, types, comparisons, comparisons.verification.report; "
+            "assert isinstance(comparisons.verify, types.FunctionType); "
+            "assert 'torch' not in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert comparisons.verify.verify is runner.verify
+    report = comparisons.verify(hm.linear_forward, hm.linear_backward, against="linear")
+    assert isinstance(report, VerifyReport) and report.passed
     assert comparisons.VerifyReport is VerifyReport
 
 

@@ -29,8 +29,8 @@ from _op_gallery import inline_paths
 
 from comparisons.cli.main import main
 from comparisons.core.builtin_ops import BUILTIN_OPS
-from comparisons.verify.loader import import_file, verify_file
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.loader import import_file, verify_file
+from comparisons.verification.report import VerifyReport
 
 HERE = Path(__file__).parent
 CORRECT = sorted((HERE / "verify_correct").glob("*.py"))

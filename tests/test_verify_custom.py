@@ -13,8 +13,8 @@ import torch
 
 import comparisons
 from comparisons.cli.main import main
-from comparisons.verify.custom import MAX_ELEMENTS, batch_cases, custom_spec
-from comparisons.verify.report import REFERENCE_BLAME
+from comparisons.verification.custom import MAX_ELEMENTS, batch_cases, custom_spec
+from comparisons.verification.report import REFERENCE_BLAME
 
 HERE = Path(__file__).parent
 CUSTOM = HERE / "verify_custom"

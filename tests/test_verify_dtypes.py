@@ -17,8 +17,8 @@ import torch
 
 import comparisons
 import handmade as hm
-from comparisons.verify import runner
-from comparisons.verify.report import VerifyReport
+from comparisons.verification import runner
+from comparisons.verification.report import VerifyReport
 
 Grads = tuple[Any, Any, Any]
 

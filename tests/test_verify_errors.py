@@ -19,7 +19,7 @@ import comparisons
 import comparisons.core.io
 import handmade as hm
 from comparisons.cli.main import main
-from comparisons.verify import verify_file
+from comparisons.verification.loader import verify_file
 
 GALLERY = Path(__file__).parent / "verify_gallery"
 RELU = str(GALLERY / "correct_relu.py")

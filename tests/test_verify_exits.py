@@ -17,7 +17,7 @@ import pytest
 
 import comparisons
 from comparisons.cli.main import main
-from comparisons.verify import cases
+from comparisons.verification import cases
 
 RELU = ("import sys\nimport numpy as np\nOP = 'relu'\n"
         "def forward(x):\n    FWD\n    return np.maximum(x, 0), x\n"

@@ -18,10 +18,10 @@ import pytest
 from _op_gallery import inline_paths
 
 from comparisons.core.builtin_ops import BUILTIN_OPS
-from comparisons.verify.aggregate import ARTEFACT, REAL_BUG
-from comparisons.verify.diagnose import CODES
-from comparisons.verify.loader import import_file, verify_file
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.aggregate import ARTEFACT, REAL_BUG
+from comparisons.verification.diagnose import CODES
+from comparisons.verification.loader import import_file, verify_file
+from comparisons.verification.report import VerifyReport
 
 HERE = Path(__file__).parent
 GALLERY = sorted((HERE / "verify_gallery").glob("*.py"))

@@ -18,9 +18,9 @@ import pytest
 import comparisons
 from comparisons.core.builtin_ops import get_op
 from comparisons.core.ops import reference_run
-from comparisons.verify.candidates import EXTRA_CASES
-from comparisons.verify.kinks import KINKS, choice
-from comparisons.verify.loader import import_file, verify_file
+from comparisons.verification.candidates import EXTRA_CASES
+from comparisons.verification.kinks import KINKS, choice
+from comparisons.verification.loader import import_file, verify_file
 
 GALLERY = Path(__file__).parent / "verify_gallery"
 Backward = Callable[[np.ndarray, Any], Any]

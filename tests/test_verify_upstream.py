@@ -23,8 +23,8 @@ from comparisons.cli.main import main
 from comparisons.core.builtin_ops import get_op
 from comparisons.core.ops import make_dout
 from comparisons.core.tolerances import tolerance
-from comparisons.verify.diagnose import Diagnosis
-from comparisons.verify.upstream import UPSTREAM_VALUE, upstream_pass
+from comparisons.verification.diagnose import Diagnosis
+from comparisons.verification.upstream import UPSTREAM_VALUE, upstream_pass
 
 NOTE = "upstream_not_applied: "
 UPSTREAM_CASE = {"two_layer": f"upstream dJ = {UPSTREAM_VALUE:g}",

@@ -42,8 +42,8 @@ def register(sub: Any) -> None:
 def list_text() -> str:
     """Every built-in op: signature and convention (mean or sum, ½ or not); custom layers."""
     from comparisons.core.builtin_ops import BUILTIN_OPS
-    from comparisons.verify.custom import FORMAT_HELP
-    from comparisons.verify.runner import cases_of
+    from comparisons.verification.custom import FORMAT_HELP
+    from comparisons.verification.runner import cases_of
 
     lines = ["Built-in ops (pass --against OP, or set OP = \"...\" in your file):", "",
              "Upstream convention: an op whose output is a scalar objective (two_layer's J, "
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     check_input_file(args.file, "FILE.py")
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
-    from comparisons.verify.loader import verify_file
+    from comparisons.verification.loader import verify_file
 
     report = verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
     print(report)

@@ -33,7 +33,7 @@ import numpy as np
 
 from comparisons.core.tolerances import tolerance
 from comparisons.graph.model import Graph, frobenius
-from comparisons.verify.diagnose import Diagnosis, diagnose, first_divergence
+from comparisons.verification.diagnose import Diagnosis, diagnose, first_divergence
 from handmade.network import TWO_LAYER
 
 GRADIENT_NODES = TWO_LAYER.gradient_nodes  # two_layer_backward's keys -> node names

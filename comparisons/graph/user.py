@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from comparisons.core.errors import UsageError
-from comparisons.verify.loader import load_user_file, verify_file
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.loader import load_user_file, verify_file
+from comparisons.verification.report import VerifyReport
 from handmade.mlp import TwoLayerMLP
 from handmade.network import BOOK
 

@@ -56,8 +56,8 @@ def check_value(fn: Any, args: Sequence[Any], expected: Any, *, name: str,
     """Call ``fn(*args)`` and diagnose its value against ``expected`` (float64, the forward
     tolerance). ``context``: a ``DiagnosisContext`` naming the usual mistakes."""
     from comparisons.core.tolerances import tolerance
-    from comparisons.verify.diagnose import diagnose
-    from comparisons.verify.guard import user_traceback
+    from comparisons.verification.diagnose import diagnose
+    from comparisons.verification.guard import user_traceback
 
     try:
         given = fn(*args)

@@ -1,6 +1,6 @@
 """The ``verify`` section of the demo: catch the planted mistake of a shipped example.
 
-It verifies ``comparisons/verify/examples/linear_transposed.py`` (dW written as xᵀ dout) and
+It verifies ``comparisons/verification/examples/linear_transposed.py`` (dW written as xᵀ dout) and
 its correct twin. The section *passes* when the wrong derivation is caught with the expected
 diagnosis (``dW: transposed``) and the correct one passes; it writes ``verify.txt`` and
 ``verify.json`` (both reports) under the output folder.
@@ -13,7 +13,7 @@ from typing import Any
 
 from comparisons.core.io import write_json
 
-EXAMPLES = Path(__file__).parents[1] / "verify" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "verification" / "examples"
 WRONG, RIGHT = EXAMPLES / "linear_transposed.py", EXAMPLES / "linear_correct.py"
 EXPECTED = {"dW": "transposed"}
 
@@ -23,12 +23,12 @@ def _display(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
-        return f"comparisons/verify/examples/{path.name}"
+        return f"comparisons/verification/examples/{path.name}"
 
 
 def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
     """Verify both examples; passed = the mistake was diagnosed as expected, the twin passed."""
-    from comparisons.verify.loader import verify_file
+    from comparisons.verification.loader import verify_file
 
     wrong = verify_file(WRONG, seed=seed)
     right = verify_file(RIGHT, seed=seed)

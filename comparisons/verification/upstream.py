@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from comparisons.core.ops import Case, Inputs, OpSpec
-from comparisons.verify.diagnose import Candidate, Diagnosis
-from comparisons.verify.diagnose_numeric import F64, ToleranceLike, close
+from comparisons.verification.diagnose import Candidate, Diagnosis
+from comparisons.verification.diagnose_numeric import F64, ToleranceLike, close
 
 UPSTREAM_VALUE = 1.7  # c₁, the extra case's dJ: not 1, 2, ½, nor any batch or layer size
 PROBE_VALUE = 0.35  # c₂, the second probe of affinity (≠ 1, ≠ c₁)

@@ -1,9 +1,10 @@
 """Wording of the diagnosis engine: one or two sentences per finding, pointing at the equation.
 
-Every function returns the ``message`` of a :class:`comparisons.verify.diagnose.Diagnosis`.
-``ctx`` is the :class:`~comparisons.verify.diagnose_context.DiagnosisContext` (only ``equation``,
+Every function returns the ``message`` of a :class:`comparisons.verification.diagnose.Diagnosis`.
+``ctx`` is the :class:`~comparisons.verification.diagnose_context.DiagnosisContext` (only
+``equation``,
 ``lam`` and ``dropout_p`` are read); a ``scaled`` factor is worded from its
-:class:`~comparisons.verify.factors.Factor` entries and the case's named values.
+:class:`~comparisons.verification.factors.Factor` entries and the case's named values.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.verify.diagnose_context import DiagnosisContext
-from comparisons.verify.diagnose_numeric import F64, first_indices
-from comparisons.verify.factors import MEANINGS, Factor
+from comparisons.verification.diagnose_context import DiagnosisContext
+from comparisons.verification.diagnose_numeric import F64, first_indices
+from comparisons.verification.factors import MEANINGS, Factor
 
 
 def scale_causes(named: list[Factor]) -> str:

@@ -33,14 +33,23 @@ from comparisons.core.ops import (
     reference_run,
 )
 from comparisons.core.tolerances import tolerance
-from comparisons.verify.candidates import EXTRA_CASES, context_for
-from comparisons.verify.diagnose import Candidate, Diagnosis, diagnose
-from comparisons.verify.forward_diff import forward_difference, own_forward_diagnosis, sizes_of
-from comparisons.verify.guard import StructureError, UserCodeError, guarded
-from comparisons.verify.kinks import accept_subgradients, attach_notes
-from comparisons.verify.results import REFERENCE_BLAME
-from comparisons.verify.returned import as_gradient, dtype_diagnosis, lower_precision, not_an_array
-from comparisons.verify.upstream import (
+from comparisons.verification.candidates import EXTRA_CASES, context_for
+from comparisons.verification.diagnose import Candidate, Diagnosis, diagnose
+from comparisons.verification.forward_diff import (
+    forward_difference,
+    own_forward_diagnosis,
+    sizes_of,
+)
+from comparisons.verification.guard import StructureError, UserCodeError, guarded
+from comparisons.verification.kinks import accept_subgradients, attach_notes
+from comparisons.verification.results import REFERENCE_BLAME
+from comparisons.verification.returned import (
+    as_gradient,
+    dtype_diagnosis,
+    lower_precision,
+    not_an_array,
+)
+from comparisons.verification.upstream import (
     PROBE_VALUE,
     UpstreamCase,
     ones_candidates,
@@ -56,7 +65,7 @@ class CaseOutcome:
     """One case: the forward check, each gradient's diagnosis, each finite-difference check.
 
     ``forward_difference`` names how a wrong forward value differs from the reference, when a
-    known pattern explains it (:func:`comparisons.verify.forward_diff.forward_difference`).
+    known pattern explains it (:func:`comparisons.verification.forward_diff.forward_difference`).
     """
 
     label: str

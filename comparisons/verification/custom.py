@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from comparisons.core.ops import Case, Inputs, OpSpec
-from comparisons.verify.custom_shapes import (
+from comparisons.verification.custom_shapes import (
     BATCH,
     CONST,
     FLOAT,
@@ -58,8 +58,8 @@ from comparisons.verify.custom_shapes import (
     Entry,
     parse_shapes,
 )
-from comparisons.verify.guard import UserCodeError, user_traceback
-from comparisons.verify.report import REFERENCE_BLAME
+from comparisons.verification.guard import UserCodeError, user_traceback
+from comparisons.verification.report import REFERENCE_BLAME
 
 __all__ = ["FORMAT_HELP", "MAX_ELEMENTS", "batch_cases", "check_min_batch", "checked_reference",
            "custom_spec", "parse_shapes"]

@@ -2,7 +2,7 @@
 
 A gradient equal to f × the reference is named by the entries of :func:`factor_table` whose
 value is f (within a relative tolerance, :func:`snap`). The table is built from what the
-:class:`~comparisons.verify.diagnose_context.DiagnosisContext` knows about the case:
+:class:`~comparisons.verification.diagnose_context.DiagnosisContext` knows about the case:
 
 * always ``2`` and ``1/2`` (the ½ convention);
 * ``dims`` (named sizes, e.g. ``{"N": 5, "d": 7, "h": 11, "q": 3, "N·q": 15}``) and
@@ -29,7 +29,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from comparisons.verify.diagnose_context import DiagnosisContext
+from comparisons.verification.diagnose_context import DiagnosisContext
 
 MEANINGS = {
     "N": "the batch size", "q": "the number of outputs", "d": "the number of inputs",

@@ -10,12 +10,12 @@ such as ReLU inputs with exact zeros), with seeded inputs:
    elements where they cannot be trusted (a ReLU kink, the log-RMSE clamp) left out and counted.
 
 Upstream convention: a scalar objective J (``spec.scalar_output``) gets dJ = 1 in every shape
-case, so the gradient judged is dJ/dθ; one more case (:mod:`comparisons.verify.upstream`) runs
+case, so the gradient judged is dJ/dθ; one more case (:mod:`comparisons.verification.upstream`) runs
 dJ = 1.7, where a term not multiplied by dJ passes with an ``upstream_not_applied`` note.
 A non-scalar op gets a standard-normal dout, and a backward that ignores it is diagnosed
 ``upstream_ignored`` (the reference gradient with dout = ones is a candidate). When the user's
 forward value is wrong, a gradient that matches finite differences of that forward is
-``consistent_with_own_forward`` (:mod:`comparisons.verify.forward_diff`).
+``consistent_with_own_forward`` (:mod:`comparisons.verification.forward_diff`).
 
 The user's code gets copies of the inputs (an in-place edit cannot corrupt the reference run);
 any exception in it becomes ``report.error`` with its traceback. Same seed, same report.
@@ -29,11 +29,11 @@ from typing import Any
 
 from comparisons.core.builtin_ops import BUILTIN_OPS, get_op
 from comparisons.core.ops import OpSpec
-from comparisons.verify.aggregate import build_report
-from comparisons.verify.arguments import check_against, check_dtype, check_seed
-from comparisons.verify.cases import CaseOutcome, cases_of, run_cases
-from comparisons.verify.custom import custom_spec
-from comparisons.verify.report import VerifyReport
+from comparisons.verification.aggregate import build_report
+from comparisons.verification.arguments import check_against, check_dtype, check_seed
+from comparisons.verification.cases import CaseOutcome, cases_of, run_cases
+from comparisons.verification.custom import custom_spec
+from comparisons.verification.report import VerifyReport
 
 __all__ = ["CaseOutcome", "cases_of", "resolve_spec", "run_cases", "verify"]
 
@@ -47,13 +47,13 @@ def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: s
     ``against``: a built-in op name (default ``"linear"``; see ``backprop-lab verify --list``),
     or, together with ``reference`` (a torch function) and ``shapes`` (input name -> shape
     tuple, ``"N"`` = batch dim; or ``("int", shape, high)``, ``("const", value)``: see
-    :mod:`comparisons.verify.custom`), the name of a custom layer (default ``"custom"``);
+    :mod:`comparisons.verification.custom`), the name of a custom layer (default ``"custom"``);
     ``nondiff`` names inputs without a gradient, ``min_batch`` the smallest batch N
     tried. ``dtype``: ``"float64"`` (default) or ``"float32"`` (a
     failure is rerun in float64 and labelled a float32 artefact or a real bug). Bad arguments
     raise ValueError naming the argument (``seed``: an integer >= 0, never truncated; an empty
     ``against`` is an error, not linear); anything wrong in the user's code, an exit or a
-    KeyboardInterrupt inside it included (see :mod:`comparisons.verify.guard`), is in the
+    KeyboardInterrupt inside it included (see :mod:`comparisons.verification.guard`), is in the
     report, not raised.
     """
     seed, dtype = check_seed(seed), check_dtype(dtype)

@@ -1,4 +1,4 @@
-"""Text and HTML renderings of a :class:`~comparisons.verify.report.VerifyReport`.
+"""Text and HTML renderings of a :class:`~comparisons.verification.report.VerifyReport`.
 
 Below the report (whose ``str()`` and ``_repr_html_`` call it): a report is read through
 :class:`RenderedReport`, the fields rendering needs, so this module does not import it.
@@ -15,11 +15,11 @@ import textwrap
 from collections.abc import Sequence
 from typing import Protocol
 
-from comparisons.verify.results import ForwardResult, GradientResult
+from comparisons.verification.results import ForwardResult, GradientResult
 
 
 class RenderedReport(Protocol):
-    """What rendering reads of a :class:`~comparisons.verify.report.VerifyReport`."""
+    """What rendering reads of a :class:`~comparisons.verification.report.VerifyReport`."""
 
     @property
     def op(self) -> str: ...

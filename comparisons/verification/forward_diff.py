@@ -27,8 +27,8 @@ import numpy as np
 
 from comparisons.core.compare import Check
 from comparisons.core.tolerances import Tolerance
-from comparisons.verify.diagnose import Diagnosis
-from comparisons.verify.diagnose_numeric import F64, ToleranceLike, close
+from comparisons.verification.diagnose import Diagnosis
+from comparisons.verification.diagnose_numeric import F64, ToleranceLike, close
 
 PATTERN_RTOL = 1e-4  # a factor / fit within this relative distance is named ("≈" if not exact)
 PATTERN_TOL = Tolerance(rtol=PATTERN_RTOL, atol=0.0)

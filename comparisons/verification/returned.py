@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.verify import diagnose_messages as msg
-from comparisons.verify.diagnose import Diagnosis
+from comparisons.verification import diagnose_messages as msg
+from comparisons.verification.diagnose import Diagnosis
 
 
 def as_gradient(value: Any) -> tuple[NDArray[Any] | None, str]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from comparisons.verify.render import render_html, render_text
-from comparisons.verify.results import (
+from comparisons.verification.render import render_html, render_text
+from comparisons.verification.results import (
     OWN_FORWARD,
     REFERENCE_BLAME,
     ForwardResult,

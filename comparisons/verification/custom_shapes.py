@@ -2,7 +2,7 @@
 ``("int", shape, high)`` or a constant ``("const", value)``, "N" being the batch dimension.
 
 :func:`parse_shapes` turns the user's table into :class:`Entry` records or raises one line
-naming ``SHAPES``; :mod:`comparisons.verify.custom` builds the op from them.
+naming ``SHAPES``; :mod:`comparisons.verification.custom` builds the op from them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Example for ``backprop-lab verify``: a hand derivation of the affine layer with one mistake.
 
-    backprop-lab verify comparisons/verify/examples/linear_transposed.py
+    backprop-lab verify comparisons/verification/examples/linear_transposed.py
 
 out = x Wᵀ + b. The derivation below writes dW = xᵀ dout, which has shape (D_in, D_out):
 the transpose of W's layout (D_out, D_in). verify diagnoses it as ``transposed``.

@@ -1,6 +1,6 @@
 """Example for ``backprop-lab verify``: a correct hand derivation of the affine layer.
 
-    backprop-lab verify comparisons/verify/examples/linear_correct.py
+    backprop-lab verify comparisons/verification/examples/linear_correct.py
 
 out = x Wᵀ + b with x (N, D_in), W (D_out, D_in), b (D_out,). Backward, by the chain rule:
 dx = dout W (N, D_in), dW = doutᵀ x (D_out, D_in), db = Σₙ dout[n] (D_out,).

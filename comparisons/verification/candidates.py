@@ -20,7 +20,7 @@ case (inputs, upstream gradient ``dout``, autograd's gradients) and one gradient
 Per-example ``db`` (N, D_out) needs no candidate: the engine recognises the extra batch axis.
 :data:`EXTRA_CASES` adds verify-only shape cases at exact kinks: ReLU inputs holding exact zeros,
 log-RMSE predictions exactly 1, a two-layer network with z exactly 0 (where ``x >= 0`` and
-``x > 0`` differ, both valid subgradients: see :mod:`comparisons.verify.kinks`; finite
+``x > 0`` differ, both valid subgradients: see :mod:`comparisons.verification.kinks`; finite
 differences cannot be trusted there).
 """
 
@@ -33,7 +33,7 @@ import numpy as np
 from comparisons.core.builtin_ops import DECLARATIONS
 from comparisons.core.opdecl import F64, KinkCase, Mistakes
 from comparisons.core.ops import Case, Inputs
-from comparisons.verify.diagnose import DiagnosisContext
+from comparisons.verification.diagnose import DiagnosisContext
 from handmade.network import BOOK
 
 TWO_LAYER_DEPS: dict[str, list[str]] = BOOK.dependencies()  # from handmade.network: dz <- dh

@@ -21,7 +21,7 @@ Shapes equal (a NaN/Inf in the reference gives ``unknown``; in given a dedicated
      ``dropout_scale_missing``).
   9. ``scaled``  given equals f times the reference (least squares f = <g,e>/<e,e>, f != 1);
      f snaps to a factor named by what it equals in the case (2, 1/2, N·q, q, 1/N, 1 - p,
-     (1 - p)/p, 2ℓ, 1/dout, ...: :mod:`comparisons.verify.factors`), its usual cause named.
+     (1 - p)/p, 2ℓ, 1/dout, ...: :mod:`comparisons.verification.factors`), its usual cause named.
  10. ``localized``  at most half of the elements are wrong: count, first indices and a pattern
      (a context mask equal to / containing the wrong set, one row, one column).
  11. ``unknown``.
@@ -30,9 +30,10 @@ Two codes are set by the verify front-end, not here: ``upstream_ignored`` is the
 "the reference gradient with dout = ones" (a backward of a non-scalar op that drops dout), and
 ``consistent_with_own_forward`` replaces a failing code when the user's forward is wrong and
 the gradient matches central differences of that forward
-(:mod:`comparisons.verify.forward_diff`). ``wrong_dtype`` (a float32 gradient in a float64 run,
+(:mod:`comparisons.verification.forward_diff`). ``wrong_dtype`` (a float32 gradient in a float64
+run,
 right at float32 tolerance; a ragged list of dtype object) comes from
-:mod:`comparisons.verify.returned`.
+:mod:`comparisons.verification.returned`.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from comparisons.verify.diagnose_context import CANDIDATE_ORDER, Candidate, DiagnosisContext
-from comparisons.verify.diagnose_numeric import F64, ToleranceLike
-from comparisons.verify.patterns import shape_finding, value_finding
+from comparisons.verification.diagnose_context import CANDIDATE_ORDER, Candidate, DiagnosisContext
+from comparisons.verification.diagnose_numeric import F64, ToleranceLike
+from comparisons.verification.patterns import shape_finding, value_finding
 
 __all__ = [
     "CANDIDATE_ORDER", "CODES", "Candidate", "Diagnosis", "DiagnosisContext", "diagnose",

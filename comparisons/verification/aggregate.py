@@ -12,12 +12,12 @@ from dataclasses import replace
 
 from comparisons.core.builtin_ops import BACKWARD_ORDER
 from comparisons.core.ops import OpSpec
-from comparisons.verify.candidates import TWO_LAYER_DEPS
-from comparisons.verify.cases import CaseOutcome, cases_of, run_cases
-from comparisons.verify.diagnose import Diagnosis, first_divergence
-from comparisons.verify.guard import StructureError, UserCodeError, contained, error_text
-from comparisons.verify.report import OWN_FORWARD, ForwardResult, GradientResult, VerifyReport
-from comparisons.verify.upstream import NOTE_CODE as UPSTREAM_NOTE
+from comparisons.verification.candidates import TWO_LAYER_DEPS
+from comparisons.verification.cases import CaseOutcome, cases_of, run_cases
+from comparisons.verification.diagnose import Diagnosis, first_divergence
+from comparisons.verification.guard import StructureError, UserCodeError, contained, error_text
+from comparisons.verification.report import OWN_FORWARD, ForwardResult, GradientResult, VerifyReport
+from comparisons.verification.upstream import NOTE_CODE as UPSTREAM_NOTE
 
 ARTEFACT = "float32 artefact: passes in float64"
 REAL_BUG = "real bug: wrong in float64 too"
@@ -133,8 +133,9 @@ def divergence(spec: OpSpec, grads: list[GradientResult]) -> str | None:
 
 
 def build_report(spec: OpSpec, dtype: str, seed: int) -> VerifyReport:
-    """Run every case (:func:`~comparisons.verify.cases.run_cases`, an exit in user code
-    :func:`~comparisons.verify.guard.contained`), aggregate, rerun float32 failures in float64,
+    """Run every case (:func:`~comparisons.verification.cases.run_cases`, an exit in user code
+    :func:`~comparisons.verification.guard.contained`), aggregate, rerun float32 failures in
+    float64,
     name the first divergence."""
     try:
         fwd, grads = rows(spec, contained(run_cases)(spec, dtype, seed))

@@ -1,7 +1,7 @@
 """Recognisers of the diagnosis engine: each names one known mistake, or returns None.
 
 :func:`shape_finding` handles differing shapes, :func:`value_finding` equal shapes, in the
-precedence documented in :mod:`comparisons.verify.diagnose`. Arrays arrive as float64.
+precedence documented in :mod:`comparisons.verification.diagnose`. Arrays arrive as float64.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.verify import diagnose_messages as msg
-from comparisons.verify.diagnose_context import CANDIDATE_ORDER, DiagnosisContext
-from comparisons.verify.diagnose_numeric import (
+from comparisons.verification import diagnose_messages as msg
+from comparisons.verification.diagnose_context import CANDIDATE_ORDER, DiagnosisContext
+from comparisons.verification.diagnose_numeric import (
     F64,
     ToleranceLike,
     close,
@@ -22,7 +22,7 @@ from comparisons.verify.diagnose_numeric import (
     locate,
     mismatch_mask,
 )
-from comparisons.verify.factors import factor_table, scalar_values, snap
+from comparisons.verification.factors import factor_table, scalar_values, snap
 
 LOCALIZED_MAX_FRACTION = 0.5  # "localized" when at most this share of elements is wrong
 

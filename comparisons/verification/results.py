@@ -1,6 +1,7 @@
 """The rows of a verify report: one per gradient, one for the forward value, and the
 phrases the harness and the verdict share (what blames the user's reference, what an early
-exit looks like). Below :mod:`comparisons.verify.render` and :mod:`comparisons.verify.report`,
+exit looks like). Below :mod:`comparisons.verification.render` and
+:mod:`comparisons.verification.report`,
 which both read them.
 """
 

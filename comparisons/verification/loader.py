@@ -3,7 +3,7 @@
 The file is imported by path under a unique module name. It must define ``forward`` and
 ``backward``. The op is ``--against`` (``against=``) if given, else the file's
 ``OP = "linear"``, else a custom layer when the file defines ``reference`` and ``SHAPES``
-(see :mod:`comparisons.verify.custom`). Usage problems raise :class:`UsageError` with one line
+(see :mod:`comparisons.verification.custom`). Usage problems raise :class:`UsageError` with one line
 (no such file, not a .py, a syntax error and its line, forward/backward missing, unknown op);
 anything raised while importing the file, ``sys.exit(...)`` and KeyboardInterrupt included, is
 the user's code failing: a report with ``error`` ("importing FILE called sys.exit(0)").
@@ -24,11 +24,11 @@ from typing import Any
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
 from comparisons.core.ops import OpSpec
-from comparisons.verify.aggregate import build_report
-from comparisons.verify.arguments import check_against, check_dtype, check_seed
-from comparisons.verify.guard import UserCodeError, error_text, exit_reason
-from comparisons.verify.report import VerifyReport
-from comparisons.verify.runner import resolve_spec
+from comparisons.verification.aggregate import build_report
+from comparisons.verification.arguments import check_against, check_dtype, check_seed
+from comparisons.verification.guard import UserCodeError, error_text, exit_reason
+from comparisons.verification.report import VerifyReport
+from comparisons.verification.runner import resolve_spec
 
 _COUNTER = itertools.count()
 KNOWN = ", ".join(BUILTIN_OPS)

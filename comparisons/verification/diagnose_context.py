@@ -2,9 +2,9 @@
 
 :class:`DiagnosisContext` (the case's sizes, the formula, the op's usual-mistake candidates,
 ...) and :data:`CANDIDATE_ORDER` (the order candidates are tried in) live here, below
-:mod:`comparisons.verify.diagnose` and its recognisers (:mod:`~comparisons.verify.patterns`,
-:mod:`~comparisons.verify.diagnose_messages`, :mod:`~comparisons.verify.factors`), which all
-read them.
+:mod:`comparisons.verification.diagnose` and its recognisers
+(:mod:`~comparisons.verification.patterns`, :mod:`~comparisons.verification.diagnose_messages`,
+:mod:`~comparisons.verification.factors`), which all read them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.verify.diagnose_numeric import F64
+from comparisons.verification.diagnose_numeric import F64
 
 CANDIDATE_ORDER = (
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing",

@@ -33,9 +33,9 @@ from comparisons.core.builtin_ops import DECLARATIONS
 from comparisons.core.opdecl import Kink, KinkRule
 from comparisons.core.ops import Inputs, OpSpec
 from comparisons.core.tolerances import Tolerance, tolerance
-from comparisons.verify.diagnose import Diagnosis
-from comparisons.verify.diagnose_numeric import F64, bound, close, first_indices
-from comparisons.verify.returned import as_gradient
+from comparisons.verification.diagnose import Diagnosis
+from comparisons.verification.diagnose_numeric import F64, bound, close, first_indices
+from comparisons.verification.returned import as_gradient
 from handmade.network import BOOK
 
 NOTE_INDICES = 2  # kink positions a note lists
