@@ -16,9 +16,25 @@ import os
 import pkgutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-SETTINGS = {
+
+class BenchSettings(TypedDict):
+    """Sizes and repeats of one run (its JSON "settings", tuples as lists)."""
+
+    repeats: int
+    min_sample: float
+    gemm_n: int
+    gc_dims: tuple[int, int, int]
+    gc_batch: int
+    fd_batch_size: int
+    gc_repeats: int
+    process_runs: int
+    slow_columns: tuple[int, int] | None
+    settle: float
+
+
+SETTINGS: dict[str, BenchSettings] = {
     "full": {"repeats": 15, "min_sample": 0.05, "gemm_n": 1024, "gc_dims": (331, 64, 1),
              "gc_batch": 64, "fd_batch_size": 256, "gc_repeats": 3, "process_runs": 3,
              "slow_columns": (500, 2000), "settle": 0.3},
@@ -37,7 +53,7 @@ def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
     """Every measurement of one run, plus the targets evaluated on them."""
     from benchmarks import gemm, gradcheck_bench, processes, steps, table, timing
 
-    s = dict(SETTINGS["tiny" if tiny else "full"])
+    s = SETTINGS["tiny" if tiny else "full"].copy()
     if gradcheck_full:
         s["slow_columns"] = None
     results: dict[str, Any] = {"tiny": tiny, "machine": timing.machine(),
@@ -99,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from benchmarks.table import format_report
     from comparisons.core.io import write_json
+
 
     results = measure(args.tiny, args.gradcheck_full)
     if not (args.tiny or args.skip_others):

@@ -49,5 +49,5 @@ def iterate_minibatches(
     batch_size = _check_int("batch_size", batch_size, 1)
     if not isinstance(shuffle, bool):
         raise ValueError(f"shuffle: expected a bool, got {type(shuffle).__name__}")
-    order = epoch_permutation(n, rng) if shuffle else np.arange(n, dtype=np.int64)
+    order = epoch_permutation(n, check_rng("rng", rng)) if shuffle else np.arange(n, dtype=np.int64)
     return [order[start : start + batch_size] for start in range(0, n, batch_size)]

@@ -73,6 +73,7 @@ def load_ames() -> HouseData:
     if frame is None:
         raise AmesUnavailableError(_NO_AMES)
     rows = canonicalise(frame, AMES_SOURCE, label=True)
+    assert rows.prices is not None  # label=True reads the prices
     return HouseData(rows.features, rows.prices, rows.ids, None, None, AMES_SOURCE, rows.ignored)
 
 
@@ -91,6 +92,7 @@ def load_kaggle_csv(train_path: str | Path, test_path: str | Path | None = None)
     """
     where = f"train_path {str(train_path)!r}"
     rows = canonicalise(read_csv(train_path, where), where, label=True)
+    assert rows.prices is not None  # label=True reads the prices
     test_features = test_ids = None
     ignored = rows.ignored
     if test_path is not None:

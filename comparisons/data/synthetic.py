@@ -189,5 +189,5 @@ def high_dim_linear_data(
     b = float(true_b)
     X_tr, y_tr = _linear_split(rng, n_train, w, b, noise)
     X_te, y_te = _linear_split(rng, n_test, w, b, noise)
-    arrays = (a.astype(dt) for a in (X_tr, y_tr, X_te, y_te, w))
-    return LinearData(*arrays, true_b=b)
+    X_tr, y_tr, X_te, y_te, w = (a.astype(dt) for a in (X_tr, y_tr, X_te, y_te, w))
+    return LinearData(X_tr, y_tr, X_te, y_te, w, true_b=b)

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.path import Path as MplPath
 
-from comparisons.graph.drawn import DrawnGraph
+from comparisons.graph.drawn import DrawnGraph, figure_of
 from comparisons.graph.labels import check_annotate, measure_boxes, node_label
 from comparisons.graph.layout import Layout, Point, layout_graph
 from comparisons.graph.links import link_anchors
@@ -70,7 +70,7 @@ def _fit(
     graph: Graph, ax: Axes, annotate: str, fontsize: float, legend: bool
 ) -> tuple[Layout, float]:
     """Lay out at ``fontsize``, shrinking the font until the drawing fits in ``ax``."""
-    fig = ax.get_figure()
+    fig = figure_of(ax)
     pos = ax.get_position()
     avail = (pos.width * fig.get_figwidth(), pos.height * fig.get_figheight())
     labels = {n: node_label(node, annotate) for n, node in graph.nodes.items()}
@@ -102,7 +102,7 @@ def draw_graph(
     """
     check_annotate(annotate)
     lay, fontsize = _fit(graph, ax, annotate, fontsize, legend is not False)
-    fig = ax.get_figure()
+    fig = figure_of(ax)
     pos = ax.get_position()
     half_w, half_h = pos.width * fig.get_figwidth() / 2, pos.height * fig.get_figheight() / 2
     legend_h = _legend_height(fontsize) if legend is not False else 0.0
@@ -118,7 +118,8 @@ def draw_graph(
             path=_route_path(route), arrowstyle="-|>", mutation_scale=fontsize * 1.1,
             color="#555555", linewidth=1.0, zorder=1,
         )
-        drawn.arrows.append(ax.add_patch(arrow))
+        ax.add_patch(arrow)
+        drawn.arrows.append(arrow)
     if title:
         ax.set_title(title, fontsize=fontsize + 2, bbox={"facecolor": "white", "edgecolor": "none"})
     if legend is not False:
@@ -136,7 +137,8 @@ def _draw_node(drawn: DrawnGraph, node: GraphNode, annotate: str) -> None:
         facecolor=fill, edgecolor="#7f0000" if diverged else "#444444",
         linewidth=2.5 if diverged else 0.9, zorder=2,
     )
-    drawn.boxes[node.name] = drawn.ax.add_patch(box)
+    drawn.ax.add_patch(box)
+    drawn.boxes[node.name] = box
     drawn.texts[node.name] = drawn.ax.text(
         cx, cy, node_label(node, annotate), ha="center", va="center", zorder=3,
         fontsize=drawn.fontsize, color="white" if diverged else "black",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
@@ -23,3 +24,14 @@ class DrawnGraph:
     texts: dict[str, Text]
     arrows: list[FancyArrowPatch]
     fontsize: float
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The Figure ``ax`` is drawn in (its size in inches and dpi place the boxes).
+
+    ValueError for an Axes of a sub-figure or of no figure: the drawing needs a whole figure.
+    """
+    fig = ax.get_figure()
+    if not isinstance(fig, Figure):
+        raise ValueError(f"ax: expected an Axes of a matplotlib Figure, got one of {fig!r}")
+    return fig

@@ -13,6 +13,7 @@ it never crosses a box.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from comparisons.graph.model import Graph
 
@@ -203,7 +204,7 @@ def _routes(
         pts: list[Point] = [(sx + sizes[src][0] / 2, sy + out_off[k])]
         pts.append((lefts[ls] + widths[ls], sy + out_off[k]))
         for lane_item in chain[1:-1]:
-            lay = lane_item[1]  # type: ignore[index]
+            _, lay = cast("tuple[int, int]", lane_item)  # inner items are lanes
             pts += [(lefts[lay], lane_y[lane_item]), (lefts[lay] + widths[lay], lane_y[lane_item])]
         pts += [(lefts[ld], dy + in_off[k]), (dx - sizes[dst][0] / 2, dy + in_off[k])]
         routes.append(pts)

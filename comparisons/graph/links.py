@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from comparisons.graph.drawn import DrawnGraph
+from comparisons.graph.drawn import DrawnGraph, figure_of
 
 Point = tuple[float, float]
 FRACTIONS = (0.0, -0.45, 0.45, -0.85, 0.85)  # positions along an edge, in half-widths
@@ -20,7 +20,7 @@ FRACTIONS = (0.0, -0.45, 0.45, -0.85, 0.85)  # positions along an edge, in half-
 
 def _to_inches(drawn: DrawnGraph, points: list[Point]) -> NDArray[np.float64]:
     """Data points of ``drawn.ax`` in figure inches."""
-    fig = drawn.ax.get_figure()
+    fig = figure_of(drawn.ax)
     trans = drawn.ax.transData + fig.dpi_scale_trans.inverted()
     return np.asarray(trans.transform(np.asarray(points, dtype=np.float64)))
 

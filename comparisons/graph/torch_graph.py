@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from comparisons.graph.model import Graph, GraphNode
+from comparisons.graph.model import Graph, GraphNode, NodeKind
 
 
 def _to_numpy(tensor: torch.Tensor | None) -> NDArray[Any] | None:
@@ -104,8 +104,8 @@ def _make_node(
         extra["tensor"], tensor = aliases[id(fn)]
         extra["retains_grad"] = bool(tensor.retains_grad)
     keeps_grad = tensor is not None and (tensor.is_leaf or tensor.retains_grad)
-    grad = _to_numpy(tensor.grad) if keeps_grad else None
-    kind = "param" if variable is not None else ("loss" if is_root else "op")
+    grad = _to_numpy(tensor.grad) if tensor is not None and keeps_grad else None
+    kind: NodeKind = "param" if variable is not None else ("loss" if is_root else "op")
     return GraphNode(
         name=names[id(fn)],
         op=type(fn).__name__,

@@ -79,8 +79,9 @@ def cases_of(spec: OpSpec) -> list[tuple[Case, Transform]]:
     """The op's shape cases, verify-only extra cases (with their input transform), then the
     upstream dJ ≠ 1 case of a scalar objective."""
     extra = upstream_case(spec)
-    return ([(c, None) for c in spec.cases] + list(EXTRA_CASES.get(spec.name, ()))
-            + ([(extra, None)] if extra is not None else []))
+    shape_cases: list[tuple[Case, Transform]] = [(c, None) for c in spec.cases]
+    upstream: list[tuple[Case, Transform]] = [(extra, None)] if extra is not None else []
+    return shape_cases + list(EXTRA_CASES.get(spec.name, ())) + upstream
 
 
 def run_cases(spec: OpSpec, dtype: str, seed: int) -> list[CaseOutcome]:
@@ -156,9 +157,9 @@ def run_one(spec: OpSpec, case: Case, transform: Transform, dtype: str,
     diagnoses = {g: diagnose_one(spec, g, grads[g], inputs, dout, ref_grads, dtype, ones.get(g))
                  for g in spec.grads + spec.intermediates}
     diagnoses = attach_notes(diagnoses, kink_notes)
-    fd = {spec.grad_of(x): fd_check(spec, x, grads[spec.grad_of(x)], inputs, dout, dtype, rng)
-          for x in spec.differentiable}
-    fd = {k: v for k, v in fd.items() if v}
+    checked = {spec.grad_of(x): fd_check(spec, x, grads[spec.grad_of(x)], inputs, dout, dtype, rng)
+               for x in spec.differentiable}
+    fd = {k: v for k, v in checked.items() if v is not None}
     if fwd.passed:
         return CaseOutcome(case.label, fwd, diagnoses, fd)
     why = forward_difference(out, ref_out, sizes_of(case.dims, inputs), tolerance("forward", dtype))

@@ -19,10 +19,16 @@ MAX_INDICES = 5  # how many mismatched indices a message / details list
 
 
 class ToleranceLike(Protocol):
-    """Anything with ``rtol`` and ``atol`` (``comparisons.core.tolerances.Tolerance`` fits)."""
+    """Anything with ``rtol`` and ``atol`` (``comparisons.core.tolerances.Tolerance`` fits).
 
-    rtol: float
-    atol: float
+    Read-only members, so a frozen dataclass satisfies the protocol.
+    """
+
+    @property
+    def rtol(self) -> float: ...
+
+    @property
+    def atol(self) -> float: ...
 
 
 def bound(expected: F64, tol: ToleranceLike) -> float:

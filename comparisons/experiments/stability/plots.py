@@ -8,7 +8,7 @@ line on top (they coincide when the engines agree).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import matplotlib
 
@@ -20,8 +20,17 @@ from matplotlib.lines import Line2D  # noqa: E402
 from comparisons.experiments.stability.grads import INIT_LABELS  # noqa: E402
 from comparisons.lockstep.plots import save_figure  # noqa: E402
 
-STYLE = {"handmade": {"lw": 4.0, "alpha": 0.35, "ls": "-"},
-         "torch": {"lw": 1.2, "alpha": 1.0, "ls": "--"}}
+
+class LineStyle(TypedDict):
+    """How one engine's lines are drawn (matplotlib's ``lw``, ``alpha``, ``ls``)."""
+
+    lw: float
+    alpha: float
+    ls: Literal["-", "--"]
+
+
+STYLE: dict[str, LineStyle] = {"handmade": {"lw": 4.0, "alpha": 0.35, "ls": "-"},
+                               "torch": {"lw": 1.2, "alpha": 1.0, "ls": "--"}}
 BOOK_RANGE = (23.0, 26.0)  # log10 of the entries the book reports after 100 products
 
 
