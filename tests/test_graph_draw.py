@@ -104,6 +104,16 @@ def test_small_axes_shrink_the_font_but_keep_it_readable() -> None:
     assert_readable(drawn, graph)
 
 
+def test_axes_of_a_sub_figure_is_a_one_line_error() -> None:
+    fig = Figure(figsize=(6, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.subfigures(1, 2)[0].add_subplot()
+    if ax.get_figure() is fig:  # matplotlib < 3.10 hands back the root figure: it draws
+        pytest.skip("this matplotlib gives a sub-figure's Axes its root figure")
+    with pytest.raises(ValueError, match=r"^ax: expected an Axes of a matplotlib Figure"):
+        draw_graph(book_graph(), ax)
+
+
 def test_side_by_side_links_corresponding_nodes() -> None:
     hand, tg = book_graph(np.random.default_rng(0)), torch_two_layer()
     mapping = torch_correspondence(tg, hand.nodes)
