@@ -71,7 +71,8 @@ def accept_subgradients(spec: OpSpec, inputs: Inputs, dout: Any, grads: Mapping[
     without a rule, and gradients that are not arrays of the reference's shape, are unchanged.
     """
     rule = KINKS.get(spec.name)
-    adjusted, notes = dict(ref_grads), {}
+    adjusted = dict(ref_grads)
+    notes: dict[str, tuple[str, ...]] = {}
     if rule is None:
         return adjusted, notes
     ref = {k: _f64(v) for k, v in ref_grads.items()}

@@ -44,6 +44,7 @@ def _sigmoid_torch(x: NDArray) -> tuple[NDArray, NDArray]:
     t = torch.from_numpy(x).requires_grad_(True)
     out = torch.sigmoid(t)
     out.backward(torch.ones_like(t))
+    assert t.grad is not None  # backward filled the leaf's gradient
     return out.detach().numpy(), t.grad.numpy()
 
 

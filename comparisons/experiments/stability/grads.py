@@ -20,7 +20,7 @@ about 1 for tanh with Xavier, so the signal vanishes towards the input unless th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,7 +83,8 @@ def torch_twin(net: hm.Sequential, activation: str) -> Any:
             layers.append(torch.nn.Linear(in_f, out_f))
         else:
             layers.append(torch.nn.Tanh() if activation == "tanh" else torch.nn.Sigmoid())
-    model = torch.nn.Sequential(*layers).to(torch.from_numpy(net[0].weight.data).dtype)
+    first = cast(hm.Linear, net[0])  # the first module is always a Linear
+    model = torch.nn.Sequential(*layers).to(torch.from_numpy(first.weight.data).dtype)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
     return model
 
@@ -98,7 +99,7 @@ def handmade_gradients(net: hm.Sequential, X: NDArray, y: NDArray) -> GradNorms:
         dout = net[i].backward(dout)
         if isinstance(net[i], hm.Linear):
             signals[f"{i}.input"] = dout
-    grads = {name: p.grad for name, p in net.named_parameters()}
+    grads = {name: p.grad for name, p in net.named_parameters() if p.grad is not None}
     grads.update(signals)
     return _norms(grads)
 

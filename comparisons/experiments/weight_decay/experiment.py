@@ -133,10 +133,10 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     paths += plots.weight_decay_sweep(runs, ctx.out, "weight-decay_sweep")
     paths += plot_lockstep(shown, ctx.out, "weight-decay_lockstep",
                            f"Weight decay, seed {s0}: handmade vs torch, step by step")
+    means = {c: mean_over_seeds(runs, c, "test_loss") for c in args.conventions}
     return {"runs": runs, "conventions": {c: DESCRIPTIONS[c] for c in CONVENTIONS},
             "algebra": algebra, "findings": findings(runs, s0, algebra),
-            "sweep_shape": {c: sweep_shape(*zip(*mean_over_seeds(runs, c, "test_loss").items()))
-                            for c in args.conventions},
+            "sweep_shape": {c: sweep_shape(list(m), list(m.values())) for c, m in means.items()},
             "lockstep": combine_lockstep(results), "lockstep_curves": lockstep_plot_data(shown),
             "settings": {"n_train": N_TRAIN, "n_test": N_TEST, "num_inputs": NUM_INPUTS,
                          "batch_size": BATCH, "lr": LR, "epochs": args.epochs,
