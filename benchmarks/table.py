@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, TypedDict
 
 CHECK_SECONDS = 15.0
 SAME_ERROR_FACTOR = 2.0  # "same or smaller error": at most this factor above gradcheck's
+
+
+class Target(TypedDict):
+    """One row of the JSON's "targets": ``value op threshold`` and whether it is met."""
+
+    name: str
+    value: float | None
+    op: str
+    threshold: float
+    met: bool
 
 
 def _step(results: dict[str, Any], size: str, dtype: str) -> dict[str, Any]:
@@ -14,14 +24,14 @@ def _step(results: dict[str, Any], size: str, dtype: str) -> dict[str, Any]:
     return next(r for r in results["steps"] if r["size"] == size and r["dtype"] == dtype)
 
 
-def _target(name: str, value: float | None, op: str, threshold: float) -> dict[str, Any]:
+def _target(name: str, value: float | None, op: str, threshold: float) -> Target:
     """One target: ``value op threshold`` and whether it holds (never met without a value)."""
     compare = {"<=": operator.le, ">=": operator.ge, "<": operator.lt}[op]
     met = value is not None and bool(compare(value, threshold))
     return {"name": name, "value": value, "op": op, "threshold": threshold, "met": met}
 
 
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+def targets(results: dict[str, Any]) -> list[Target]:
     """The issue's targets, each with the measured value and whether it is met."""
     rows = [_target("hand/torch step, 784-256-10 CE float32", _step(
         results, "784-256-10 CE", "float32")["ratio"], "<=", 0.9)]
