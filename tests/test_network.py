@@ -16,13 +16,13 @@ import torch
 import handmade as hm
 import reference as ref
 from comparisons.check.network_checks import SCENARIOS, Scenario, scenario_checks
-from comparisons.core.builtin_ops import BACKWARD_ORDER, BUILTIN_OPS
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.ops_network import BACKWARD_ORDER, DEPENDENCIES
 from comparisons.graph import record as graph_record
 from comparisons.graph.colour import BOOK_ORDER, GRADIENT_NODES
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import torch_twin
 from comparisons.graph.user import EXPECTED
-from comparisons.verification.candidates import TWO_LAYER_DEPS
 from comparisons.verification.kinks import KINKS
 from handmade import mlp as hm_mlp
 from handmade.network import BOOK, TWO_LAYER, Network, Node
@@ -109,7 +109,7 @@ def test_verify_and_check_read_the_book_network() -> None:
     assert spec.differentiable == BOOK.of_kind("parameter")
     assert set(spec.grads + spec.intermediates) == set(BOOK.gradients)
     assert spec.intermediates == BOOK.grads_of("intermediate")
-    assert TWO_LAYER_DEPS == BOOK.dependencies()
+    assert DEPENDENCIES == BOOK.dependencies()
 
 
 @pytest.mark.parametrize(("bias", "dropout"), OPTIONS)

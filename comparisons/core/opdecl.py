@@ -10,7 +10,8 @@ built-in op, in keyword arguments, and every consumer reads it.
   across a kink or clamp);
 * ``verify``'s diagnosis reads ``mistakes`` (the op's usual mistakes: the fields of a
   ``DiagnosisContext`` for one gradient of one case) and ``kink_cases`` (verify-only cases
-  with inputs exactly at a kink).
+  with inputs exactly at a kink); its upstream note (a λW term not multiplied by dJ) reads
+  ``upstream_terms``.
 
 The declarations live in one module per op family (``comparisons.core.ops_linear``,
 ``ops_activations``, ``ops_losses``, ``ops_regularization``, ``ops_network``);
@@ -22,7 +23,7 @@ The declarations live in one module per op family (``comparisons.core.ops_linear
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
@@ -122,6 +123,24 @@ KinkCase = tuple[Case, Callable[[Inputs], Inputs]]
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpstreamTerm:
+    """The two terms of a scalar objective's gradient dJ/dW = data term + lam W, for
+    ``verify``'s note when one of them is not multiplied by the upstream gradient dJ.
+
+    ``label``/``fix``: the λW term ("lam*W2") and the line that applies dJ to it; ``weight``:
+    the input holding W; ``lam``: the input holding λ; ``data_label``/``data_fix``: the data
+    term ("do.T @ h") and how to let it carry dJ.
+    """
+
+    label: str
+    fix: str
+    weight: str
+    data_label: str
+    data_fix: str
+    lam: str = "lam"
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpDeclaration:
     """One built-in op, declared once (see the module docstring for who reads what).
 
@@ -129,6 +148,7 @@ class OpDeclaration:
     ``--activation`` choices are the "activation" family). ``inputs`` in the forward's
     argument order; ``grads`` defaults to the differentiable inputs' gradient names.
     ``intermediates``: extra gradients a dict-returning backward names (two_layer).
+    ``upstream_terms``: gradient -> its :class:`UpstreamTerm` (a scalar objective with λW).
     """
 
     name: str
@@ -148,6 +168,7 @@ class OpDeclaration:
     kinks: KinkRule | None = None
     kink_cases: tuple[KinkCase, ...] = ()
     mistakes: Mistakes | None = None
+    upstream_terms: Mapping[str, UpstreamTerm] = field(default_factory=dict)
     notes: str = ""
 
     @property

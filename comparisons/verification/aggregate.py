@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from comparisons.core.builtin_ops import BACKWARD_ORDER
 from comparisons.core.ops import OpSpec
-from comparisons.verification.candidates import TWO_LAYER_DEPS
+from comparisons.core.ops_network import BACKWARD_ORDER
+from comparisons.core.ops_network import DEPENDENCIES as TWO_LAYER_DEPS
 from comparisons.verification.cases import CaseOutcome, cases_of, run_cases
 from comparisons.verification.diagnose import Diagnosis, first_divergence
 from comparisons.verification.guard import StructureError, UserCodeError, contained, error_text

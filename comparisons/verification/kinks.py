@@ -17,7 +17,7 @@ where it lies on that segment (within the autograd tolerance's absolute bound), 
 ``subgradient_at_kink`` note when the user's choice differs from torch's. An invalid value
 (2 · dout, −dout, NaN) is left alone: the diagnosis names it (``localized``, "x == 0 (ReLU
 kink)"). :data:`KINKS` holds one small rule per op with kinks: the ``kinks`` of each op's
-declaration (``comparisons.core.builtin_ops.DECLARATIONS``; two_layer's rule is still here).
+declaration (``comparisons.core.builtin_ops.DECLARATIONS``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from comparisons.core.tolerances import Tolerance, tolerance
 from comparisons.verification.diagnose import Diagnosis
 from comparisons.verification.diagnose_numeric import F64, bound, close, first_indices
 from comparisons.verification.returned import as_gradient
-from handmade.network import BOOK
 
 NOTE_INDICES = 2  # kink positions a note lists
 
@@ -45,21 +44,9 @@ def _f64(a: Any) -> F64:
     return np.asarray(a, dtype=np.float64)
 
 
-def _two_layer(inputs: Inputs, dout: F64, ref: Mapping[str, F64]) -> list[Kink]:
-    z = np.asarray(inputs["X"]) @ np.asarray(inputs["W1"]).T
-    return [Kink("dz", "z == 0", "relu", z == 0, ref["dh"], "dh")]
-
-
-def _two_layer_follow(inputs: Inputs, ref: Mapping[str, F64],
-                      adjusted: Mapping[str, F64]) -> dict[str, F64]:
-    return {"dW1": ref["dW1"] + (adjusted["dz"] - ref["dz"]).T @ _f64(inputs["X"])}
-
-
 KINKS: dict[str, KinkRule] = {
-    **{name: d.kinks for name, d in DECLARATIONS.items() if d.kinks is not None},
-    "two_layer": KinkRule(_two_layer, _two_layer_follow,
-                          BOOK.equations["dW1"].removeprefix("dJ/")),  # dW1 = dzᵀ X + lam W1
-}
+    name: d.kinks for name, d in DECLARATIONS.items() if d.kinks is not None}
+"""Op name -> its kink rule (its declaration's ``kinks``)."""
 
 
 def accept_subgradients(spec: OpSpec, inputs: Inputs, dout: Any, grads: Mapping[str, Any],

@@ -10,19 +10,22 @@ g(c) = c · A + B with B = λ W2 ≠ 0. It is right as dJ/dW2 and only wrong if 
 larger graph, so it passes with a note (``"upstream_not_applied: ..."``). :func:`affine_offset`
 decides that from fresh runs at dJ = 1, c₁ and c₂ (A = (g(c₁) − g(1)) / (c₁ − 1),
 B = g(1) − A, then g(c₂) must equal c₂ A + B), and :func:`upstream_note` names B when it is a
-known term (λ W, the data term, or the whole gradient when dJ is ignored everywhere).
+known term (λ W or the data term, from the op declaration's ``upstream_terms``, or the whole
+gradient when dJ is ignored everywhere).
 Anything else that differs in that case (not affine, or wrong at dJ = 1) is a real failure.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from comparisons.core.builtin_ops import DECLARATIONS
+from comparisons.core.opdecl import UpstreamTerm
 from comparisons.core.ops import Case, Inputs, OpSpec
 from comparisons.verification.diagnose import Candidate, Diagnosis
 from comparisons.verification.diagnose_numeric import F64, ToleranceLike, close
@@ -31,14 +34,9 @@ UPSTREAM_VALUE = 1.7  # c₁, the extra case's dJ: not 1, 2, ½, nor any batch o
 PROBE_VALUE = 0.35  # c₂, the second probe of affinity (≠ 1, ≠ c₁)
 NOTE_CODE = "upstream_not_applied"
 
-# op -> gradient -> (label of the term, "what to write", input holding W): the λ W terms.
-L2_TERMS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "two_layer": {"dW2": ("lam*W2", "dW2 = do.T @ h + dJ * lam * W2", "W2"),
-                  "dW1": ("lam*W1", "dW1 = dz.T @ X + dJ * lam * W1", "W1")},
-}
-# op, gradient -> (label of the data term, what to write): the term that should carry dJ.
-DATA_TERMS = {("two_layer", "dW2"): ("do.T @ h", "let do carry it: do = dJ * 2 * (o - Y) / o.size"),
-              ("two_layer", "dW1"): ("dz.T @ X", "let do carry it (dh and dz follow from do)")}
+TERMS: dict[str, Mapping[str, UpstreamTerm]] = {
+    name: d.upstream_terms for name, d in DECLARATIONS.items() if d.upstream_terms}
+"""Op name -> gradient -> its λW and data terms (its declaration's ``upstream_terms``)."""
 
 
 @dataclass(frozen=True)
@@ -88,15 +86,14 @@ def _term(spec: OpSpec, g: str, offset: F64, g1: F64, inputs: Inputs,
     """(label, fix) of the known term equal to ``offset``; ("", "") for the whole gradient."""
     if close(offset, g1, tol):
         return "", ""
-    known = L2_TERMS.get(spec.name, {}).get(g)
+    known = TERMS.get(spec.name, {}).get(g)
     if known is None:
         return None
-    label, fix, weight = known
-    l2 = float(inputs["lam"]) * np.asarray(inputs[weight], dtype=np.float64)
+    l2 = float(inputs[known.lam]) * np.asarray(inputs[known.weight], dtype=np.float64)
     if close(offset, l2, tol):
-        return label, f"write {fix}"
+        return known.label, f"write {known.fix}"
     if close(offset, g1 - l2, tol):
-        return DATA_TERMS[(spec.name, g)]
+        return known.data_label, known.data_fix
     return None
 
 
