@@ -67,11 +67,12 @@ def untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_]]:
 
     A step of ±h in W1[j, k] moves z[n, j] by ±h X[n, k], so the central difference can cross
     0 only where |z[n, j]| < h |X[n, k]|; the mask keeps a margin of two steps:
-    |z[n, j]| <= 2h |X[n, k]|.
+    |z[n, j]| < 2h |X[n, k]|. Strict: where X[n, k] = 0 a step cannot move z[n, j] (even at
+    z == 0), so W1[j, k] stays checked by finite differences.
     """
     X = as_f64(inputs["X"])
     z = X @ as_f64(inputs["W1"]).T
-    near = np.abs(z)[:, :, None] <= 2 * h * np.abs(X)[:, None, :]
+    near = np.abs(z)[:, :, None] < 2 * h * np.abs(X)[:, None, :]
     return {"W1": near.any(axis=0)}
 
 
