@@ -4,7 +4,7 @@ Every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)`` 
 gradients. See CONTRIBUTING.md for the contract.
 """
 
-from handmade import activations, init
+from handmade import activations, init, norm_layers, normalization
 from handmade.activations import *  # noqa: F403 (the pairs, caches and modules: its __all__)
 from handmade.dropout import (
     Dropout,
@@ -31,6 +31,8 @@ from handmade.losses import (
 )
 from handmade.mlp import TwoLayerCache, TwoLayerMLP, two_layer_backward, two_layer_forward
 from handmade.module import Module, Parameter
+from handmade.norm_layers import *  # noqa: F403 (BatchNorm1d, LayerNorm: its __all__)
+from handmade.normalization import *  # noqa: F403 (the pairs and caches: its __all__)
 from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
 from handmade.sequential import Sequential
 
@@ -44,3 +46,4 @@ __all__ = [
     "softmax_cross_entropy_forward", "two_layer_backward", "two_layer_forward",
 ]
 __all__ += activations.__all__
+__all__ += normalization.__all__ + norm_layers.__all__

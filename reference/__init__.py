@@ -6,7 +6,7 @@ Functions are plain torch ops; ``Linear``, the activations' classes (``ReLU``, .
 
 from torch.nn import Sequential
 
-from reference import activations
+from reference import activations, normalization
 from reference.activations import *  # noqa: F403 (functions and classes: its __all__)
 from reference.dropout import Dropout, dropout, mask_from_source
 from reference.linear import Linear, linear
@@ -19,6 +19,7 @@ from reference.losses import (
     softmax_cross_entropy,
 )
 from reference.mlp import TwoLayerMLP, two_layer
+from reference.normalization import *  # noqa: F403 (batchnorm, layernorm and classes)
 from reference.regularization import l2_penalty
 
 __all__ = [
@@ -27,3 +28,4 @@ __all__ = [
     "softmax_cross_entropy", "two_layer",
 ]
 __all__ += activations.__all__
+__all__ += normalization.__all__

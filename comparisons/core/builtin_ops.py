@@ -24,6 +24,7 @@ from comparisons.core import (
     ops_linear,
     ops_losses,
     ops_network,
+    ops_normalization,
     ops_regularization,
 )
 from comparisons.core.opdecl import OpDeclaration
@@ -34,6 +35,7 @@ FAMILIES = (
     ops_activations,
     ops_losses,
     ops_regularization,
+    ops_normalization,
     ops_network,
 )
 """The op-family modules, in the order ``verify --list`` and ``check`` show their ops."""

@@ -59,6 +59,7 @@ CODES = (
     "ok", "wrong_shape", "transposed", "sign_flipped", "scaled", "not_summed_over_batch",
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing", "zero",
     "localized", "unknown", "upstream_ignored", "consistent_with_own_forward", "wrong_dtype",
+    "missing_statistics_paths", "missing_gamma", "variance_convention",
 )  # fmt: skip
 
 

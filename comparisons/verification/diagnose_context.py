@@ -22,6 +22,7 @@ from comparisons.verification.diagnose_numeric import F64
 CANDIDATE_ORDER = (
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing",
     "mask_not_applied", "not_summed_over_batch", "upstream_ignored",
+    "missing_statistics_paths", "missing_gamma", "variance_convention",
 )  # fmt: skip
 Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
 

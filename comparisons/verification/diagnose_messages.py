@@ -169,6 +169,20 @@ def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
         "upstream_ignored": f"{name} ignores the upstream gradient: it equals the gradient "
         "computed with dout = ones (the gradient of sum(out), not of <out, dout>). The chain "
         "rule multiplies the local derivative by dout.",
+        "missing_statistics_paths": f"{name} is missing the paths through the mean and the "
+        "variance: it equals dout·γ/σ, the derivative with μ and σ² held constant. μ and σ² "
+        "depend on every x of the axis: subtract mean(dx̂) and x̂·Σ(dx̂·x̂)/n.",
+        "missing_gamma": f"{name} is missing γ: it equals the gradient computed with dx̂ = dout "
+        "(right only when γ = 1, which is why γ = 1 tests miss it). dx̂ = dout ⊙ γ.",
+        "variance_convention": f"{name} uses the other variance convention: it equals the "
+        "gradient with the variance divided by n − 1 where the forward divides by n (or the "
+        "other way round). Divide by the same count as the forward (torch: n, biased).",
+        "kernel_flipped": f"{name} was computed from the flipped kernel: it equals the "
+        "gradient with W rotated by 180° (a true convolution). torch's conv2d is a "
+        "cross-correlation: no flip in the forward, and none in the scatter of dx or in dW.",
+        "not_routed_to_max": f"{name} spreads the gradient over the whole window: it equals "
+        "average pooling's dout / (KH·KW) at every element. A max pool sends each window's "
+        "whole dout to its arg-max only (0 elsewhere).",
     }[key]
     return text + _eq(ctx)
 
