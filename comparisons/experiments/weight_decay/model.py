@@ -22,26 +22,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
-import handmade as hm
-from comparisons.core.compare import compare
-from comparisons.experiments.weight_decay.options import CONVENTIONS, EPOCHS
-from comparisons.lockstep.engines import build_engines
-from comparisons.lockstep.spec import MaskRecorder
-from comparisons.lockstep.train import (
-    LossObjective,
-    OptimizerSpec,
-    Problem,
-    torch_loss_objective,
-)
 from handmade.linear import linear_backward, linear_forward
 from handmade.module import Module
 from handmade.regularization import l2_penalty_backward, l2_penalty_forward
-from reference import l2_penalty
 
-N_TRAIN, N_TEST, NUM_INPUTS, BATCH, LR = 20, 100, 200, 5, 0.003
+CONVENTIONS = ("scratch", "concise")
+N_TRAIN, N_TEST, NUM_INPUTS, BATCH, EPOCHS, LR = 20, 100, 200, 5, 100, 0.003
 DESCRIPTIONS = {
     "scratch": "½ squared loss summed over the batch + λ‖w‖²/2 per example; SGD step "
                "lr·grad/|B| (update: w ← w − η[(1/|B|)Σ(ŷ−y)x + λw])",
@@ -78,6 +66,8 @@ class ScratchObjective:
 
 def scratch_torch_objective(lam: float) -> Any:
     """The torch twin: ``(½ (model(X) - y)² + λ/2 ‖w‖²).sum()``, the penalty broadcast per row."""
+    from reference import l2_penalty
+
     def objective(model: Any, X: Any, y: Any) -> Any:
         r = model(X) - y
         return (0.5 * r**2 + l2_penalty(model.weight, lam)).sum()
@@ -87,6 +77,16 @@ def scratch_torch_objective(lam: float) -> Any:
 
 def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS) -> Any:
     """The lockstep problem of one (convention, λ); metrics: train/test MSE and ‖w‖₂."""
+    import torch
+
+    import handmade as hm
+    from comparisons.lockstep.train import (
+        LossObjective,
+        OptimizerSpec,
+        Problem,
+        torch_loss_objective,
+    )
+
     def metrics(view: Any) -> dict[str, float]:
         return {"train_loss": float(np.mean((view.predict(data.X_train) - data.y_train) ** 2)),
                 "test_loss": float(np.mean((view.predict(data.X_test) - data.y_test) ** 2)),
@@ -116,6 +116,9 @@ def one_step(data: Any, convention: str, lam: float, seed: int) -> dict[str, Any
     ``grad`` (scratch: ``(1/|B|) Σ r x + λ w``, already divided; concise: ``(2/|B|) Σ r x``, the
     decay being applied inside SGD), each a dict of "weight" and "bias".
     """
+    from comparisons.lockstep.engines import build_engines
+    from comparisons.lockstep.spec import MaskRecorder
+
     problem = make_problem(data, convention, lam, epochs=1)
     rng = np.random.default_rng(seed)
     (engine,) = build_engines(problem, ("handmade",), np.dtype(np.float64), rng,
@@ -134,6 +137,8 @@ def one_step_identity(data: Any, lam: float, seed: int) -> dict[str, Any]:
     scratch one (``grad_c = 2 (grad_s - λ w₀)``), and the concise update is the scratch update
     with the data gradient doubled (``Δw_c = 2 Δw_s + ηλ w₀``, ``Δb_c = 2 Δb_s``).
     """
+    from comparisons.core.compare import compare
+
     s, c = (one_step(data, conv, lam, seed) for conv in CONVENTIONS)
     w0 = s["w0"]["weight"]
     data_s = s["grad"]["weight"] - lam * w0
