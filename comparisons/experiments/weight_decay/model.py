@@ -19,17 +19,32 @@ same: from the same start, ``Δw_concise = 2 Δw_scratch + ηλ w`` and ``Δb_co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
+import handmade as hm
+from comparisons.core.compare import compare
+from comparisons.experiments.weight_decay.options import CONVENTIONS, EPOCHS
+from comparisons.lockstep.engines import build_engines
+from comparisons.lockstep.spec import MaskRecorder
+from comparisons.lockstep.train import (
+    HandmadeObjective,
+    LossObjective,
+    OptimizerSpec,
+    Problem,
+    TorchObjective,
+    torch_loss_objective,
+)
 from handmade.linear import linear_backward, linear_forward
 from handmade.module import Module
 from handmade.regularization import l2_penalty_backward, l2_penalty_forward
+from reference import l2_penalty
 
-CONVENTIONS = ("scratch", "concise")
-N_TRAIN, N_TEST, NUM_INPUTS, BATCH, EPOCHS, LR = 20, 100, 200, 5, 100, 0.003
+N_TRAIN, N_TEST, NUM_INPUTS, BATCH, LR = 20, 100, 200, 5, 0.003
 DESCRIPTIONS = {
     "scratch": "½ squared loss summed over the batch + λ‖w‖²/2 per example; SGD step "
                "lr·grad/|B| (update: w ← w − η[(1/|B|)Σ(ŷ−y)x + λw])",
@@ -50,9 +65,10 @@ class ScratchObjective:
 
     def forward(self, model: Module, X: NDArray, y: NDArray) -> NDArray:
         """The summed scratch objective of the batch (0-d)."""
-        pred, lin = linear_forward(X, model.weight.data, model.bias.data)
+        weight, bias = _weight_bias(model)
+        pred, lin = linear_forward(X, weight.data, bias.data)
         r = pred - y
-        penalty, l2 = l2_penalty_forward(model.weight.data, self.lam)
+        penalty, l2 = l2_penalty_forward(weight.data, self.lam)
         self.cache = (r, lin, l2, len(X))
         return np.asarray(0.5 * np.sum(r * r) + len(X) * penalty, dtype=X.dtype)
 
@@ -60,14 +76,20 @@ class ScratchObjective:
         """``weight.grad = rᵀX + |B| λ w``, ``bias.grad = Σ r`` with r = ŷ - y."""
         r, lin, l2, n = self.cache
         _, dW, db = linear_backward(r, lin)
-        model.weight.grad = dW + l2_penalty_backward(float(n), l2)
-        model.bias.grad = db
+        weight, bias = _weight_bias(model)
+        weight.grad = dW + l2_penalty_backward(float(n), l2)
+        bias.grad = db
+
+
+def _weight_bias(model: Module) -> tuple[hm.Parameter, hm.Parameter]:
+    """The weight and bias of the problem's model, a handmade Linear with a bias."""
+    if not isinstance(model, hm.Linear) or model.bias is None:
+        raise ValueError(f"model: expected a handmade Linear with a bias, got {model!r}")
+    return model.weight, model.bias
 
 
 def scratch_torch_objective(lam: float) -> Any:
     """The torch twin: ``(½ (model(X) - y)² + λ/2 ‖w‖²).sum()``, the penalty broadcast per row."""
-    from reference import l2_penalty
-
     def objective(model: Any, X: Any, y: Any) -> Any:
         r = model(X) - y
         return (0.5 * r**2 + l2_penalty(model.weight, lam)).sum()
@@ -77,21 +99,12 @@ def scratch_torch_objective(lam: float) -> Any:
 
 def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS) -> Any:
     """The lockstep problem of one (convention, λ); metrics: train/test MSE and ‖w‖₂."""
-    import torch
-
-    import handmade as hm
-    from comparisons.lockstep.train import (
-        LossObjective,
-        OptimizerSpec,
-        Problem,
-        torch_loss_objective,
-    )
-
     def metrics(view: Any) -> dict[str, float]:
         return {"train_loss": float(np.mean((view.predict(data.X_train) - data.y_train) ** 2)),
                 "test_loss": float(np.mean((view.predict(data.X_test) - data.y_test) ** 2)),
                 "w_norm": float(np.linalg.norm(view.state_dict(copy=False)["weight"]))}
 
+    objectives: tuple[Callable[[], HandmadeObjective], Callable[[], TorchObjective]]
     if convention == "scratch":
         objectives = (lambda: ScratchObjective(lam), lambda: scratch_torch_objective(lam))
         spec = OptimizerSpec("sgd", {"lr": LR}, divide_by_batch=True)
@@ -116,9 +129,6 @@ def one_step(data: Any, convention: str, lam: float, seed: int) -> dict[str, Any
     ``grad`` (scratch: ``(1/|B|) Σ r x + λ w``, already divided; concise: ``(2/|B|) Σ r x``, the
     decay being applied inside SGD), each a dict of "weight" and "bias".
     """
-    from comparisons.lockstep.engines import build_engines
-    from comparisons.lockstep.spec import MaskRecorder
-
     problem = make_problem(data, convention, lam, epochs=1)
     rng = np.random.default_rng(seed)
     (engine,) = build_engines(problem, ("handmade",), np.dtype(np.float64), rng,
@@ -137,8 +147,6 @@ def one_step_identity(data: Any, lam: float, seed: int) -> dict[str, Any]:
     scratch one (``grad_c = 2 (grad_s - λ w₀)``), and the concise update is the scratch update
     with the data gradient doubled (``Δw_c = 2 Δw_s + ηλ w₀``, ``Δb_c = 2 Δb_s``).
     """
-    from comparisons.core.compare import compare
-
     s, c = (one_step(data, conv, lam, seed) for conv in CONVENTIONS)
     w0 = s["w0"]["weight"]
     data_s = s["grad"]["weight"] - lam * w0
