@@ -16,7 +16,7 @@ import pytest
 import handmade as hm
 from comparisons.cli.main import main
 from comparisons.core.tolerances import tolerance
-from comparisons.experiments import common
+from comparisons.experiments import argtypes, arguments, common
 from comparisons.experiments import runner as exp_cli
 from comparisons.experiments.overfitting import experiment as of
 from comparisons.lockstep.train import LossObjective
@@ -64,19 +64,19 @@ def test_help_lists_the_registered_experiments() -> None:
                                       ("nan", False), ("x", False)])
 def test_probability_type(text: str, ok: bool) -> None:
     if ok:
-        assert common.probability(text) == float(text)
+        assert argtypes.probability(text) == float(text)
     else:
         with pytest.raises(argparse.ArgumentTypeError):
-            common.probability(text)
+            argtypes.probability(text)
 
 
 def test_list_and_number_types() -> None:
-    assert common.list_of(common.nonnegative_float)("0, 0.1,3") == [0.0, 0.1, 3.0]
+    assert argtypes.list_of(argtypes.nonnegative_float)("0, 0.1,3") == [0.0, 0.1, 3.0]
     for bad in ("", ",", "1,-2", "inf"):
         with pytest.raises(argparse.ArgumentTypeError):
-            common.list_of(common.nonnegative_float)(bad)
+            argtypes.list_of(argtypes.nonnegative_float)(bad)
     with pytest.raises(argparse.ArgumentTypeError):
-        common.choices_list(("a", "b"))("a,c")
+        argtypes.choices_list(("a", "b"))("a,c")
 
 
 def test_a_run_writes_json_plots_and_the_lockstep_entry(tmp_path, capsys) -> None:
@@ -126,14 +126,15 @@ def test_a_new_experiment_registers_with_its_own_options(monkeypatch, tmp_path) 
     toy.HELP, toy.DEFAULT_SEEDS = "a toy", 2
 
     def add_arguments(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--p", type=common.probability, default=0.5)
+        p.add_argument("--p", type=argtypes.probability, default=0.5)
 
     def run(args: argparse.Namespace, ctx: common.ExperimentContext) -> dict[str, Any]:
         return {"lockstep": {"max_rel_diff": 0.0, "first_divergent_step": None}, "files": [],
                 "findings": {"p_seen": args.p == 0.25}, "summary": [f"seeds {ctx.seeds}"]}
 
     toy.add_arguments, toy.run = add_arguments, run
-    monkeypatch.setitem(exp_cli.EXPERIMENTS, "toy", toy)
+    monkeypatch.setitem(arguments.OPTIONS, "toy", toy)  # its options, for the parser
+    monkeypatch.setitem(exp_cli.EXPERIMENTS, "toy", toy)  # its run
     assert main(["experiment", "toy", "--p", "1.5", "--out", str(tmp_path)]) == 2
     code, payload = exp_cli.run_experiment("toy", ["--p", "0.25", "--out", str(tmp_path)])
     assert code == 0 and payload["findings"] == {"p_seen": True} and payload["seeds"] == [0, 1]

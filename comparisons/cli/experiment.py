@@ -1,12 +1,8 @@
 """``backprop-lab experiment NAME [options]``: the book's experiments, both engines in lockstep.
 
-Registry: :data:`EXPERIMENTS` maps a name to its module (imported here: ``--help`` lists every
-experiment's options anyway, and none imports torch at import time), following the contract in
-:mod:`comparisons.experiments.common` (``HELP``, ``DEFAULT_SEEDS``, ``add_arguments(parser)``,
-``run(args, ctx) -> dict``). Each experiment gets its own sub-parser, so it can add options
-(``backprop-lab experiment weight-decay --lambdas 0,1,3``) beside the common ones:
-``--engine handmade|torch|both`` (default both), ``--seeds K``, ``--seed S`` (first seed),
-``--out DIR``, ``--json PATH`` (default ``DIR/NAME.json``), ``--dtype``, ``--quiet``.
+Each experiment's sub-parser comes from :mod:`comparisons.experiments.arguments` (light: every
+experiment's options, for ``--help``); the experiment itself, from
+:mod:`comparisons.experiments.runner`, is imported when it runs.
 
 Exit codes: 0 done, 1 the engines parted beyond the lockstep tolerance, 2 bad input (one line).
 Whether the expected findings held is reported in the JSON's ``"findings"`` and on stdout.
@@ -14,9 +10,10 @@ Whether the expected findings held is reported in the JSON's ``"findings"`` and 
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
-from comparisons.experiments.runner import EXPERIMENTS, build_experiment_parser
+from comparisons.experiments.arguments import OPTIONS, build_experiment_parser
 
 
 def register(sub: Any) -> None:
@@ -26,5 +23,13 @@ def register(sub: Any) -> None:
                        description=__doc__.splitlines()[0])
     names = p.add_subparsers(dest="experiment", metavar="NAME", parser_class=type(p))
     names.required = True
-    for name in EXPERIMENTS:
-        build_experiment_parser(names, name)
+    for name in OPTIONS:
+        build_experiment_parser(names, name).set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the experiment, print its summary and findings; exit 1 when the engines diverged."""
+    # deferred: the experiments import torch and matplotlib, which --help does not need
+    from comparisons.experiments import runner
+
+    return runner.run(args)

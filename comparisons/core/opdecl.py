@@ -85,6 +85,10 @@ class Input:
         return (self.scale * rng.standard_normal(shape)).astype(dt)
 
 
+Consistent = Callable[[F64, float], NDArray[np.bool_]]
+"""``consistent(user, bound)`` -> the kink elements whose group of values is valid."""
+
+
 @dataclass(frozen=True)
 class Kink:
     """The elements of gradient ``grad`` at a kink of ``function`` (e.g. relu at "x == 0").
@@ -92,7 +96,9 @@ class Kink:
     ``mask``: the kink elements; ``one``: the gradient on the slope-1 side (dout for ReLU);
     the valid values are t · one for t between ``low`` and 1 (``low`` = 0 for ReLU, the
     negative slope for leaky ReLU: the slope of the other side); ``one_is``: how ``one``
-    reads ("dout").
+    reads ("dout"). ``consistent(user, bound)``, where the elements' values are tied together
+    (a max pool's tied maxima share one dout: their split must sum to it), marks the elements
+    whose group the user's values satisfy; only those are accepted.
     """
 
     grad: str
@@ -102,6 +108,7 @@ class Kink:
     one: F64
     one_is: str
     low: float = 0.0
+    consistent: Consistent | None = None
 
 
 Finder = Callable[[Inputs, F64, Mapping[str, F64]], list[Kink]]

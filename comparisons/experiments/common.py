@@ -1,14 +1,14 @@
-"""What every experiment shares: its context (engine, seeds, output), argument types, helpers.
+"""What every experiment shares: its context (engine, seeds, output) and helpers.
 
 An experiment module (registered in :data:`comparisons.experiments.runner.EXPERIMENTS`) provides
+``run(args, ctx: ExperimentContext) -> dict``, which trains, plots, and returns the JSON payload;
+its options module (registered in :data:`comparisons.experiments.arguments.OPTIONS`, light: no
+torch, no matplotlib, so that ``backprop-lab --help`` stays fast) provides
 
 * ``HELP: str``: one line for ``backprop-lab experiment --help``;
 * ``DEFAULT_SEEDS: int``: the default of ``--seeds``;
-* ``add_arguments(parser)``: its own options (use the types below, so bad values exit 2);
-* ``run(args, ctx: ExperimentContext) -> dict``: trains, plots, and returns the JSON payload.
-
-Keep the module's top-level imports light (NumPy, handmade, this module): torch and matplotlib
-are imported inside ``run``, so that ``backprop-lab --help`` stays fast.
+* ``add_arguments(parser)``: its own options (use :mod:`comparisons.experiments.argtypes`, so
+  bad values exit 2).
 
 The payload must hold ``"lockstep"`` (see :func:`combine_lockstep`), ``"files"`` (paths relative
 to ``ctx.out``), ``"findings"`` (``{name: bool}``, the expected results) and ``"summary"``
@@ -19,13 +19,14 @@ to ``ctx.out``), ``"findings"`` (``{name: bool}``, the expected results) and ``"
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentTypeError
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from comparisons.lockstep.train import run_lockstep
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,6 @@ class ExperimentContext:
 
     def run(self, problem: Any, *, seed: int | tuple[int, ...], desc: str) -> Any:
         """``run_lockstep(problem)`` with this context's engine, dtype and progress bar."""
-        from comparisons.lockstep.train import run_lockstep
-
         return run_lockstep(problem, seed=seed, engine=self.engine,  # type: ignore[arg-type]
                             dtype=self.dtype, progress=self.progress, desc=desc)
 
@@ -84,54 +83,6 @@ def combine_lockstep(runs: Mapping[str, Any]) -> dict[str, Any]:
             "first_divergent_step": None if first is None else diverged[first],
             "divergent_run": first, "runs": len(compared),
             "max_plain_rel_diff": max((p for p in plain if p is not None), default=None)}
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not np.isfinite(value):
-        raise ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    """argparse type: a finite number >= 0 (e.g. a weight-decay λ)."""
-    value = _float(text)
-    if value < 0:
-        raise ArgumentTypeError(f"expected a number >= 0, got {value:g}")
-    return value
-
-
-def probability(text: str) -> float:
-    """argparse type: a drop probability p in [0, 1)."""
-    value = _float(text)
-    if not 0 <= value < 1:
-        raise ArgumentTypeError(f"expected a probability in [0, 1), got {value:g}")
-    return value
-
-
-def list_of(item: Callable[[str], Any]) -> Callable[[str], list[Any]]:
-    """argparse type: a comma-separated, non-empty list of ``item`` values ("0,0.1,3")."""
-    def parse(text: str) -> list[Any]:
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if not parts:
-            raise ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
-        return [item(p) for p in parts]
-
-    parse.__name__ = f"list of {getattr(item, '__name__', 'values')}"
-    return parse
-
-
-def choices_list(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
-    """argparse type: a comma-separated subset of ``allowed`` (kept in the given order)."""
-    def item(text: str) -> str:
-        if text not in allowed:
-            raise ArgumentTypeError(f"expected names among {', '.join(allowed)}, got {text!r}")
-        return text
-
-    return list_of(item)
 
 
 def floats(a: Any) -> list[float]:

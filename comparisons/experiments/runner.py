@@ -1,12 +1,8 @@
-"""``backprop-lab experiment NAME [options]``: the book's experiments, both engines in lockstep.
+"""Run one of the book's experiments from its parsed arguments: ``backprop-lab experiment NAME``.
 
-Registry: :data:`EXPERIMENTS` maps a name to its module (imported here: ``--help`` lists every
-experiment's options anyway, and none imports torch at import time), following the contract in
-:mod:`comparisons.experiments.common` (``HELP``, ``DEFAULT_SEEDS``, ``add_arguments(parser)``,
-``run(args, ctx) -> dict``). Each experiment gets its own sub-parser, so it can add options
-(``backprop-lab experiment weight-decay --lambdas 0,1,3``) beside the common ones:
-``--engine handmade|torch|both`` (default both), ``--seeds K``, ``--seed S`` (first seed),
-``--out DIR``, ``--json PATH`` (default ``DIR/NAME.json``), ``--dtype``, ``--quiet``.
+Registry: :data:`EXPERIMENTS` maps a name to the module that runs it, following the contract in
+:mod:`comparisons.experiments.common` (``run(args, ctx) -> dict``); its arguments are parsed by
+:mod:`comparisons.experiments.arguments` (light, for ``--help``), under the same name.
 
 Exit codes: 0 done, 1 the engines parted beyond the lockstep tolerance, 2 bad input (one line).
 Whether the expected findings held is reported in the JSON's ``"findings"`` and on stdout.
@@ -15,20 +11,13 @@ Whether the expected findings held is reported in the JSON's ``"findings"`` and 
 from __future__ import annotations
 
 import argparse
-import shlex
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from comparisons.core.errors import UsageError
-from comparisons.core.io import (
-    check_writable_file,
-    ensure_out_dir,
-    nonnegative_int,
-    positive_int,
-    write_json,
-)
+from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
 from comparisons.core.parser import Parser
+from comparisons.experiments.arguments import build_experiment_parser, command_line
 from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.dropout import experiment as dropout
 from comparisons.experiments.house_prices import experiment as house_prices
@@ -45,49 +34,6 @@ EXPERIMENTS: dict[str, ModuleType] = {
 }
 
 REQUIRED_KEYS = ("lockstep", "files", "findings", "summary")
-# as comparisons.lockstep.train (which imports torch)
-ENGINE_CHOICES = ("handmade", "torch", "both")
-
-
-def add_common_arguments(p: argparse.ArgumentParser, default_seeds: int) -> None:
-    """The options every experiment has."""
-    p.add_argument("--engine", choices=ENGINE_CHOICES, default="both",
-                   help="which engine(s) to train; 'both' runs them in lockstep (default)")
-    p.add_argument("--seeds", type=positive_int, default=default_seeds,
-                   help=f"number of seeds (default {default_seeds})")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="first seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("out/experiments"),
-                   help="folder for plots and JSON (default out/experiments)")
-    p.add_argument("--json", type=Path, help="JSON path (default OUT/NAME.json)")
-    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                   help="precision of both engines (default float64)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or progress lines")
-
-
-def build_experiment_parser(sub: Any, name: str) -> argparse.ArgumentParser:
-    """Add the sub-parser of experiment ``name`` to ``sub`` (a :class:`Parser`'s)."""
-    module = EXPERIMENTS[name]
-    p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-    add_common_arguments(p, module.DEFAULT_SEEDS)
-    module.add_arguments(p)
-    p.set_defaults(func=run, experiment=name, experiment_parser=p)
-    return p
-
-
-def command_line(args: argparse.Namespace) -> str:
-    """The ``backprop-lab experiment ...`` command that reproduces ``args`` (non-defaults),
-    from the options the experiment's :class:`~comparisons.core.parser.Parser` recorded."""
-    words = ["backprop-lab", "experiment", args.experiment]
-    for action in args.experiment_parser.options:
-        value = getattr(args, action.dest, None)
-        if not action.option_strings or action.dest == "help" or value == action.default:
-            continue
-        if isinstance(value, bool):
-            words.append(action.option_strings[-1])
-            continue
-        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        words += [action.option_strings[-1], text]
-    return shlex.join(words)
 
 
 def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:

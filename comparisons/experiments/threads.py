@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import torch
+from threadpoolctl import threadpool_limits
+
 
 @contextmanager
 def single_threaded() -> Iterator[None]:
     """Limit BLAS/OpenMP pools (threadpoolctl) and torch to one thread; restore on exit."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from comparisons.lockstep.spec import BuildContext, MaskRecorder
@@ -99,8 +100,6 @@ class TorchEngine:
 
     def __init__(self, problem: Any, model: Any, state: dict[str, NDArray],
                  dtype: np.dtype) -> None:
-        import torch
-
         self.torch = torch
         self.model = model.to(torch.float64 if dtype == np.float64 else torch.float32)
         named = dict(self.model.named_parameters())

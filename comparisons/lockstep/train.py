@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from comparisons.core.tolerances import Tolerance, dtype_name, tolerance
+from comparisons.data.batches import iterate_minibatches
 from comparisons.lockstep.engines import EngineView, build_engines
 from comparisons.lockstep.log import StepLog, metric_rel_diff
 from comparisons.lockstep.spec import (
@@ -189,8 +190,6 @@ def run_lockstep(
     ``seed``: an int or a sequence of ints (e.g. ``(seed, fit_index)``) for ``SeedSequence``.
     ``progress``: show a tqdm bar over epochs (callers pass ``not quiet and stderr.isatty()``).
     """
-    from comparisons.data.batches import iterate_minibatches
-
     names = engines_for(engine)
     dt = np.dtype(dtype_name(dtype))
     init_ss, order_ss, mask_ss = np.random.SeedSequence(seed).spawn(3)
@@ -233,6 +232,6 @@ def _epochs(epochs: int, progress: bool, desc: str) -> Any:
     """``range(1, epochs + 1)``, wrapped in a tqdm bar when ``progress``."""
     if not progress:
         return range(1, epochs + 1)
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when a bar is shown: tqdm.auto probes for a notebook
 
     return tqdm(range(1, epochs + 1), desc=desc, unit="epoch", leave=False)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.core.io import ensure_out_dir, write_json
+from comparisons.report import check_section as check_demo
 from comparisons.report import experiment_sections as experiments
+from comparisons.report import graph_section as graph_demo
 from comparisons.report import verify_section as verify_demo
 from comparisons.report.page import build_report, collect_versions
 
@@ -25,10 +27,6 @@ Section = Callable[..., dict[str, Any]]  # (out: Path, *, quiet: bool) -> the se
 
 def sections() -> list[tuple[str, Section]]:
     """Every demo section, ``(title, function)``, in the order they run."""
-    # torch and matplotlib load here, when the demo runs, not with ``backprop-lab --help``
-    from comparisons.report import check_section as check_demo
-    from comparisons.report import graph_section as graph_demo
-
     return [
         ("Check suite", check_demo.run_section),
         ("Computational graphs", graph_demo.run_section),

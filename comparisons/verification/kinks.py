@@ -70,6 +70,8 @@ def accept_subgradients(spec: OpSpec, inputs: Inputs, dout: Any, grads: Mapping[
             continue
         b = _bound(ref[kink.grad], ref_grads[kink.grad], grads.get(kink.grad))
         valid = kink.mask & _on_segment(user, kink.one, b, kink.low)
+        if kink.consistent is not None:
+            valid &= kink.consistent(user, b)
         if valid.any():
             changed[kink.grad] = np.where(valid, user, ref[kink.grad])
             note = kink_note(kink, valid, user, ref[kink.grad], b)

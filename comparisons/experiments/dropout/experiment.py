@@ -26,61 +26,49 @@ the units (|z| <= 5 against the binomial standard error).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypedDict
 
 import numpy as np
 
-from comparisons.core.io import positive_int
-from comparisons.experiments.common import ExperimentContext, list_of, probability
+from comparisons.core.errors import UsageError
+from comparisons.experiments.common import ExperimentContext, combine_lockstep, relative_files
+from comparisons.experiments.dropout import plots as dp
+from comparisons.experiments.dropout.model import (
+    DropoutSettings,
+    ImageData,
+    MaskTally,
+    load_data,
+    make_problem,
+)
+from comparisons.experiments.threads import single_threaded
+from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
+from comparisons.lockstep.train import engines_for
 
-HELP = "section 4: an MLP with and without dropout (0.2, 0.5): accuracy curves, generalisation gap"
-DEFAULT_SEEDS = 3
-BOOK = {"lr": 0.5, "batch_size": 256, "epochs": 10, "train_size": None}
+
+class BookSettings(TypedDict):
+    """The book's settings for the full Fashion-MNIST (used with --data-dir)."""
+
+    lr: float
+    batch_size: int
+    epochs: int
+    train_size: int | None
+
+
+BOOK: BookSettings = {"lr": 0.5, "batch_size": 256, "epochs": 10, "train_size": None}
 DEMO_ARGS = ["--seeds", "2"]
 MAX_Z = 5.0  # kept fraction within this many binomial standard errors of 1 - p
 
 
-def _positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (the learning rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Data (``--data-dir``), network (``--hidden``, ``--p``) and training options."""
-    p.add_argument("--data-dir", help="folder with Fashion-MNIST IDX files (default: digits)")
-    p.add_argument("--p", type=list_of(probability), default=[0.2, 0.5],
-                   help="drop probabilities of the two dropout layers (default 0.2,0.5)")
-    p.add_argument("--hidden", type=list_of(positive_int), default=[256, 256],
-                   help="widths of the two hidden layers (default 256,256)")
-    p.add_argument("--epochs", type=positive_int,
-                   help="epochs (default 40 on digits, 10 on Fashion-MNIST)")
-    p.add_argument("--lr", type=_positive_float,
-                   help="SGD learning rate (default 0.2 on digits, 0.5 on Fashion-MNIST)")
-    p.add_argument("--batch-size", type=positive_int,
-                   help="minibatch size (default 32 on digits, 256 on Fashion-MNIST)")
-    p.add_argument("--train-size", type=positive_int,
-                   help="training rows kept (default 600 on digits, all on Fashion-MNIST)")
-    p.add_argument("--eval-every", type=positive_int, default=1,
-                   help="evaluate accuracy and loss every N epochs (default 1)")
-
-
-def settings_from(args: argparse.Namespace) -> Any:
+def settings_from(args: argparse.Namespace) -> DropoutSettings:
     """DropoutSettings from the options; unset ones take the dataset's defaults."""
-    from comparisons.experiments.dropout.model import DropoutSettings
-
     if len(args.p) != 2 or len(args.hidden) != 2:
         raise ValueError(f"--p, --hidden: expected two values each, got {args.p}, {args.hidden}")
     base = DropoutSettings() if args.data_dir is None else DropoutSettings(**BOOK)
     chosen = {k: getattr(args, k) for k in ("lr", "batch_size", "epochs", "train_size")
               if getattr(args, k) is not None}
-    return DropoutSettings(**{**base.__dict__, **chosen, "hidden": tuple(args.hidden),
-                              "p": tuple(args.p), "eval_every": args.eval_every})
+    return replace(base, **chosen, hidden=tuple(args.hidden), p=tuple(args.p),
+                   eval_every=args.eval_every)
 
 
 def run_entry(seed: int, dropout: bool, result: Any, masks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,9 +107,6 @@ def run_label(dropout: bool, seed: int) -> str:
 
 def data_loader(data_dir: str | None, train_size: int | None, dtype: str) -> Any:
     """``seed -> ImageData``: the seed's split (digits) or subsample, images cast to ``dtype``."""
-    from comparisons.core.errors import UsageError
-    from comparisons.experiments.dropout.model import ImageData, load_data
-
     dt = np.dtype(dtype)
 
     def data_for(seed: int) -> ImageData:
@@ -140,9 +125,6 @@ def data_loader(data_dir: str | None, train_size: int | None, dtype: str) -> Any
 
 def train_all(data_for: Any, settings: Any, ctx: ExperimentContext) -> tuple[dict, list]:
     """For each seed: the data, then the runs without and with dropout (same seed: paired)."""
-    from comparisons.experiments.dropout.model import MaskTally, make_problem
-    from comparisons.lockstep.train import engines_for
-
     primary = engines_for(ctx.engine)[0]
     results, runs = {}, []
     for seed in ctx.seeds:
@@ -160,11 +142,6 @@ def train_all(data_for: Any, settings: Any, ctx: ExperimentContext) -> tuple[dic
 
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Train every seed with and without dropout; plot curves, gaps, lockstep; return JSON."""
-    from comparisons.experiments.common import combine_lockstep, relative_files
-    from comparisons.experiments.dropout import plots as dp
-    from comparisons.experiments.threads import single_threaded
-    from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
-
     settings = settings_from(args)
     data_for = data_loader(args.data_dir, settings.train_size, ctx.dtype)
     with single_threaded():

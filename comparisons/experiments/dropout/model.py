@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from torch import nn
 
 import handmade as hm
+import reference
 from comparisons.data.digits import load_digits_split
 from comparisons.data.fashion_mnist import load_fashion_mnist
 from comparisons.lockstep.train import (
@@ -152,10 +154,6 @@ def handmade_net(ctx: BuildContext, d_in: int, settings: DropoutSettings, dropou
 def torch_net(ctx: BuildContext, d_in: int, settings: DropoutSettings, dropout: bool,
               tally: MaskTally | None = None) -> Any:
     """The torch twin (torch.nn layers, ``reference.Dropout`` on the shared mask stream)."""
-    from torch import nn
-
-    import reference
-
     (h1, h2), ps = settings.hidden, settings.p if dropout else (0.0, 0.0)
     return nn.Sequential(
         nn.Linear(d_in, h1), nn.ReLU(),
@@ -186,8 +184,6 @@ def _metrics(data: ImageData) -> Any:
 def make_problem(data: ImageData, settings: DropoutSettings, dropout: bool,
                  tally: MaskTally | None = None) -> Problem:
     """The lockstep problem of one run (with or without dropout); ``tally`` counts masks."""
-    from torch import nn
-
     d_in = data.X_train.shape[1]
     return Problem(
         handmade_model=lambda ctx: handmade_net(ctx, d_in, settings, dropout, tally),

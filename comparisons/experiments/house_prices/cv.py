@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from comparisons.data.house_prices import HouseData, Preprocessor, kfold_indices
 from comparisons.experiments.common import ExperimentContext, combine_lockstep
 from comparisons.experiments.house_prices.config import HouseConfig, Target
 from comparisons.experiments.house_prices.models import handmade_model, make_problem, torch_model
+from comparisons.lockstep.train import BuildContext, MaskRecorder
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,6 @@ def make_folds(data: HouseData, k: int, stats: str) -> list[Fold]:
 def predict_prices(config: HouseConfig, target: Target, state: dict[str, NDArray],
                    X: NDArray, engine: str) -> NDArray:
     """(N,) prices predicted by trained parameters ``state`` with the engine's own model."""
-    from comparisons.lockstep.train import BuildContext, MaskRecorder
-
     recorder = MaskRecorder(np.random.default_rng(0), (engine,))
     ctx = BuildContext(engine, np.random.default_rng(0), np.dtype(np.float64), recorder)
     if engine == "handmade":
@@ -104,7 +104,6 @@ def predict_prices(config: HouseConfig, target: Target, state: dict[str, NDArray
         model.load_state_dict(state)
         model.eval()
         return target.decode(model(X))
-    import torch
 
     net = torch_model(ctx, X.shape[1], config).double()
     net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})

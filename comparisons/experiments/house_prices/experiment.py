@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from comparisons.core.errors import UsageError
 from comparisons.core.io import positive_int
-from comparisons.experiments.common import (
-    ExperimentContext,
-    list_of,
-    nonnegative_float,
-    probability,
-)
+from comparisons.experiments.argtypes import list_of, nonnegative_float, probability
 from comparisons.experiments.house_prices.config import MODELS, HouseConfig, book_baseline, sweep
+
+if TYPE_CHECKING:  # common imports torch (lockstep); --help imports this module
+    from comparisons.experiments.common import ExperimentContext
 
 HELP = ("house prices (Kaggle lab) on Ames or Kaggle CSVs: the book's baseline and better "
         "models, K-fold cross-validation, both engines in lockstep")

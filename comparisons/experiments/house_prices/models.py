@@ -21,9 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
+from torch import nn
 
 import handmade as hm
+import reference
 from comparisons.experiments.house_prices.config import HouseConfig, Target
 from comparisons.lockstep.train import (
     BuildContext,
@@ -85,10 +88,6 @@ def handmade_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> h
 
 def torch_model(ctx: BuildContext, n_features: int, config: HouseConfig) -> Any:
     """The torch twin (torch.nn layers, ``reference.Dropout`` on the shared mask stream)."""
-    from torch import nn
-
-    import reference
-
     if config.model == "linear":
         return nn.Linear(n_features, 1)
     p = config.dropout
@@ -126,10 +125,6 @@ def optimizer_spec(config: HouseConfig) -> OptimizerSpec:
 def log_rmse(engine: str, pred: NDArray, prices: NDArray) -> float:
     """Log RMSE of predicted prices (N,) against prices (N,), by the engine's own code."""
     if engine == "torch":
-        import torch
-
-        import reference
-
         return float(reference.log_rmse(torch.from_numpy(pred), torch.from_numpy(prices)))
     return float(hm.log_rmse_forward(pred, prices)[0])
 
@@ -157,8 +152,6 @@ def log_rmse_metrics(target: Target, X_train: NDArray, y_train: NDArray,
 def make_problem(config: HouseConfig, X_train: NDArray, y_train: NDArray,
                  X_valid: NDArray | None = None, y_valid: NDArray | None = None) -> Problem:
     """The lockstep problem of one fold: train on (X_train, prices y_train), watch the fold."""
-    from torch import nn
-
     for name, X in (("X_train", X_train), ("X_valid", X_valid)):
         if X is not None:
             check_float_array(name, X, ndim=2)  # once: DataLinear skips it per batch

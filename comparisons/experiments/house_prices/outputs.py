@@ -10,8 +10,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from numpy.typing import NDArray
+
+from comparisons.lockstep.plots import save_figure
 
 STATS_TEXT = {"train": "training folds only (leak-free)",
               "all": "all rows, the test file's too if given (the book's way)"}
@@ -65,11 +70,6 @@ def table_lines(results: list[dict[str, Any]], best: str, stats: str) -> list[st
 
 def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]:
     """Train (dashed) and validation (solid) log RMSE per epoch, one colour per fold."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    from comparisons.lockstep.plots import save_figure
-
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     for i, f in enumerate(result["folds"]):
         ax.plot(f["epochs"], f["valid_curve"], color=f"C{i}", lw=1.8)
@@ -93,8 +93,6 @@ def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]
 def _log_axis(ax: Any) -> None:
     """Whole-number epochs on x; on y a log scale with plain numbers (0.15, not 1.5×10⁻¹) when
     the curves span more than a factor 4 (the baseline falls from ~12), else a linear one."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     lo, hi = ax.dataLim.intervaly
     if not (lo > 0 and hi / lo > 4):
@@ -128,11 +126,6 @@ def _series(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
                       stem: str) -> list[Path]:
     """Average validation log RMSE (± std over folds) against λ, one line per model/dropout."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullLocator
-
-    from comparisons.lockstep.plots import save_figure
-
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     lams = [r["config"]["weight_decay"] for r in results if r["config"]["name"] != "baseline"]
     for i, (label, rows) in enumerate(_series(results).items()):

@@ -17,39 +17,29 @@ import argparse
 from typing import Any
 
 import numpy as np
+import torch
 
-from comparisons.core.io import positive_int
-from comparisons.experiments.common import ExperimentContext, choices_list, combine_lockstep, floats
+import handmade as hm
+from comparisons.data.synthetic import polynomial_data
+from comparisons.experiments import plots
+from comparisons.experiments.common import ExperimentContext, combine_lockstep, floats
+from comparisons.experiments.overfitting.options import FITS
+from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
+from comparisons.lockstep.train import (
+    LossObjective,
+    OptimizerSpec,
+    Problem,
+    torch_loss_objective,
+)
 
-HELP = "polynomial regression: normal (cubic), underfit (linear) and overfit (20 features) fits"
-DEFAULT_SEEDS = 3
-FITS: dict[str, int] = {"normal": 4, "underfit": 2, "overfit": 20}
 BOOK_EPOCHS: dict[str, int] = {"normal": 400, "underfit": 400, "overfit": 1500}
 LR, MAX_BATCH, N_TRAIN, N_TEST, MAX_DEGREE = 0.01, 10, 100, 100, 20
 WEIGHT_TOLERANCE = 0.3  # |fitted - true| allowed for every cubic weight
 FAR_ABOVE = 10.0  # underfit test loss / normal test loss, over the second half of training
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """``--epochs N`` (every fit; default 400, 400, 1500) and ``--fits`` (a subset)."""
-    p.add_argument("--epochs", type=positive_int,
-                   help="epochs of every fit (default: the book's 400, 400, 1500)")
-    p.add_argument("--fits", type=choices_list(tuple(FITS)), default=list(FITS),
-                   help="comma-separated fits to run (default normal,underfit,overfit)")
-
-
 def make_problem(data: Any, n_features: int, epochs: int) -> Any:
     """The lockstep problem of one fit on the first ``n_features`` scaled powers."""
-    import torch
-
-    import handmade as hm
-    from comparisons.lockstep.train import (
-        LossObjective,
-        OptimizerSpec,
-        Problem,
-        torch_loss_objective,
-    )
-
     k = n_features
     X_tr, y_tr = data.features_train[:, :k], data.labels_train[:, None]
     X_te, y_te = data.features_test[:, :k], data.labels_test[:, None]
@@ -106,10 +96,6 @@ def underfit_test_ratio(underfit: dict[str, Any], normal: dict[str, Any]) -> flo
 
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Every fit for every seed; plots of curves, weights and lockstep agreement."""
-    from comparisons.data.synthetic import polynomial_data
-    from comparisons.experiments import plots
-    from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
-
     results, fits = {}, []
     for seed in ctx.seeds:
         data = polynomial_data(np.random.default_rng(seed), N_TRAIN, N_TEST, MAX_DEGREE,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from comparisons.core.compare import Check, compare
@@ -39,8 +40,6 @@ def _sigmoid_handmade(x: NDArray) -> tuple[NDArray, NDArray]:
 
 
 def _sigmoid_torch(x: NDArray) -> tuple[NDArray, NDArray]:
-    import torch
-
     t = torch.from_numpy(x).requires_grad_(True)
     out = torch.sigmoid(t)
     out.backward(torch.ones_like(t))

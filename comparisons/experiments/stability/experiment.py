@@ -24,31 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.core.io import positive_int
-from comparisons.experiments.common import ExperimentContext, choices_list
+from comparisons.core.tolerances import tolerance
+from comparisons.experiments.common import ExperimentContext, relative_files
+from comparisons.experiments.stability import compute as sc
+from comparisons.experiments.stability import plots as sp
+from comparisons.experiments.threads import single_threaded
+from comparisons.lockstep.train import engines_for
 
-HELP = "section 6: vanishing sigmoid gradients, exploding matrix products, Xavier vs N(0, 0.01)"
-DEFAULT_SEEDS = 3
-ACTIVATIONS = ("tanh", "sigmoid")
 INITS = ("xavier_uniform", "normal")
 VANISH_FACTOR = 1e4  # N(0, 0.01) vs Xavier: first-to-last ratio, and ||dW_1||, this much smaller
 DEMO_ARGS = ["--seeds", "2"]
 SMALL_FACTOR = 10.0  # tanh + Xavier: max/min over layers of each gradient norm
 EDGE_FRACTION = 1e-2  # sigma'(+-8) below this fraction of its maximum 1/4
 EXPLODED_LOG10 = 20.0  # every seed's product exceeds 1e20 after 100 factors
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """``--depth``, ``--width``, ``--batch``, ``--activations``, ``--factors``."""
-    p.add_argument("--depth", type=positive_int, default=10,
-                   help="Linear layers of the deep MLP (default 10, at least 2)")
-    p.add_argument("--width", type=positive_int, default=128, help="hidden width (default 128)")
-    p.add_argument("--batch", type=positive_int, default=256,
-                   help="digits in the batch (default 256, at most 1347)")
-    p.add_argument("--activations", type=choices_list(ACTIVATIONS), default=list(ACTIVATIONS),
-                   help="comma-separated activations of the deep MLP (default tanh,sigmoid)")
-    p.add_argument("--factors", type=positive_int, default=100,
-                   help="random 4x4 matrices multiplied in (default 100)")
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -61,9 +49,6 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def compute(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Every number of the experiment (no plots): sigmoid, products, gradient norms, checks."""
-    from comparisons.experiments.stability import compute as sc
-    from comparisons.lockstep.train import engines_for
-
     engines, dtype = engines_for(ctx.engine), np.dtype(ctx.dtype)
     sig, checks = sc.sigmoid_curve(engines, dtype)
     products = [{"seed": s, "log10_max_abs": sc.matrix_product_growth(
@@ -151,11 +136,6 @@ def summary_lines(data: dict[str, Any], ctx: ExperimentContext) -> list[str]:
 
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Compute, plot (sigmoid, products, gradient norms, engine agreement), return the JSON."""
-    from comparisons.core.tolerances import tolerance
-    from comparisons.experiments.common import relative_files
-    from comparisons.experiments.stability import plots as sp
-    from comparisons.experiments.threads import single_threaded
-
     _check_args(args)
     with single_threaded():
         data = compute(args, ctx)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 import handmade as hm
@@ -74,8 +75,6 @@ def build_deep_mlp(
 
 def torch_twin(net: hm.Sequential, activation: str) -> Any:
     """torch.nn.Sequential with the same layers and (copied) parameters as ``net``."""
-    import torch
-
     layers: list[torch.nn.Module] = []
     for m in net:
         if isinstance(m, hm.Linear):
@@ -106,8 +105,6 @@ def handmade_gradients(net: hm.Sequential, X: NDArray, y: NDArray) -> GradNorms:
 
 def torch_gradients(model: Any, X: NDArray, y: NDArray) -> GradNorms:
     """Autograd of the same loss; each Linear's input keeps its gradient (``retain_grad``)."""
-    import torch
-
     h = torch.from_numpy(X).requires_grad_(True)
     inputs: dict[str, Any] = {}
     for i, m in enumerate(model):

@@ -19,40 +19,27 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.core.io import positive_int
+from comparisons.data.synthetic import high_dim_linear_data
+from comparisons.experiments import plots
 from comparisons.experiments.common import (
     ExperimentContext,
-    choices_list,
     combine_lockstep,
-    list_of,
-    nonnegative_float,
 )
 from comparisons.experiments.weight_decay.model import (
     BATCH,
     CONVENTIONS,
     DESCRIPTIONS,
-    EPOCHS,
     LR,
     N_TEST,
     N_TRAIN,
     NUM_INPUTS,
+    make_problem,
+    one_step_identity,
 )
+from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
 
-HELP = "weight decay on high-dimensional linear regression: λ = 0 vs 3, λ sweep, two conventions"
-DEFAULT_SEEDS = 3
 CURVE_LAMBDAS = (0.0, 3.0)
-DEFAULT_LAMBDAS = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 NORM_RANGE_LAMBDA0, NORM_MAX_LAMBDA3 = (10.0, 17.0), 0.6
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """``--lambdas`` (λ ≥ 0; 0 and 3 are always run), ``--epochs``, ``--conventions``."""
-    p.add_argument("--lambdas", type=list_of(nonnegative_float), default=DEFAULT_LAMBDAS,
-                   help="comma-separated λ ≥ 0 of the sweep (default 0,0.01,0.03,...,100)")
-    p.add_argument("--epochs", type=positive_int, default=EPOCHS,
-                   help=f"epochs of every run (default {EPOCHS})")
-    p.add_argument("--conventions", type=choices_list(CONVENTIONS), default=list(CONVENTIONS),
-                   help="comma-separated conventions (default scratch,concise)")
 
 
 def run_entry(conv: str, lam: float, seed: int, r: Any) -> dict[str, Any]:
@@ -107,11 +94,6 @@ def findings(runs: list[dict[str, Any]], seed: int, algebra: dict[str, Any]) -> 
 
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Every (seed, convention, λ); the one-step algebra check; plots."""
-    from comparisons.data.synthetic import high_dim_linear_data
-    from comparisons.experiments import plots
-    from comparisons.experiments.weight_decay.model import make_problem, one_step_identity
-    from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
-
     lambdas = sorted(set(args.lambdas) | set(CURVE_LAMBDAS))
     results, runs, first_data = {}, [], None
     for seed in ctx.seeds:
