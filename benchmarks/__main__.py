@@ -18,6 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any, TypedDict
 
+import benchmarks
+from benchmarks import gemm, gradcheck_bench, processes, steps, table, timing
+from benchmarks.table import format_report
+from comparisons.core.io import write_json
+
 
 class BenchSettings(TypedDict):
     """Sizes and repeats of one run (its JSON "settings", tuples as lists)."""
@@ -51,8 +56,6 @@ def _progress(message: str) -> None:
 
 def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
     """Every measurement of one run, plus the targets evaluated on them."""
-    from benchmarks import gemm, gradcheck_bench, processes, steps, table, timing
-
     s = SETTINGS["tiny" if tiny else "full"].copy()
     if gradcheck_full:
         s["slow_columns"] = None
@@ -82,8 +85,6 @@ def measure(tiny: bool, gradcheck_full: bool = False) -> dict[str, Any]:
 
 def other_benchmarks() -> dict[str, Any]:
     """Run every ``benchmarks/*_speed.py`` module (``main(argv) -> int``), keeping its output."""
-    import benchmarks
-
     found: dict[str, Any] = {}
     for info in pkgutil.iter_modules(benchmarks.__path__):
         if not info.name.endswith("_speed"):
@@ -113,8 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("out/bench.json"),
                         help="where to write the results (default out/bench.json)")
     args = parser.parse_args(argv)
-    from benchmarks.table import format_report
-    from comparisons.core.io import write_json
 
 
     results = measure(args.tiny, args.gradcheck_full)

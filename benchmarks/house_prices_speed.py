@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+
+from comparisons.core.io import write_json
+from comparisons.data.house_prices import load_house_data, shuffle_rows
+from comparisons.experiments.common import ExperimentContext
+from comparisons.experiments.house_prices.config import book_baseline
+from comparisons.experiments.house_prices.cv import cross_validate, make_folds
+from comparisons.experiments.threads import single_threaded
 
 TARGET_RATIO = 3.0
 
@@ -38,11 +46,6 @@ def _timed(fn: Any) -> tuple[float, float]:
 
 def measure(folds: int, epochs: int, repeats: int, train_csv: Path | None) -> dict[str, Any]:
     """Wall and CPU seconds of the baseline's K folds on each engine, and their ratios."""
-    from comparisons.data.house_prices import load_house_data, shuffle_rows
-    from comparisons.experiments.common import ExperimentContext
-    from comparisons.experiments.house_prices.config import book_baseline
-    from comparisons.experiments.house_prices.cv import cross_validate, make_folds
-
     data = shuffle_rows(load_house_data(train_csv), np.random.default_rng(0))
     arrays = make_folds(data, folds, "train")
     config = book_baseline(epochs)
@@ -74,8 +77,6 @@ def measure(folds: int, epochs: int, repeats: int, train_csv: Path | None) -> di
 
 
 def _torch_threads() -> int:
-    import torch
-
     return torch.get_num_threads()
 
 
@@ -116,14 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-csv", type=Path, help="Kaggle-format train.csv instead of Ames")
     p.add_argument("--json", type=Path, help="also write the numbers here")
     args = p.parse_args(argv)
-    from comparisons.experiments.threads import single_threaded
 
     with single_threaded():
         results = measure(args.folds, args.epochs, args.repeats, args.train_csv)
     print("\n".join(report(results)))
     if args.json:
-        from comparisons.core.io import write_json
-
         print(f"results: {write_json(args.json, results)}")
     return 0
 

@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import verify_speed
+from comparisons.cli.main import SUBCOMMANDS
+
 ROOT = Path(__file__).resolve().parent.parent
 VERIFY_EXAMPLES = ROOT / "comparisons" / "verify" / "examples"
 
@@ -33,10 +36,8 @@ def verify_example() -> Path | None:
     """The file ``verify`` is timed on: verify_speed's example if present, else the first
     file in comparisons/verification/examples/; None when there is none."""
     try:
-        from benchmarks import verify_speed
-
         preferred: Path | None = Path(verify_speed.EXAMPLE)
-    except (ImportError, AttributeError):
+    except AttributeError:
         preferred = None
     if preferred is not None and preferred.is_file():
         return preferred
@@ -46,8 +47,6 @@ def verify_example() -> Path | None:
 
 def bench_processes(runs: int) -> dict[str, Any]:
     """check, verify (or a note why not), and the bare torch import, each a fresh process."""
-    from comparisons.cli.main import SUBCOMMANDS
-
     out: dict[str, Any] = {
         "import_torch": time_process(["-c", "import torch"], runs),
         "check": time_process(["-m", "comparisons", "check", "--quiet"], runs),

@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+import torch
+
 
 def seconds(fn: Callable[[], Any], number: int = 1) -> float:
     """Wall seconds per call of ``number`` back-to-back calls of ``fn``."""
@@ -89,7 +92,7 @@ def _cpu_model() -> str:
 def _blas() -> list[dict[str, Any]]:
     """NumPy's and torch's thread pools (BLAS, OpenMP) as threadpoolctl sees them."""
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # not a declared dependency (scikit-learn's)
     except ImportError:
         return [{"note": "threadpoolctl not installed"}]
     keys = ("user_api", "internal_api", "num_threads", "version", "architecture", "filepath")
@@ -98,9 +101,6 @@ def _blas() -> list[dict[str, Any]]:
 
 def machine() -> dict[str, Any]:
     """nproc, CPU model, load, Python/NumPy/torch versions, thread pools, BLAS core type."""
-    import numpy as np
-    import torch
-
     return {
         "nproc": os.cpu_count(),
         "cpu_model": _cpu_model(),

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comparisons.cli.verify import list_text
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.ops import call_forward, make_dout, reference_run
 from comparisons.core.tolerances import tolerance
 from comparisons.verification.candidates import EXTRA_CASES, context_for
 from comparisons.verification.diagnose import DiagnosisContext, diagnose
 from comparisons.verification.factors import factor_table
+from comparisons.verification.listing import list_text
 from comparisons.verification.loader import import_file, verify_file
 from comparisons.verification.patterns import scaled_finding
 

@@ -121,7 +121,7 @@ def run_suite(dtype: DTypeLike = np.float64, seed: int = 0,
 def _progress(items: list[str], enabled: bool) -> Iterable[str]:
     if not enabled:
         return items
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when a bar is shown: tqdm.auto probes for a notebook
 
     return tqdm(items, desc="check", unit="op", leave=False)
 

@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every row agrees, 1 otherwise."""
+    # deferred: the suite imports torch, which --help does not need
     from comparisons.check.suite import format_table, run_suite
 
     if args.json:

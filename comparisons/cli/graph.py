@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     """Run, draw and write; print a short summary; 0 all agree, 1 a gradient disagrees."""
     check_args(args)
     out = ensure_out_dir(args.out)
+    # deferred: the graphs import torch and matplotlib, which --help does not need
     from comparisons.graph.outputs import run_graphs, write_graphs
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below

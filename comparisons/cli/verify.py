@@ -39,50 +39,22 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def list_text() -> str:
-    """Every built-in op: signature and convention (mean or sum, ½ or not); custom layers."""
-    from comparisons.core.builtin_ops import BUILTIN_OPS
-    from comparisons.verification.custom import FORMAT_HELP
-    from comparisons.verification.runner import cases_of
-
-    lines = ["Built-in ops (pass --against OP, or set OP = \"...\" in your file):", "",
-             "Upstream convention: an op whose output is a scalar objective (two_layer's J, "
-             "the losses,",
-             "the L2 penalty) is judged at dJ = 1, the gradient of the objective itself; any "
-             "other op's",
-             "backward gets dout, the upstream gradient, same shape as out.", ""]
-    for name, spec in BUILTIN_OPS.items():
-        lines += [name, f"  {spec.signature}", f"  {spec.convention}"]
-        cases = ", ".join(c.label for c, _ in cases_of(spec))
-        lines += [f"  gradients: {', '.join(spec.grads + spec.intermediates)}; cases: {cases}",
-                  ""]
-    lines += ["A layer of your own: define, next to forward and backward,", "",
-              *("  " + line for line in FORMAT_HELP.splitlines()), "",
-              "  forward(*inputs) -> (out, cache); backward(dout, cache) returns one array, or "
-              "a tuple",
-              "  in input order of the differentiable inputs. Float inputs are drawn seeded "
-              "from N(0, 1);",
-              "  at most 10,000,000 elements per input. An error inside reference is reported "
-              "as the",
-              "  reference's, not your code's (exit 1: the check could not be completed)."]
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
     """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
+    # deferred: the op declarations and the runner import torch, which --help does not need
+    from comparisons.verification import listing, loader
+
     if args.list:
         if args.file is not None:
             raise UsageError("verify: give either FILE.py or --list, not both")
-        print(list_text())
+        print(listing.list_text())
         return 0
     if args.file is None:
         raise UsageError("verify: expected FILE.py (or --list to see the built-in ops)")
     check_input_file(args.file, "FILE.py")
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
-    from comparisons.verification.loader import verify_file
-
-    report = verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
+    report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
     print(report)
     if args.json is not None:
         write_json(args.json, report.to_json())

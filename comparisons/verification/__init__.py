@@ -11,6 +11,6 @@ Modules, bottom up: ``diagnose_numeric``, ``diagnose_context``, ``factors``,
 harness's special cases); ``guard`` (user code contained); ``results`` < ``render`` <
 ``report`` (the report and its text / HTML / JSON); ``cases`` (one case judged) <
 ``aggregate`` (one row per gradient) < ``runner`` (:func:`verify`); ``custom`` (layers
-described by ``reference`` + ``SHAPES``), ``loader`` (a user's .py file); its command line
-(``backprop-lab verify``) is ``comparisons.cli.verify``.
+described by ``reference`` + ``SHAPES``), ``loader`` (a user's .py file), ``listing``
+(``verify --list``); its command line (``backprop-lab verify``) is ``comparisons.cli.verify``.
 """
