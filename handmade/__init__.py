@@ -14,6 +14,13 @@ from handmade.dropout import (
     dropout_forward,
     make_dropout_mask,
 )
+from handmade.embedding import Embedding, EmbeddingCache, embedding_backward, embedding_forward
+from handmade.hinge import (
+    HingeCache,
+    MultiClassHingeLoss,
+    multiclass_hinge_backward,
+    multiclass_hinge_forward,
+)
 from handmade.linear import Linear, LinearCache, linear_backward, linear_forward
 from handmade.losses import (
     CrossEntropyCache,
@@ -35,6 +42,7 @@ from handmade.norm_layers import *  # noqa: F403 (BatchNorm1d, LayerNorm: its __
 from handmade.normalization import *  # noqa: F403 (the pairs and caches: its __all__)
 from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
 from handmade.sequential import Sequential
+from handmade.softmax import Softmax, SoftmaxCache, softmax_backward, softmax_forward
 
 __all__ = [
     "CrossEntropyCache", "CrossEntropyLoss", "Dropout", "DropoutCache", "L2Cache", "Linear",
@@ -47,3 +55,6 @@ __all__ = [
 ]
 __all__ += activations.__all__
 __all__ += normalization.__all__ + norm_layers.__all__
+__all__ += ["Embedding", "EmbeddingCache", "HingeCache", "MultiClassHingeLoss", "Softmax",
+            "SoftmaxCache", "embedding_backward", "embedding_forward", "multiclass_hinge_backward",
+            "multiclass_hinge_forward", "softmax_backward", "softmax_forward"]

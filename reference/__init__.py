@@ -9,6 +9,8 @@ from torch.nn import Sequential
 from reference import activations, normalization
 from reference.activations import *  # noqa: F403 (functions and classes: its __all__)
 from reference.dropout import Dropout, dropout, mask_from_source
+from reference.embedding import Embedding, embedding
+from reference.hinge import multiclass_hinge
 from reference.linear import Linear, linear
 from reference.losses import (
     CrossEntropyLoss,
@@ -21,6 +23,7 @@ from reference.losses import (
 from reference.mlp import TwoLayerMLP, two_layer
 from reference.normalization import *  # noqa: F403 (batchnorm, layernorm and classes)
 from reference.regularization import l2_penalty
+from reference.softmax import Softmax, softmax
 
 __all__ = [
     "CrossEntropyLoss", "Dropout", "Linear", "LogRMSELoss", "MSELoss", "Sequential",
@@ -29,3 +32,4 @@ __all__ = [
 ]
 __all__ += activations.__all__
 __all__ += normalization.__all__
+__all__ += ["Embedding", "Softmax", "embedding", "multiclass_hinge", "softmax"]

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from comparisons.core import (
     ops_activations,
+    ops_embedding,
+    ops_hinge,
     ops_linear,
     ops_losses,
     ops_network,
     ops_normalization,
     ops_regularization,
+    ops_softmax,
 )
 from comparisons.core.opdecl import OpDeclaration
 from comparisons.core.ops import OpSpec
@@ -36,6 +39,9 @@ FAMILIES = (
     ops_losses,
     ops_regularization,
     ops_normalization,
+    ops_embedding,
+    ops_softmax,
+    ops_hinge,
     ops_network,
 )
 """The op-family modules, in the order ``verify --list`` and ``check`` show their ops."""

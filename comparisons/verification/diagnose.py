@@ -60,6 +60,7 @@ CODES = (
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing", "zero",
     "localized", "unknown", "upstream_ignored", "consistent_with_own_forward", "wrong_dtype",
     "missing_statistics_paths", "missing_gamma", "variance_convention",
+    "repeated_index_not_accumulated", "missing_cross_terms",
 )  # fmt: skip
 
 

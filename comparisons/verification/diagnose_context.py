@@ -23,6 +23,7 @@ CANDIDATE_ORDER = (
     "missing_l2_term", "missing_activation_derivative", "dropout_scale_missing",
     "mask_not_applied", "not_summed_over_batch", "upstream_ignored",
     "missing_statistics_paths", "missing_gamma", "variance_convention",
+    "repeated_index_not_accumulated", "missing_cross_terms",
 )  # fmt: skip
 Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
 

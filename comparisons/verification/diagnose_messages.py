@@ -169,6 +169,12 @@ def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
         "upstream_ignored": f"{name} ignores the upstream gradient: it equals the gradient "
         "computed with dout = ones (the gradient of sum(out), not of <out, dout>). The chain "
         "rule multiplies the local derivative by dout.",
+        "repeated_index_not_accumulated": f"{name} keeps one dout per repeated index: it "
+        "equals the assignment dW[idx] = dout, which overwrites where an index repeats. Every "
+        "position that reads row v adds its dout: np.add.at(dW, idx, dout).",
+        "missing_cross_terms": f"{name} is the softmax Jacobian's diagonal only: it equals "
+        "dout ⊙ s(1 − s). Each s_i depends on every x_j (∂s_i/∂x_j = −s_i s_j for j ≠ i): "
+        "dx = s ⊙ (dout − Σ_j dout_j s_j).",
         "missing_statistics_paths": f"{name} is missing the paths through the mean and the "
         "variance: it equals dout·γ/σ, the derivative with μ and σ² held constant. μ and σ² "
         "depend on every x of the axis: subtract mean(dx̂) and x̂·Σ(dx̂·x̂)/n.",

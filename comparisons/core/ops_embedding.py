@@ -1,0 +1,66 @@
+"""The embedding lookup's declaration (``handmade.embedding`` / ``reference.embedding``).
+
+``forward(idx, W) -> (out, cache); backward(dout, cache) -> dW`` with out = W[idx]: idx int of
+any shape ((N, T) in its cases), W (V, D). dW[v] sums the dout of every position that reads row v,
+so the usual mistake is an assignment (``dW[idx] = dout``: each repeated row keeps one dout,
+``repeated_index_not_accumulated``); every case holds repeated indices (and unused rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import handmade as hm
+import reference as ref
+from comparisons.core.opdecl import DOUT, F64, Input, OpDeclaration, upstream_equation
+from comparisons.core.ops import Case, Inputs
+
+REPEATED = "rows v of dW whose index repeats in idx (dW[v] = the sum of every dout that read it)"
+
+
+def indices_with_repeats(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype,
+                         drawn: Inputs) -> Any:
+    """idx (N, T): the values 0 .. u − 1 (u = N·T − max(1, N·T // 4); every case has V > u, so
+    some rows stay unused) once each, then the remaining positions drawn among them (at least
+    one repeat), shuffled."""
+    size = int(np.prod(shape))
+    distinct = np.arange(size - max(1, size // 4))
+    extra = rng.choice(distinct, size - distinct.size)
+    return rng.permutation(np.concatenate([distinct, extra])).astype(np.int64).reshape(shape)
+
+
+def embedding_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
+                       refs: Mapping[str, F64]) -> dict[str, Any]:
+    """dW by assignment (one dout per repeated row: the last, as NumPy's ``dW[idx] = dout``
+    keeps) and the mask of the repeated rows, where any such slip is wrong."""
+    idx = np.asarray(inputs["idx"])
+    V, D = np.shape(inputs["W"])
+    assigned = np.zeros((V, D))
+    assigned[idx] = dout
+    counts = np.bincount(idx.reshape(-1), minlength=V)
+    return {"candidates": {"repeated_index_not_accumulated": assigned},
+            "masks": {REPEATED: np.broadcast_to((counts > 1)[:, None], (V, D))},
+            "dims": {"V": int(V), "D": int(D)}}
+
+
+EMBEDDING = OpDeclaration(
+    name="embedding", family="embedding", forward=hm.embedding_forward,
+    backward=hm.embedding_backward, reference=ref.embedding,
+    inputs=(Input(name="idx", shape=("N", "T"), dtype="int", high="V", draw=indices_with_repeats),
+            Input(name="W", shape=("V", "D"), grad="dW")),
+    cases=(Case("repeats", {"N": 5, "T": 3, "V": 13, "D": 7}),
+           Case("N=1, repeats", {"N": 1, "T": 7, "V": 11, "D": 3}),
+           Case("odd batch, repeats", {"N": 7, "T": 5, "V": 29, "D": 3})),
+    signature="forward(idx, W) -> (out, cache); backward(dout, cache) -> dW",
+    convention="out = W[idx]: idx int of any shape ((N, T) here), W: (V, D), out: "
+               f"idx.shape + (D,); idx has no gradient; {DOUT}",
+    equations={"dW": upstream_equation(
+        "dW = zeros((V, D)); np.add.at(dW, idx, dout): dW[v] = Σ over positions p with "
+        "idx[p] == v of dout[p], repeated indices accumulate")},
+    mistakes=embedding_mistakes,
+)
+
+DECLARATIONS = (EMBEDDING,)
