@@ -206,3 +206,17 @@ CORRECT = {
 
 def test_the_gallery_is_here() -> None:
     assert len(PLANTED) >= 3 and len(CORRECT) >= 4
+
+
+def test_embedding_then_softmax_in_sequential_matches_torch(rng) -> None:
+    mine = handmade.Sequential(handmade.Embedding(5, 3, rng=rng), handmade.Softmax())
+    theirs = reference.Sequential(reference.Embedding(5, 3, dtype=torch.float64),
+                                  reference.Softmax(dim=-1))
+    with torch.no_grad():
+        theirs[0].weight.copy_(torch.from_numpy(mine[0].weight.data))
+    idx, dout = _indices(rng, (4, 2), 5), rng.standard_normal((4, 2, 3))
+    out_t = theirs(torch.from_numpy(idx))
+    out_t.backward(torch.from_numpy(dout))
+    assert_close(mine.forward(idx), out_t, tensor="out", against="forward")
+    assert mine.backward(dout) is None
+    assert_close(mine[0].weight.grad, theirs[0].weight.grad, tensor="dW", against="autograd")
