@@ -88,7 +88,7 @@ def flipped_dx(inputs: Inputs, dout: F64) -> F64:
     W = as_f64(inputs["W"])[:, :, ::-1, ::-1].copy()
     _, cache = hm.conv2d_forward(as_f64(inputs["x"]), W, stride=int(inputs["stride"]),
                                  padding=int(inputs["padding"]))
-    return hm.conv2d_backward(dout, cache)[0]
+    return as_f64(hm.conv2d_backward(dout, cache)[0])
 
 
 def conv_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
@@ -148,7 +148,8 @@ def window_index(inputs: Inputs) -> NDArray[Any]:
 
 def per_element(index: NDArray[Any], values: NDArray[Any], size: int) -> F64:
     """Σ of ``values`` (one per window element) at each element of x (flat)."""
-    return np.bincount(index.ravel(), weights=values.ravel().astype(np.float64), minlength=size)
+    return as_f64(np.bincount(index.ravel(), weights=values.ravel().astype(np.float64),
+                              minlength=size))
 
 
 def pool_untrusted(inputs: Inputs, h: float) -> dict[str, Bool]:

@@ -89,7 +89,7 @@ def hinge_untrusted(inputs: Inputs, h: float) -> dict[str, NDArray[np.bool_]]:
     """Rows with a margin within 2h of 0 (a step of h moves it across the kink; it moves s_j
     and, through s_y, every element of the row)."""
     m, _ = margins_of(inputs)
-    near = (np.abs(m) <= 2 * h).any(axis=1)
+    near = np.asarray((np.abs(m) <= 2 * h).any(axis=1))
     return {"scores": np.broadcast_to(near[:, None], m.shape).copy()}
 
 
