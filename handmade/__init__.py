@@ -4,8 +4,9 @@ Every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)`` 
 gradients. See CONTRIBUTING.md for the contract.
 """
 
-from handmade import activations, init, norm_layers, normalization
+from handmade import activations, conv, init, norm_layers, normalization, pooling
 from handmade.activations import *  # noqa: F403 (the pairs, caches and modules: its __all__)
+from handmade.conv import *  # noqa: F403 (conv2d pair, cache, Conv2d: its __all__)
 from handmade.dropout import (
     Dropout,
     DropoutCache,
@@ -40,6 +41,7 @@ from handmade.mlp import TwoLayerCache, TwoLayerMLP, two_layer_backward, two_lay
 from handmade.module import Module, Parameter
 from handmade.norm_layers import *  # noqa: F403 (BatchNorm1d, LayerNorm: its __all__)
 from handmade.normalization import *  # noqa: F403 (the pairs and caches: its __all__)
+from handmade.pooling import *  # noqa: F403 (maxpool2d pair, MaxPool2d, Flatten)
 from handmade.regularization import L2Cache, l2_penalty_backward, l2_penalty_forward
 from handmade.sequential import Sequential
 from handmade.softmax import Softmax, SoftmaxCache, softmax_backward, softmax_forward
@@ -54,6 +56,7 @@ __all__ = [
     "softmax_cross_entropy_forward", "two_layer_backward", "two_layer_forward",
 ]
 __all__ += activations.__all__
+__all__ += conv.__all__ + pooling.__all__
 __all__ += normalization.__all__ + norm_layers.__all__
 __all__ += ["Embedding", "EmbeddingCache", "HingeCache", "MultiClassHingeLoss", "Softmax",
             "SoftmaxCache", "embedding_backward", "embedding_forward", "multiclass_hinge_backward",

@@ -6,8 +6,9 @@ Functions are plain torch ops; ``Linear``, the activations' classes (``ReLU``, .
 
 from torch.nn import Sequential
 
-from reference import activations, normalization
+from reference import activations, conv, normalization
 from reference.activations import *  # noqa: F403 (functions and classes: its __all__)
+from reference.conv import *  # noqa: F403 (conv2d, maxpool2d, flatten and classes)
 from reference.dropout import Dropout, dropout, mask_from_source
 from reference.embedding import Embedding, embedding
 from reference.hinge import multiclass_hinge
@@ -31,5 +32,6 @@ __all__ = [
     "softmax_cross_entropy", "two_layer",
 ]
 __all__ += activations.__all__
+__all__ += conv.__all__
 __all__ += normalization.__all__
 __all__ += ["Embedding", "Softmax", "embedding", "multiclass_hinge", "softmax"]

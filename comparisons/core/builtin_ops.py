@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from comparisons.core import (
     ops_activations,
+    ops_conv,
     ops_embedding,
     ops_hinge,
     ops_linear,
@@ -42,6 +43,7 @@ FAMILIES = (
     ops_embedding,
     ops_softmax,
     ops_hinge,
+    ops_conv,
     ops_network,
 )
 """The op-family modules, in the order ``verify --list`` and ``check`` show their ops."""

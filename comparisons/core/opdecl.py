@@ -53,7 +53,8 @@ class Input:
     it is drawn.
 
     ``dtype``: ``"float"`` (the run's dtype), ``"int"`` (int64 in [0, dims[high])) or
-    ``"const"`` (``value``, passed as is). ``grad``: the name of its gradient (``"dx"``) when it
+    ``"const"`` (``value``, passed as is, or what ``draw`` reads from the case's sizes: conv2d's
+    stride). ``grad``: the name of its gradient (``"dx"``) when it
     is differentiable, else None. ``keyword``: passed by keyword (dropout's ``mask``). A float
     is ``scale`` × standard normal, or uniform on ``uniform = (low, high)``; ``draw`` overrides
     both (e.g. a mask drawn from x's shape).

@@ -61,6 +61,7 @@ CODES = (
     "localized", "unknown", "upstream_ignored", "consistent_with_own_forward", "wrong_dtype",
     "missing_statistics_paths", "missing_gamma", "variance_convention",
     "repeated_index_not_accumulated", "missing_cross_terms",
+    "kernel_flipped", "not_routed_to_max",
 )  # fmt: skip
 
 

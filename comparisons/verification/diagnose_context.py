@@ -24,6 +24,7 @@ CANDIDATE_ORDER = (
     "mask_not_applied", "not_summed_over_batch", "upstream_ignored",
     "missing_statistics_paths", "missing_gamma", "variance_convention",
     "repeated_index_not_accumulated", "missing_cross_terms",
+    "kernel_flipped", "not_routed_to_max",
 )  # fmt: skip
 Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
 
