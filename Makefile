@@ -28,12 +28,12 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy handmade reference
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy handmade reference
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) -m benchmarks
