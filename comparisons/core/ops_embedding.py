@@ -51,12 +51,13 @@ EMBEDDING = OpDeclaration(
     backward=hm.embedding_backward, reference=ref.embedding,
     inputs=(Input(name="idx", shape=("N", "T"), dtype="int", high="V", draw=indices_with_repeats),
             Input(name="W", shape=("V", "D"), grad="dW")),
-    cases=(Case("repeats", {"N": 5, "T": 3, "V": 13, "D": 7}),
-           Case("N=1, repeats", {"N": 1, "T": 7, "V": 11, "D": 3}),
-           Case("odd batch, repeats", {"N": 7, "T": 5, "V": 29, "D": 3})),
+    cases=(Case("(N, T)", {"N": 5, "T": 3, "V": 13, "D": 7}),
+           Case("N=1", {"N": 1, "T": 7, "V": 11, "D": 3}),
+           Case("odd batch", {"N": 7, "T": 5, "V": 29, "D": 3})),
     signature="forward(idx, W) -> (out, cache); backward(dout, cache) -> dW",
     convention="out = W[idx]: idx int of any shape ((N, T) here), W: (V, D), out: "
-               f"idx.shape + (D,); idx has no gradient; {DOUT}",
+               "idx.shape + (D,); every case repeats some indices and leaves some rows "
+               f"unused; idx has no gradient; {DOUT}",
     equations={"dW": upstream_equation(
         "dW = zeros((V, D)); np.add.at(dW, idx, dout): dW[v] = Σ over positions p with "
         "idx[p] == v of dout[p], repeated indices accumulate")},
