@@ -5,6 +5,8 @@ tests through tests/_op_gallery.py: this is the "normalization" family's test fi
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -114,23 +116,21 @@ def test_gradcheck(rng, unbiased) -> None:
         tuple(leaf(a) for a in (x.T.copy(), *_affine(rng, 4))))
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 6), d=st.integers(1, 6),
-       dtype=st.sampled_from(["f4", "f8"]), unbiased=st.booleans(),
-       scale=st.floats(0.1, 100), shift=st.floats(-10, 10))
-def test_random_shapes_and_values_match_autograd(seed, n, d, dtype, unbiased, scale,
-                                                 shift) -> None:
-    """Sizes, scales and offsets drawn (the offset at most 10 spreads: float32 keeps ~7
-    digits, and a column far from 0 compared with its spread loses them to cancellation)."""
-    n = max(n, 3)  # N = 2 (x̂ = ±1 up to eps, dx the remainder of a cancellation) needs
-    # the pairs of pair_x, which scale and shift would undo: the tests above run it
+@settings(max_examples=int(os.environ.get("P1_EXAMPLES", 40)), deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 6), d=st.integers(1, 6),
+       unbiased=st.booleans(), scale=st.floats(0.1, 100), shift=st.floats(-10, 10))
+def test_random_shapes_and_values_match_autograd(seed, n, d, unbiased, scale, shift) -> None:
+    """Sizes, scales and offsets drawn, in float64. Not float32: with random data the sums
+    (dγ = Σ dout x̂, and dx projected off the mean and x̂ directions) are often the small
+    remainder of a cancellation, which float32 rounding in torch and here decides at a
+    norm-wise 1e-5 (the float32 rows above use fixed, well-conditioned draws). N = 2 needs the
+    pairs of pair_x, which scale and shift would undo: the tests above run it."""
     rng = np.random.default_rng(seed)
     x, gamma, beta, dout = _inputs(rng, (n, d))
-    x = (scale * (x + shift)).astype(dtype)
-    gamma, beta, dout = (a.astype(dtype) for a in (gamma, beta, dout))
+    x = scale * (x + shift)
     _check(_bn(unbiased), handmade.batchnorm_backward,
            lambda a, g, b: reference.batchnorm(a, g, b, 1e-5, unbiased), x, gamma, beta, dout)
-    g, b = (np.resize(a, n).astype(dtype) for a in (gamma, beta))
+    g, b = (np.resize(a, n) for a in (gamma, beta))
     _check(handmade.layernorm_forward, handmade.layernorm_backward, reference.layernorm,
            x.T.copy(), g, b, dout.T.copy())
 
@@ -231,6 +231,8 @@ def test_verify_passes_the_project_pairs() -> None:
 
 
 HEADER = '''from typing import Any
+
+import os
 
 import numpy as np
 from numpy.typing import NDArray
@@ -401,3 +403,14 @@ def test_the_gallery_covers_each_new_code_twice_over_the_two_ops() -> None:
     assert all(codes.count(c) >= 1 for c in NEW_CODES) and len(CORRECT) >= 4
     assert sum(k.startswith("layernorm") for k in PLANTED) >= 2
     assert sum(k.startswith("batchnorm") for k in PLANTED) >= 2
+
+
+def test_an_unbiased_pair_is_its_own_forward_and_its_dgamma_names_the_convention() -> None:
+    """The n − 1 variance in forward and backward: the backward is right for that forward, so
+    the truthful finding is consistent_with_own_forward (fix the forward); against autograd
+    dγ = Σ dout x̂ with the other x̂ reads as variance_convention, which the details keep."""
+    report = comparisons.verify(_bn(True), handmade.batchnorm_backward, "batchnorm")
+    assert not report.forward.passed
+    dx, dgamma, dbeta = (report.gradient(g) for g in ("dx", "dgamma", "dbeta"))
+    assert dx.diagnosis == dgamma.diagnosis == "consistent_with_own_forward"
+    assert dgamma.details["against_reference"] == "variance_convention" and dbeta.passed
