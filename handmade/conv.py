@@ -16,9 +16,10 @@ where xp is x padded with p zeros. Derivatives (sums over the batch, no averagin
   (here the scatter-add, so the rotation is implicit). Input pixels no window reaches (the
   last rows or columns when (H + 2p - KH) is not a multiple of s) get 0.
 
-Vectorised: the windows are a strided view of xp (``sliding_window_view``), contracted with the
-kernel by ``tensordot`` (one GEMM); the backward's scatter loops over the KH·KW kernel offsets
-only, never over output pixels.
+Vectorised (im2col): the windows, a strided view of xp (``sliding_window_view``), copied once
+as the rows of an (N·OH·OW, C·KH·KW) matrix; the forward, dW and dx's window gradients are one
+GEMM each, and the backward's scatter loops over the KH·KW kernel offsets only, never over
+output pixels.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ def windows(xp: FloatArray, kh: int, kw: int, stride: int) -> FloatArray:
     return view[:, :, ::stride, ::stride]
 
 
+def im2col(xp: FloatArray, kh: int, kw: int, stride: int, oh: int, ow: int) -> FloatArray:
+    """Every window as a row: (N·OH·OW, C·KH·KW), rows in (n, i, j) order (one copy)."""
+    n, c = xp.shape[:2]
+    cols = windows(xp, kh, kw, stride)[:, :, :oh, :ow].transpose(0, 2, 3, 1, 4, 5)
+    rows: FloatArray = cols.reshape(n * oh * ow, c * kh * kw)
+    return rows
+
+
 def conv2d_forward(x: FloatArray, W: FloatArray, b: FloatArray | None = None, *,
                    stride: int = 1, padding: int = 0) -> tuple[FloatArray, Conv2dCache]:
     """Cross-correlation ``out = x ⋆ W + b`` (see the module docstring), as ``F.conv2d``.
@@ -97,8 +106,8 @@ def conv2d_forward(x: FloatArray, W: FloatArray, b: FloatArray | None = None, *,
     oh = out_size(h, kh, s, p, "W (KH)")
     ow = out_size(w, kw, s, p, "W (KW)")
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
-    cols = windows(xp, kh, kw, s)[:, :, :oh, :ow]
-    out = np.tensordot(cols, W, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+    out = (im2col(xp, kh, kw, s, oh, ow) @ W.reshape(f, -1).T).reshape(n, oh, ow, f)
+    out = out.transpose(0, 3, 1, 2)
     if b is not None:
         check_float_array("b", b, ndim=1)
         check_same_dtype(("x", x), ("b", b))
@@ -118,9 +127,9 @@ def conv2d_backward(dout: FloatArray, cache: Conv2dCache
     f, _, kh, kw = W.shape
     oh, ow = (h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1
     check_grad("dout", dout, (n, f, oh, ow), xp.dtype)
-    cols = windows(xp, kh, kw, s)[:, :, :oh, :ow]
-    dW = np.tensordot(dout, cols, axes=([0, 2, 3], [0, 2, 3]))
-    dcols = np.tensordot(dout, W, axes=([1], [0]))  # (N, OH, OW, C, KH, KW)
+    d2 = dout.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)
+    dW = (d2.T @ im2col(xp, kh, kw, s, oh, ow)).reshape(W.shape)
+    dcols = (d2 @ W.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw)
     dxp = np.zeros_like(xp)
     for k in range(kh):
         for l in range(kw):
