@@ -17,9 +17,9 @@ where xp is x padded with p zeros. Derivatives (sums over the batch, no averagin
   last rows or columns when (H + 2p - KH) is not a multiple of s) get 0.
 
 Vectorised (im2col): the windows, a strided view of xp (``sliding_window_view``), copied once
-as the rows of an (N·OH·OW, C·KH·KW) matrix; the forward, dW and dx's window gradients are one
-GEMM each, and the backward's scatter loops over the KH·KW kernel offsets only, never over
-output pixels.
+as the columns of a (C·KH·KW, N·OH·OW) matrix kept in the cache; the forward, dW and dx's
+window gradients are one GEMM each, and the backward's scatter loops over the KH·KW kernel
+offsets only, never over output pixels.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ __all__ = ["Conv2d", "Conv2dCache", "conv2d_backward", "conv2d_forward", "out_si
 
 
 class Conv2dCache(NamedTuple):
-    """What ``conv2d_backward`` needs: the padded input, the kernel, stride, padding, the
-    unpadded input shape and whether a bias was used."""
+    """What ``conv2d_backward`` needs: the windows as columns (C·KH·KW, N·OH·OW), the kernel,
+    stride, padding, the unpadded input shape and whether a bias was used."""
 
-    xp: FloatArray
+    cols: FloatArray
     W: FloatArray
     stride: int
     padding: int
@@ -82,11 +82,12 @@ def windows(xp: FloatArray, kh: int, kw: int, stride: int) -> FloatArray:
 
 
 def im2col(xp: FloatArray, kh: int, kw: int, stride: int, oh: int, ow: int) -> FloatArray:
-    """Every window as a row: (N·OH·OW, C·KH·KW), rows in (n, i, j) order (one copy)."""
+    """Every window as a column: (C·KH·KW, N·OH·OW), rows in (c, k, l) order, columns in
+    (n, i, j) order (one copy, whose inner runs are rows of xp)."""
     n, c = xp.shape[:2]
-    cols = windows(xp, kh, kw, stride)[:, :, :oh, :ow].transpose(0, 2, 3, 1, 4, 5)
-    rows: FloatArray = cols.reshape(n * oh * ow, c * kh * kw)
-    return rows
+    view = windows(xp, kh, kw, stride)[:, :, :oh, :ow].transpose(1, 4, 5, 0, 2, 3)
+    cols: FloatArray = view.reshape(c * kh * kw, n * oh * ow)
+    return cols
 
 
 def conv2d_forward(x: FloatArray, W: FloatArray, b: FloatArray | None = None, *,
@@ -106,14 +107,14 @@ def conv2d_forward(x: FloatArray, W: FloatArray, b: FloatArray | None = None, *,
     oh = out_size(h, kh, s, p, "W (KH)")
     ow = out_size(w, kw, s, p, "W (KW)")
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
-    out = (im2col(xp, kh, kw, s, oh, ow) @ W.reshape(f, -1).T).reshape(n, oh, ow, f)
-    out = out.transpose(0, 3, 1, 2)
+    cols = im2col(xp, kh, kw, s, oh, ow)
+    out = (W.reshape(f, -1) @ cols).reshape(f, n, oh, ow).transpose(1, 0, 2, 3)
     if b is not None:
         check_float_array("b", b, ndim=1)
         check_same_dtype(("x", x), ("b", b))
         check_shape("b", b, (f,), symbols="(F,)", note=f"with F={f} to match W")
         out = out + b[:, None, None]
-    return np.ascontiguousarray(out), Conv2dCache(xp, W, s, p, x.shape, b is not None)
+    return np.ascontiguousarray(out), Conv2dCache(cols, W, s, p, x.shape, b is not None)
 
 
 def conv2d_backward(dout: FloatArray, cache: Conv2dCache
@@ -122,18 +123,19 @@ def conv2d_backward(dout: FloatArray, cache: Conv2dCache
 
     dx (N, C, H, W), dW (F, C, KH, KW), db (F,): the formulas of the module docstring.
     """
-    xp, W, s, p, x_shape, has_bias = check_cache("cache", cache, Conv2dCache, "conv2d_forward")
+    cols, W, s, p, x_shape, has_bias = check_cache("cache", cache, Conv2dCache,
+                                                   "conv2d_forward")
     n, c, h, w = x_shape
     f, _, kh, kw = W.shape
     oh, ow = (h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1
-    check_grad("dout", dout, (n, f, oh, ow), xp.dtype)
-    d2 = dout.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)
-    dW = (d2.T @ im2col(xp, kh, kw, s, oh, ow)).reshape(W.shape)
-    dcols = (d2 @ W.reshape(f, -1)).reshape(n, oh, ow, c, kh, kw)
-    dxp = np.zeros_like(xp)
+    check_grad("dout", dout, (n, f, oh, ow), W.dtype)
+    d2 = dout.transpose(1, 0, 2, 3).reshape(f, n * oh * ow)
+    dW = (d2 @ cols.T).reshape(W.shape)
+    dcols = (W.reshape(f, -1).T @ d2).reshape(c, kh, kw, n, oh, ow)
+    dxp = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=W.dtype)
     for k in range(kh):
         for l in range(kw):
-            dxp[:, :, k:k + s * oh:s, l:l + s * ow:s] += dcols[..., k, l].transpose(0, 3, 1, 2)
+            dxp[:, :, k:k + s * oh:s, l:l + s * ow:s] += dcols[:, k, l].transpose(1, 0, 2, 3)
     dx = dxp[:, :, p:p + h, p:p + w]
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return np.ascontiguousarray(dx), dW, db
