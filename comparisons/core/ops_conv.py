@@ -38,6 +38,7 @@ from comparisons.core.opdecl import (
     KinkRule,
     OpDeclaration,
     as_f64,
+    upstream_equation,
 )
 from comparisons.core.ops import Case, Inputs
 
@@ -129,10 +130,11 @@ CONV2D = OpDeclaration(
                "cross-correlation as torch's F.conv2d (the kernel is not flipped), xp: x "
                "zero-padded by padding on each side; x: (N, C, H, W), W: (F, C, KH, KW), "
                f"b: (F,), out: (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1; {DOUT}",
-    equations={"dx": "dxp[n, c, s·i + k, s·j + l] += Σ_f dout[n, f, i, j] W[f, c, k, l], "
-                     "dx = dxp without the padding (no flip)",
-               "dW": "dW[f, c, k, l] = Σ_{n,i,j} dout[n, f, i, j] xp[n, c, s·i + k, s·j + l]",
-               "db": "db[f] = Σ_{n,i,j} dout[n, f, i, j]"},
+    equations={"dx": upstream_equation("dxp[n, c, s·i + k, s·j + l] += Σ_f dout[n, f, i, j] "
+                                       "W[f, c, k, l], dx = dxp without the padding (no flip)"),
+               "dW": upstream_equation("dW[f, c, k, l] = Σ_{n,i,j} dout[n, f, i, j] "
+                                       "xp[n, c, s·i + k, s·j + l]"),
+               "db": upstream_equation("db[f] = Σ_{n,i,j} dout[n, f, i, j]")},
     mistakes=conv_mistakes,
 )
 
@@ -251,8 +253,8 @@ MAXPOOL2D = OpDeclaration(
                "F.max_pool2d, no padding; kernel_size and stride are pairs); at a tie torch "
                "sends dout to the window's first maximum in row-major order, and any split "
                f"among the tied maxima is accepted; x: (N, C, H, W), out: (N, C, OH, OW); {DOUT}",
-    equations={"dx": "dx[n, c, SH·i + k*, SW·j + l*] += dout[n, c, i, j] at each window's "
-                     "arg-max (k*, l*), 0 elsewhere"},
+    equations={"dx": upstream_equation("dx[n, c, SH·i + k*, SW·j + l*] += dout[n, c, i, j] at "
+                                       "each window's arg-max (k*, l*), 0 elsewhere")},
     untrusted=pool_untrusted, kinks=KinkRule(pool_kinks),
     kink_cases=((Case("tied maxima", {"N": 3, "C": 5, "H": 7, "W": 11, "KH": 3, "KW": 3,
                                       "SH": 3, "SW": 3}), with_ties),),
