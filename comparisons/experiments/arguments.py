@@ -2,8 +2,7 @@
 ``backprop-lab experiment NAME --help`` needs, without loading what the experiment trains with.
 
 Registry: :data:`OPTIONS` maps a name to the module that holds the experiment's ``HELP``,
-``DEFAULT_SEEDS`` and ``add_arguments(parser)`` (its ``options`` module; house-prices keeps them
-in its ``experiment`` module, whose heavy imports wait for ``run``); the module that runs it is
+``DEFAULT_SEEDS`` and ``add_arguments(parser)`` (its ``options`` module); the module that runs it is
 in :data:`comparisons.experiments.runner.EXPERIMENTS`, under the same name. Each experiment gets
 its own sub-parser, so it can add options (``--lambdas 0,1,3``) beside the common ones:
 ``--engine handmade|torch|both`` (default both), ``--seeds K``, ``--seed S`` (first seed),
@@ -20,7 +19,7 @@ from typing import Any
 
 from comparisons.core.io import nonnegative_int, positive_int
 from comparisons.experiments.dropout import options as dropout
-from comparisons.experiments.house_prices import experiment as house_prices
+from comparisons.experiments.house_prices import options as house_prices
 from comparisons.experiments.overfitting import options as overfitting
 from comparisons.experiments.stability import options as stability
 from comparisons.experiments.weight_decay import options as weight_decay

