@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from handmade._checks import check_finite, check_float_array
 from handmade.types import FloatArray
@@ -53,6 +54,10 @@ class Module:
     ``backward`` of a module with parameters overwrites (never accumulates) each
     ``Parameter.grad`` and returns the gradient with respect to the forward input.
     """
+
+    BUFFERS: tuple[str, ...] = ()
+    """Attributes that are state but not parameters (torch's buffers, e.g. BatchNorm1d's
+    ``running_mean``): in ``state_dict`` after the parameters, never given a gradient."""
 
     def __init__(self) -> None:
         self.training: bool = True
@@ -104,9 +109,24 @@ class Module:
         """Evaluation mode (dropout off); same as ``train(False)``."""
         return self.train(False)
 
-    def state_dict(self) -> dict[str, FloatArray]:
-        """Copies of all parameter arrays keyed by torch-style names."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+    def buffer_owners(self, prefix: str = "") -> list[tuple[str, Module, str]]:
+        """``(dotted name, owning module, attribute)`` of every buffer, own first, then the
+        children's, in assignment order."""
+        out: list[tuple[str, Module, str]] = [(prefix + n, self, n) for n in self.BUFFERS]
+        for name, child in self.children():
+            out.extend(child.buffer_owners(prefix + name + "."))
+        return out
+
+    def named_buffers(self) -> list[tuple[str, NDArray[Any]]]:
+        """Every buffer as an array (a count such as ``num_batches_tracked`` as a 0-d int64)."""
+        return [(name, np.asarray(getattr(owner, attr)))
+                for name, owner, attr in self.buffer_owners()]
+
+    def state_dict(self) -> dict[str, NDArray[Any]]:
+        """Copies of all parameter arrays, then all buffers, keyed by torch-style names."""
+        state: dict[str, NDArray[Any]] = {n: p.data.copy() for n, p in self.named_parameters()}
+        state.update((n, b.copy()) for n, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, mapping: Mapping[str, Any]) -> None:
         """Copy values into the parameters in place, cast to each parameter's dtype.
@@ -116,22 +136,30 @@ class Module:
         nothing is modified unless every entry is valid.
         """
         params = dict(self.named_parameters())
-        missing = sorted(set(params) - set(mapping))
-        unexpected = sorted(set(mapping) - set(params))
+        owners = {name: (owner, attr) for name, owner, attr in self.buffer_owners()}
+        expected = set(params) | set(owners)
+        missing = sorted(expected - set(mapping))
+        unexpected = sorted(set(mapping) - expected)
         if missing or unexpected:
             raise ValueError(
-                f"state_dict: expected keys {sorted(params)}, got missing {missing}, "
+                f"state_dict: expected keys {sorted(expected)}, got missing {missing}, "
                 f"unexpected {unexpected}"
             )
-        arrays = {}
-        for name, p in params.items():
+        current = {**{n: p.data for n, p in params.items()}, **dict(self.named_buffers())}
+        arrays: dict[str, NDArray[Any]] = {}
+        for name, now in current.items():
             key = f"state_dict[{name!r}]"
-            value = _to_numpy(key, mapping[name])
-            if value.shape != p.data.shape:
-                raise ValueError(f"{key}: expected shape {p.data.shape}, got {value.shape}")
-            arrays[name] = check_finite(key, value.astype(p.data.dtype))
+            value = np.asarray(_to_numpy(key, mapping[name]))
+            if value.shape != now.shape:
+                raise ValueError(f"{key}: expected shape {now.shape}, got {value.shape}")
+            arrays[name] = value.astype(now.dtype)
+            if np.issubdtype(now.dtype, np.floating):
+                check_finite(key, arrays[name])
         for name, p in params.items():
             p.data[...] = arrays[name]
+        for name, (owner, attr) in owners.items():
+            old = getattr(owner, attr)
+            setattr(owner, attr, int(arrays[name]) if isinstance(old, int) else arrays[name])
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}: {c!r}" for n, c in self.children())

@@ -53,6 +53,8 @@ class BatchNorm1d(Module):
     """Batch norm over the batch axis of x (N, D), ``num_features`` = D (torch's defaults:
     eps 1e-5, momentum 0.1; running_mean zeros, running_var ones)."""
 
+    BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *,
                  dtype: DTypeLike = np.float64) -> None:
         super().__init__()

@@ -8,7 +8,16 @@ import torch
 from _fd import assert_close
 
 import reference
-from handmade import Dropout, Linear, Module, Parameter, ReLU, Sequential, TwoLayerMLP
+from handmade import (
+    BatchNorm1d,
+    Dropout,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    TwoLayerMLP,
+)
 
 
 def _net(rng: np.random.Generator, dtype=np.float64) -> Sequential:
@@ -119,3 +128,31 @@ def test_base_module_requires_forward_and_backward() -> None:
         Module()(1)
     with pytest.raises(NotImplementedError, match="Module.backward"):
         Module().backward(1)
+
+
+def test_batchnorm_buffers_copy_both_ways_with_torch() -> None:
+    """running_mean, running_var and num_batches_tracked are in state_dict as torch's buffers."""
+    gen = torch.Generator().manual_seed(0)
+    twin = torch.nn.BatchNorm1d(3).double()
+    with torch.no_grad():
+        twin.weight.uniform_(0.5, 2.0, generator=gen)
+        for _ in range(3):
+            twin(torch.randn(5, 3, generator=gen, dtype=torch.float64))
+    net = BatchNorm1d(3)
+    assert list(net.state_dict()) == list(twin.state_dict())
+    net.load_state_dict(twin.state_dict())
+    x = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    twin.eval(), net.eval()
+    np.testing.assert_allclose(net(x.numpy()), twin(x).detach().numpy(), rtol=1e-12)
+    back = torch.nn.BatchNorm1d(3).double()
+    back.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in net.state_dict().items()})
+    assert int(back.num_batches_tracked) == 3 and net.num_batches_tracked == 3
+    for name in ("running_mean", "running_var"):
+        assert torch.equal(getattr(back, name), getattr(twin, name))
+
+
+def test_a_missing_buffer_is_a_missing_key() -> None:
+    state = BatchNorm1d(2).state_dict()
+    del state["running_var"]
+    with pytest.raises(ValueError, match=r"missing \['running_var'\]"):
+        BatchNorm1d(2).load_state_dict(state)

@@ -141,7 +141,7 @@ def test_batchnorm1d_matches_torch_over_training_steps_and_in_eval(rng, dtype) -
     theirs = reference.BatchNorm1d(3, momentum=0.3, dtype=torch.float64 if dtype == np.float64
                                    else torch.float32)
     gamma, beta = _affine(rng, 3, dtype)
-    mine.load_state_dict({"weight": gamma, "bias": beta})
+    mine.load_state_dict({**mine.state_dict(), "weight": gamma, "bias": beta})
     theirs.load_state_dict({**theirs.state_dict(), "weight": torch.from_numpy(gamma),
                             "bias": torch.from_numpy(beta)})
     against = {"forward": "forward", "autograd": "autograd"}
