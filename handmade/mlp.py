@@ -169,9 +169,9 @@ def two_layer_backward(dJ: RealScalar, cache: TwoLayerCache) -> dict[str, FloatA
     do = LOSSES[cache.loss][1](dL, c["loss"])                 # 2. dJ/do = dL/do
     ds_dW1 = l2_penalty_backward(ds, c["pen1"])               # 3. ds/dW1 = lam W1
     ds_dW2 = l2_penalty_backward(ds, c["pen2"])               #    ds/dW2 = lam W2
-    dh_drop, do_dW2, _ = linear_backward(do, c["lin2"])       # do W2 and do^T h_drop
-    dW2 = do_dW2 + ds_dW2                                     # 4. dW2 = do^T h + lam W2
-    dh = dropout_backward(dh_drop, c["drop"])                 # 5. dh = W2^T do (through mask)
+    dh_drop, do_dW2, _ = linear_backward(do, c["lin2"])       # do W2 (N, h), do^T h_drop
+    dW2 = do_dW2 + ds_dW2                                     # 4. dW2 = do^T h_drop + lam W2
+    dh = dropout_backward(dh_drop, c["drop"])                 # 5. dh = do W2 * mask / (1 - p)
     dz = ACTIVATIONS[cache.phi][1](dh, c["phi"])              # 6. dz = dh * phi'(z)
     _, dz_dW1, db1 = linear_backward(dz, c["lin1"])           #    dz^T X and sum_n dz
     dW1 = dz_dW1 + ds_dW1                                     # 7. dW1 = dz^T X + lam W1

@@ -5,7 +5,8 @@ For a scalar function f and an input x, the derivative along a direction v is
     (f(x + h v) - f(x - h v)) / (2 h)  =  <grad f(x), v> + O(h^2).
 
 With v = e_i (a unit vector) this gives one element of the gradient ("full" mode, one pair of
-evaluations per element); for big tensors random directions v ~ N(0, I) test the whole
+evaluations per element); for big tensors random unit directions v = u / ||u||, u ~ N(0, I)
+(uniform on the sphere, so the step h moves x by exactly h whatever the size) test the whole
 gradient at once through <grad, v> ("directional" mode). Everything runs in float64.
 
 Full mode can evaluate many perturbations per call, which is what makes a full check of a

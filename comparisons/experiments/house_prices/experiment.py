@@ -36,7 +36,8 @@ from comparisons.experiments.house_prices.outputs import check_not_input
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.plots import plot_lockstep
 
-BASELINE_TARGET, BEST_TARGET = 0.18, 0.13  # avg validation log RMSE the issue asks for (Ames)
+# pass marks for the avg validation log RMSE on Ames: a baseline that trains, a clearly better fit
+BASELINE_TARGET, BEST_TARGET = 0.18, 0.13
 DEFAULTS: dict[str, dict[str, Any]] = {  # chosen on Ames: see the docstring
     "linear": {"lr": 0.001, "weight_decay": [0.0, 0.003, 0.01, 0.03], "dropout": [0.0]},
     "mlp": {"lr": 0.001, "weight_decay": [0.0, 0.003, 0.01], "dropout": [0.0, 0.2, 0.5]},
