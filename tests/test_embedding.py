@@ -135,6 +135,28 @@ def test_verify_passes_the_project_pair_and_every_case_repeats_an_index() -> Non
         assert counts.min() == 0  # an unused row: its dW must stay 0
 
 
+def _backward_for_2d_idx(dout, cache):
+    """Right for idx (N, T) only: it indexes idx.shape[1]."""
+    idx, shape = cache
+    dW = np.zeros(shape)
+    for n in range(idx.shape[0]):
+        for t in range(idx.shape[1]):
+            dW[idx[n, t]] += dout[n, t]
+    return dW
+
+
+def test_verify_tries_a_one_dimensional_idx() -> None:
+    def forward(idx, W):
+        return W[idx], (idx, W.shape)
+
+    report = comparisons.verify(forward, _backward_for_2d_idx, "embedding")
+    assert not report.passed and "case idx (N,)" in report.error
+    decl = comparisons.core.builtin_ops.DECLARATIONS["embedding"]
+    (case, flatten), = decl.layout_cases
+    idx = flatten(decl.make_inputs(np.random.default_rng(0), case, np.dtype(np.float64)))["idx"]
+    assert idx.ndim == 1 and np.bincount(idx).max() > 1
+
+
 HEADER = '''from typing import Any
 
 import numpy as np

@@ -34,7 +34,7 @@ def test_the_spec_and_the_verify_tables_come_from_the_declaration(name: str) -> 
     assert set(spec.positional) | set(spec.keywords) == {i.name for i in decl.inputs}
     assert BUILDERS.get(name) is decl.mistakes
     assert KINKS.get(name) is decl.kinks
-    assert EXTRA_CASES.get(name, ()) == decl.kink_cases
+    assert EXTRA_CASES.get(name, ()) == decl.kink_cases + decl.layout_cases
     assert (decl.kinks is None) == (decl.untrusted is None) == (not decl.kink_cases)
 
 

@@ -10,8 +10,9 @@ built-in op, in keyword arguments, and every consumer reads it.
   across a kink or clamp);
 * ``verify``'s diagnosis reads ``mistakes`` (the op's usual mistakes: the fields of a
   ``DiagnosisContext`` for one gradient of one case) and ``kink_cases`` (verify-only cases
-  with inputs exactly at a kink); its upstream note (a λW term not multiplied by dJ) reads
-  ``upstream_terms``.
+  with inputs exactly at a kink) and ``layout_cases`` (verify-only cases in a layout the
+  declared shapes cannot express, such as embedding's 1-D idx); its upstream note (a λW term
+  not multiplied by dJ) reads ``upstream_terms``.
 
 The declarations live in one module per op family (``comparisons.core.ops_linear``,
 ``ops_activations``, ``ops_losses``, ``ops_regularization``, ``ops_network``);
@@ -127,7 +128,8 @@ class KinkRule:
 
 
 KinkCase = tuple[Case, Callable[[Inputs], Inputs]]
-"""A verify-only case: its sizes and the edit that puts some inputs exactly at a kink."""
+"""A verify-only case: its sizes and the edit of its drawn inputs (some exactly at a kink, or
+a layout the declared shapes cannot express)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +177,7 @@ class OpDeclaration:
     untrusted: Untrusted | None = None
     kinks: KinkRule | None = None
     kink_cases: tuple[KinkCase, ...] = ()
+    layout_cases: tuple[KinkCase, ...] = ()
     mistakes: Mistakes | None = None
     upstream_terms: Mapping[str, UpstreamTerm] = field(default_factory=dict)
     notes: str = ""

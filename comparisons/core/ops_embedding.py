@@ -1,9 +1,10 @@
 """The embedding lookup's declaration (``handmade.embedding`` / ``reference.embedding``).
 
 ``forward(idx, W) -> (out, cache); backward(dout, cache) -> dW`` with out = W[idx]: idx int of
-any shape ((N, T) in its cases), W (V, D). dW[v] sums the dout of every position that reads row v,
-so the usual mistake is an assignment (``dW[idx] = dout``: each repeated row keeps one dout,
-``repeated_index_not_accumulated``); every case holds repeated indices (and unused rows).
+any shape ((N, T) in its cases, (N,) in verify's layout case), W (V, D). dW[v] sums the dout of
+every position that reads row v, so the usual mistake is an assignment (``dW[idx] = dout``: each
+repeated row keeps one dout, ``repeated_index_not_accumulated``); every case holds repeated
+indices (and unused rows).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ def indices_with_repeats(rng: np.random.Generator, shape: tuple[int, ...], dt: n
     return rng.permutation(np.concatenate([distinct, extra])).astype(np.int64).reshape(shape)
 
 
+def flat_indices(inputs: Inputs) -> Inputs:
+    """The case's idx (N, 1) as a 1-D idx (N,): the other layout students pass (a batch of
+    single tokens), which the declared (N, T) shape cannot express."""
+    return {**inputs, "idx": np.asarray(inputs["idx"]).reshape(-1)}
+
+
 def embedding_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
                        refs: Mapping[str, F64]) -> dict[str, Any]:
     """dW by assignment (one dout per repeated row: the last, as NumPy's ``dW[idx] = dout``
@@ -54,8 +61,9 @@ EMBEDDING = OpDeclaration(
     cases=(Case("(N, T)", {"N": 5, "T": 3, "V": 13, "D": 7}),
            Case("N=1", {"N": 1, "T": 7, "V": 11, "D": 3}),
            Case("odd batch", {"N": 7, "T": 5, "V": 29, "D": 3})),
+    layout_cases=((Case("idx (N,)", {"N": 11, "T": 1, "V": 17, "D": 5}), flat_indices),),
     signature="forward(idx, W) -> (out, cache); backward(dout, cache) -> dW",
-    convention="out = W[idx]: idx int of any shape ((N, T) here), W: (V, D), out: "
+    convention="out = W[idx]: idx int of any shape ((N, T) and (N,) here), W: (V, D), out: "
                "idx.shape + (D,); every case repeats some indices and leaves some rows "
                f"unused; idx has no gradient; {DOUT}",
     equations={"dW": upstream_equation(

@@ -21,7 +21,8 @@ Per-example ``db`` (N, D_out) needs no candidate: the engine recognises the extr
 :data:`EXTRA_CASES` adds verify-only shape cases at exact kinks (each op's ``kink_cases``):
 ReLU inputs holding exact zeros, log-RMSE predictions exactly 1, a two-layer network with z
 exactly 0 (where ``x >= 0`` and ``x > 0`` differ, both valid subgradients: see
-:mod:`comparisons.verification.kinks`; finite differences cannot be trusted there).
+:mod:`comparisons.verification.kinks`; finite differences cannot be trusted there), then those
+in a layout the declared shapes cannot express (``layout_cases``: embedding's 1-D idx).
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from comparisons.core.opdecl import F64, KinkCase, Mistakes
 from comparisons.verification.diagnose import DiagnosisContext
 
 EXTRA_CASES: dict[str, tuple[KinkCase, ...]] = {
-    name: d.kink_cases for name, d in DECLARATIONS.items() if d.kink_cases}
-"""Op name -> its verify-only cases at exact kinks (its declaration's ``kink_cases``)."""
+    name: d.kink_cases + d.layout_cases for name, d in DECLARATIONS.items()
+    if d.kink_cases or d.layout_cases}
+"""Op name -> its verify-only cases: at exact kinks, then in other layouts (its declaration's
+``kink_cases`` and ``layout_cases``)."""
 BUILDERS: dict[str, Mistakes] = {
     name: d.mistakes for name, d in DECLARATIONS.items() if d.mistakes is not None}
 """Op name -> its usual-mistakes builder (its declaration's ``mistakes``)."""
