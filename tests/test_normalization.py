@@ -19,8 +19,10 @@ import handmade
 import reference
 from comparisons.core.builtin_ops import DECLARATIONS
 from comparisons.core.ops_normalization import pair_x
+from comparisons.core.tolerances import tolerance
 from comparisons.verification.diagnose import CODES
 from comparisons.verification.diagnose_context import CANDIDATE_ORDER
+from comparisons.verification.forward_diff import forward_difference
 
 BN_SHAPES = [(2, 3), (2, 1), (3, 1), (5, 3), (7, 5), (4, 11)]
 LN_SHAPES = [(1, 1), (1, 4), (3, 1), (2, 2), (5, 3), (7, 5), (2, 3, 4)]
@@ -414,3 +416,17 @@ def test_an_unbiased_pair_is_its_own_forward_and_its_dgamma_names_the_convention
     dx, dgamma, dbeta = (report.gradient(g) for g in ("dx", "dgamma", "dbeta"))
     assert dx.diagnosis == dgamma.diagnosis == "consistent_with_own_forward"
     assert dgamma.details["against_reference"] == "variance_convention" and dbeta.passed
+    assert dx.details["forward_difference"].startswith("yours − beta ≈ √((N − 1)/N) × (the "
+                                                       "reference − beta): an unbiased variance")
+
+
+def test_the_shift_is_what_lets_the_variance_factor_be_named() -> None:
+    """β ≠ 0 hides the √((N − 1)/N) between the outputs; it shows between out − β and ref − β."""
+    rng = np.random.default_rng(3)
+    x, gamma, beta = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=3)
+    out = handmade.batchnorm_forward(x, gamma, beta, unbiased=True)[0]
+    ref = handmade.batchnorm_forward(x, gamma, beta)[0]
+    tol = tolerance("forward", "float64")
+    assert forward_difference(out, ref, {"N": 5, "D": 3}, tol) is None
+    named = forward_difference(out, ref, {"N": 5, "D": 3}, tol, ("beta", beta))
+    assert named is not None and "√((N − 1)/N)" in named

@@ -159,6 +159,8 @@ class OpDeclaration:
     argument order; ``grads`` defaults to the differentiable inputs' gradient names.
     ``intermediates``: extra gradients a dict-returning backward names (two_layer).
     ``upstream_terms``: gradient -> its :class:`UpstreamTerm` (a scalar objective with λW).
+    ``output_shift``: the input added to the output last (batch/layer norm's β): a wrong
+    forward whose rest is off by a factor (an n − 1 variance) is named from out − β.
     """
 
     name: str
@@ -178,6 +180,7 @@ class OpDeclaration:
     kinks: KinkRule | None = None
     kink_cases: tuple[KinkCase, ...] = ()
     layout_cases: tuple[KinkCase, ...] = ()
+    output_shift: str | None = None
     mistakes: Mistakes | None = None
     upstream_terms: Mapping[str, UpstreamTerm] = field(default_factory=dict)
     notes: str = ""

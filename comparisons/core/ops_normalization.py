@@ -146,7 +146,7 @@ BATCHNORM = OpDeclaration(
                "(axis 0), σ² = Σₙ (x − μ)² / N (biased, torch's; backprop ninja's n − 1 is "
                f"unbiased=True), eps = {EPS}; x: (N, D), N >= 2; gamma, beta: (D,); {DOUT}",
     equations=equations("over the batch (axis 0)", "N"),
-    mistakes=norm_mistakes(0),
+    mistakes=norm_mistakes(0), output_shift="beta",
     notes="inputs have γ ≠ 1 and β ≠ 0 (γ = 1 hides a dx̂ taken as dout)",
 )
 LAYERNORM = OpDeclaration(
@@ -162,7 +162,7 @@ LAYERNORM = OpDeclaration(
                f"σ² = Σ_d (x − μ)² / D (biased, torch's), eps = {EPS}; x: (N, D); gamma, "
                f"beta: (D,); {DOUT}",
     equations=equations("over the last axis (per example)", "D"),
-    mistakes=norm_mistakes(-1),
+    mistakes=norm_mistakes(-1), output_shift="beta",
     notes="inputs have γ ≠ 1 and β ≠ 0",
 )
 

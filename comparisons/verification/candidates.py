@@ -45,6 +45,17 @@ BUILDERS: dict[str, Mistakes] = {
 """Op name -> its usual-mistakes builder (its declaration's ``mistakes``)."""
 
 
+SHIFTS: dict[str, str] = {
+    name: d.output_shift for name, d in DECLARATIONS.items() if d.output_shift is not None}
+"""Op name -> the input its forward adds last (its declaration's ``output_shift``)."""
+
+
+def output_shift(op: str, inputs: dict[str, Any]) -> tuple[str, Any] | None:
+    """(name, value) of the input ``op`` adds to its output last (β), None if it has none."""
+    name = SHIFTS.get(op)
+    return None if name is None or name not in inputs else (name, inputs[name])
+
+
 def _f64(a: Any) -> F64:
     return np.asarray(a, dtype=np.float64)
 

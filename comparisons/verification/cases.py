@@ -33,7 +33,7 @@ from comparisons.core.ops import (
     reference_run,
 )
 from comparisons.core.tolerances import tolerance
-from comparisons.verification.candidates import EXTRA_CASES, context_for
+from comparisons.verification.candidates import EXTRA_CASES, context_for, output_shift
 from comparisons.verification.diagnose import Candidate, Diagnosis, diagnose
 from comparisons.verification.forward_diff import (
     forward_difference,
@@ -162,7 +162,8 @@ def run_one(spec: OpSpec, case: Case, transform: Transform, dtype: str,
     fd = {k: v for k, v in checked.items() if v is not None}
     if fwd.passed:
         return CaseOutcome(case.label, fwd, diagnoses, fd)
-    why = forward_difference(out, ref_out, sizes_of(case.dims, inputs), tolerance("forward", dtype))
+    why = forward_difference(out, ref_out, sizes_of(case.dims, inputs), tolerance("forward", dtype),
+                             output_shift(spec.name, inputs))
     diagnoses = {g: own_forward_diagnosis(g, d, fd.get(g), why) for g, d in diagnoses.items()}
     return CaseOutcome(case.label, fwd, diagnoses, fd, why)
 

@@ -7,6 +7,8 @@
    where the reference takes the mean; ×1/N: the other way round), ×2 / ×½ (the ½
    convention), n/(n − 1) or √((n − 1)/n) (an unbiased variance); found within
    :data:`PATTERN_RTOL`, "≈" when not exact within the forward tolerance;
+   and, when the op adds an input last (``shift``: batch norm's β), the same factor between
+   ``out − shift`` and ``ref − shift`` ("yours − β = √((N − 1)/N) × (the reference − β)");
 2. a constant offset ``out = ref + c`` (arrays only: for a scalar any difference is one);
 3. a tiny relative difference (at most :data:`TINY_RELATIVE`): a different eps or a
    stabiliser such as log(p + 1e-5);
@@ -87,15 +89,38 @@ def _factor(u: F64, r: F64, sizes: Mapping[str, int], tol: ToleranceLike) -> str
     return None if u.size == 1 else f"yours = {f:.6g} × the reference (a constant factor)"
 
 
+def _shifted_factor(u: F64, r: F64, sizes: Mapping[str, int], tol: ToleranceLike,
+                    shift: tuple[str, Any] | None) -> str | None:
+    """A named factor between ``u − s`` and ``r − s`` (``shift = (name, s)``), else None."""
+    if shift is None:
+        return None
+    name, value = shift
+    s = np.asarray(value, dtype=np.float64)
+    try:
+        found = _factor(u - s, r - s, sizes, tol)
+    except ValueError:  # s does not broadcast to out
+        return None
+    if found is None or found.endswith("(a constant factor)"):
+        return None
+    return found.replace("yours", f"yours − {name}", 1).replace(
+        "× the reference", f"× (the reference − {name})", 1)
+
+
 def forward_difference(out: Any, ref: Any, sizes: Mapping[str, int],
-                       tol: ToleranceLike) -> str | None:
-    """A phrase naming how ``out`` differs from ``ref`` (see the module docstring), or None."""
+                       tol: ToleranceLike, shift: tuple[str, Any] | None = None) -> str | None:
+    """A phrase naming how ``out`` differs from ``ref`` (see the module docstring), or None.
+
+    ``shift``: (name, array) of the input the op adds to its output last, or None.
+    """
     u, r = np.asarray(out, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if u.shape != r.shape or not (np.all(np.isfinite(u)) and np.all(np.isfinite(r))):
         return None
     found = _factor(u, r, sizes, tol)
     if found is not None and not found.endswith("(a constant factor)"):
         return found
+    shifted = _shifted_factor(u, r, sizes, tol, shift)
+    if shifted is not None:
+        return shifted
     d = u - r
     if u.size > 1 and close(d, np.full_like(d, d.mean()), tol):
         return f"a constant offset: yours − the reference = {float(d.mean()):.6g} everywhere"
