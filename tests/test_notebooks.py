@@ -17,7 +17,17 @@ import pytest
 from notebook_runner import cells_of, load_solutions, with_solutions
 
 from comparisons.core.compare import compare
-from comparisons.labs.checks import STATUS, ValueCheck, check, check_value, outcome
+from comparisons.labs.checks import (
+    HINT_LEVELS,
+    STATUS,
+    ValueCheck,
+    check,
+    check_value,
+    outcome,
+    set_hint,
+    steps,
+)
+from comparisons.labs.hints import gradient_shapes, with_hint
 from comparisons.verification.diagnose import CODES
 
 nbformat = pytest.importorskip("nbformat")
@@ -178,3 +188,93 @@ def test_outcome_of_a_verify_report_names_the_diagnosis_or_the_exception() -> No
     assert ok[0] and not zero[0] and not error[0]
     assert "dx zero" in zero[1]
     assert "NotImplementedError: write me" in error[1]
+
+
+# ------------------------------------------------------------------ hint levels and steps
+
+
+def _zero_linear():
+    def forward(x, W, b):
+        return x @ W.T + b, (x, W)
+
+    def backward(dout, cache):
+        x, W = cache
+        return np.zeros_like(x), np.zeros_like(W), np.zeros(W.shape[0])
+
+    return forward, backward
+
+
+@pytest.mark.parametrize("op", ["linear", "two_layer", "l2_penalty", "log_rmse"])
+def test_hint_none_hides_every_equation_and_formula_keeps_them(op: str) -> None:
+    import comparisons
+    from comparisons.core.builtin_ops import DECLARATIONS
+
+    decl = DECLARATIONS[op]
+
+    def zeros(dout, cache):
+        got = decl.backward(dout, cache)
+        if isinstance(got, dict):
+            return {k: np.zeros_like(v) for k, v in got.items()}
+        if isinstance(got, tuple):
+            return tuple(None if g is None else np.zeros_like(g) for g in got)
+        return np.zeros_like(got)
+
+    report = comparisons.verify(decl.forward, zeros, against=op)
+    def text(r) -> str:  # every message and note, unwrapped
+        return "\n".join([g.message for g in r.gradients] + [n for g in r.gradients
+                                                             for n in g.notes])
+
+    shown = {level: text(with_hint(report, level)) for level in HINT_LEVELS}
+    rhs = [eq.rsplit(" (", 1)[0] for eq in decl.equations.values()]  # "dW = doutᵀ x"
+    assert all(r in text(report) for r in rhs)                 # verify quotes them
+    assert all(r in shown["formula"] for r in rhs)
+    for level in ("none", "shape"):
+        assert not [r for r in rhs if r in shown[level]], f"{op}: {level} shows an equation"
+        hidden = with_hint(report, level)
+        assert [(g.name, g.passed, g.diagnosis) for g in hidden.gradients] == \
+            [(g.name, g.passed, g.diagnosis) for g in report.gradients]
+        assert hidden.verdict() == report.verdict()
+    for name, shape in gradient_shapes(op).items():
+        assert f"{name} has {shape}" in shown["shape"]
+
+
+def test_check_defaults_to_hint_none_and_passes_correct_code_at_every_level(capsys) -> None:
+    import comparisons
+    import handmade as hm
+
+    forward, backward = _zero_linear()
+    check(comparisons.verify(forward, backward, against="linear"), "lin")
+    assert "doutᵀ x" not in capsys.readouterr().out
+    for level in HINT_LEVELS:
+        check(comparisons.verify(hm.linear_forward, hm.linear_backward, against="linear"),
+              "ok", hint=level)
+        out = capsys.readouterr().out
+        assert [m["status"] for m in STATUS.finditer(out)] == ["correct"], level
+    with pytest.raises(ValueError, match="hint: expected one of"):
+        check(comparisons.verify(forward, backward, against="linear"), "lin", hint="all")
+    with pytest.raises(ValueError, match="hint: expected one of"):
+        set_hint("some")
+
+
+def test_steps_judge_the_shape_first_and_upto_judges_the_steps_written(capsys) -> None:
+    import comparisons
+    import handmade as hm
+
+    def dh_summed(dJ, cache):  # step 3 summed over the batch: its shape is wrong
+        g = dict(hm.two_layer_backward(dJ, cache))
+        return {**g, "dh": g["dh"].sum(axis=0), "dz": 2 * g["dz"]}
+
+    report = comparisons.verify(hm.two_layer_forward, dh_summed, against="two_layer")
+    judged = {st.name: (st.shape_ok, st.values_ok) for st in steps(report)}
+    assert judged == {"do": (True, True), "dW2": (True, True), "dh": (False, False),
+                      "dz": (True, False), "dW1": (True, True)}
+    check(report, "two_layer", steps=True)
+    out = capsys.readouterr().out
+    assert "not yet correct: step 3 (dh) has the wrong shape" in out
+    assert "step 4 dz: shape ok, values wrong (scaled)" in out
+    check(report, "two_layer", upto="dW2")
+    line = next(STATUS.finditer(capsys.readouterr().out))
+    assert (line["status"], line["text"]) == ("correct", "steps do, dW2 are right (dh, dz, "
+                                                         "dW1 not checked yet)")
+    with pytest.raises(ValueError, match="upto: expected one of the steps"):
+        check(report, "two_layer", upto="dW3")

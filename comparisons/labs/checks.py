@@ -11,6 +11,14 @@ correct: dW1 zero, ...``, then shows the report (a table in Jupyter). It accepts
 :class:`ValueCheck` from :func:`check_value`, which calls a student's function safely (an
 exception becomes a "not yet correct" line, never a crashed notebook).
 
+How much of the answer a check shows is its hint level (:mod:`comparisons.labs.hints`):
+``"none"`` (the default: diagnoses without the equation they come from), ``"shape"`` (the
+gradient's shape instead) or ``"formula"`` (verify's full messages); per check with
+``check(..., hint=...)`` or for the whole notebook with :func:`set_hint`. A backward with
+several steps (the two-layer network's do, dW2, dh, dz, dW1) can be checked step by step:
+``check(report, ID, steps=True)`` prints one line per step, its shape first, then its values,
+and ``upto="dh"`` judges the steps up to dh only (the ones already written).
+
 The tests run the notebooks with ``tests/notebook_runner.py`` (solutions substituted, then
 each exercise as shipped).
 """
@@ -28,11 +36,25 @@ import numpy as np
 
 from comparisons.core.compare import Check
 from comparisons.core.tolerances import tolerance
+from comparisons.labs.hints import HINT_LEVELS, check_hint, with_hint
+
+__all__ = ["HINT_LEVELS", "STATUS", "Step", "ValueCheck", "check", "check_value", "outcome",
+           "set_hint", "steps"]
 from comparisons.verification.diagnose import diagnose
 from comparisons.verification.guard import user_traceback
 
 STATUS = re.compile(r"^\[check (?P<id>[\w-]+)\] (?P<status>correct|not yet correct): (?P<text>.*)$",
                     re.MULTILINE)
+SHAPE_CODES = ("wrong_shape", "not_summed_over_batch")
+"""Diagnoses that mean the gradient's shape is wrong (a non-square ``transposed`` too)."""
+HINT = {"level": "none"}  # the notebook-wide hint level: set_hint changes it
+TABLE_STYLE = "<style>.backprop-check td, .backprop-check th {text-align: left;}</style>"
+
+
+def set_hint(level: str) -> None:
+    """Set the hint level of every later :func:`check` of this notebook (one of
+    :data:`~comparisons.labs.hints.HINT_LEVELS`)."""
+    HINT["level"] = check_hint(level)
 
 
 @dataclass(frozen=True)
@@ -100,17 +122,97 @@ def _last_line(text: str) -> str:
     return text.strip().splitlines()[-1]
 
 
-def check(result: Any, exercise: str) -> None:
-    """Print the status line of exercise ``exercise``, then show ``result`` (HTML in Jupyter)."""
-    passed, summary = outcome(result)
+@dataclass(frozen=True)
+class Step:
+    """One gradient of a stepwise backward: its shape first, then its values."""
+
+    name: str
+    shape_ok: bool
+    values_ok: bool
+    diagnosis: str
+
+    def line(self, number: int) -> str:
+        """``step 3 dh: shape ok, values wrong (scaled)``."""
+        shape = "ok" if self.shape_ok else f"wrong ({self.diagnosis})"
+        values = ("not compared (fix the shape first)" if not self.shape_ok else
+                  "ok" if self.values_ok else f"wrong ({self.diagnosis})")
+        return f"step {number} {self.name}: shape {shape}, values {values}"
+
+
+def steps(report: Any) -> list[Step]:
+    """The gradients of a VerifyReport in its (backward) order, shape and values judged apart."""
+    out = []
+    for g in report.gradients:
+        given, wanted = g.details.get("given_shape"), g.details.get("expected_shape")
+        shape_ok = g.diagnosis not in SHAPE_CODES and (given is None or given == wanted)
+        out.append(Step(g.name, shape_ok, shape_ok and g.passed, g.diagnosis))
+    return out
+
+
+def _upto(report: Any, upto: str | None) -> tuple[list[Step], list[str]]:
+    """The steps judged (those up to ``upto``, all without it) and the names left out."""
+    all_steps = steps(report)
+    names = [st.name for st in all_steps]
+    if upto is None:
+        return all_steps, []
+    if upto not in names:
+        raise ValueError(f"upto: expected one of the steps {names}, got {upto!r}")
+    k = names.index(upto) + 1
+    return all_steps[:k], names[k:]
+
+
+def _stepwise(report: Any, upto: str | None) -> tuple[bool, str, list[str]]:
+    """``(passed, summary, step lines)`` of a report judged step by step."""
+    judged, later = _upto(report, upto)
+    if report.error is not None or not judged:
+        passed, summary = outcome(report)
+        return passed, summary, []
+    lines = [st.line(i) for i, st in enumerate(judged, start=1)]
+    wrong = next((i for i, st in enumerate(judged, start=1) if not st.values_ok), None)
+    forward_ok = report.forward is not None and report.forward.passed
+    fd_ok = all(g.fd != "FAIL" for g in report.gradients if g.name in
+                {st.name for st in judged})
+    if not forward_ok:
+        return False, "the forward value is wrong: fix it before the backward", lines
+    if wrong is not None:
+        st = judged[wrong - 1]
+        part = "shape" if not st.shape_ok else "values"
+        return False, f"step {wrong} ({st.name}) has the wrong {part}: {st.name} " \
+                      f"{st.diagnosis}", lines
+    if not fd_ok:
+        passed, summary = outcome(report)
+        return passed, summary, lines
+    done = ", ".join(st.name for st in judged)
+    rest = f" ({', '.join(later)} not checked yet)" if later else ""
+    return True, f"steps {done} are right{rest}", lines
+
+
+def check(result: Any, exercise: str, *, hint: str | None = None, steps: bool = False,
+          upto: str | None = None) -> None:
+    """Print the status line of exercise ``exercise``, then show ``result`` (HTML in Jupyter).
+
+    ``hint``: ``"none"``, ``"shape"`` or ``"formula"`` (default: the notebook's, see
+    :func:`set_hint`); ``steps``: one line per gradient of a VerifyReport, shape then values;
+    ``upto``: judge the steps up to this gradient only (implies ``steps``)."""
+    level = check_hint(HINT["level"] if hint is None else hint)
+    is_report = hasattr(result, "verdict") and hasattr(result, "gradients")
+    if is_report:
+        result = with_hint(result, level)
+    if is_report and (steps or upto is not None):
+        passed, summary, lines = _stepwise(result, upto)
+    else:
+        (passed, summary), lines = outcome(result), []
     print(f"[check {exercise}] {'correct' if passed else 'not yet correct'}: {summary}")
+    for line in lines:
+        print("  " + line)
     shell = sys.modules.get("IPython")
     if shell is not None and shell.get_ipython() is not None:
         from IPython.display import display  # IPython: present only in a running notebook
 
         bundle = {"text/plain": _plain(result)}
         if hasattr(result, "_repr_html_"):
-            bundle["text/html"] = result._repr_html_()
+            bundle["text/html"] = (f"<div class='backprop-check'>{TABLE_STYLE}"
+                                   f"{result._repr_html_()}</div>")
         display(bundle, raw=True)
     else:
         print(_plain(result))
