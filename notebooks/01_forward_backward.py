@@ -36,6 +36,12 @@
 # $\mathbf{W}^{(1)}$ is $h\times d$ and $\mathbf{W}^{(2)}$ is $q\times h$: the `(out, in)` layout
 # of `torch.nn.Linear.weight`. In code, $\phi$ is ReLU and $l$ is the mean squared error
 # (torch's `MSELoss`: the mean over all entries, no ½).
+#
+# **How the exercises work.** Each states the forward and what to compute; you derive the
+# backward on paper, then write it. The formulas are in collapsed hints (click *Hint*) and in
+# `solutions/`; the checks name what is wrong without printing the answer. For more help from
+# the checks, change the `set_hint` line below to `"shape"` (the shape each gradient must
+# have) or `"formula"` (the equations).
 
 # %%
 import numpy as np
@@ -45,9 +51,10 @@ import comparisons
 import handmade as hm
 import reference as ref
 from comparisons.core.compare import compare
-from comparisons.labs.checks import check
+from comparisons.labs.checks import check, check_value, set_hint
 from handmade.network import BOOK
 
+set_hint("none")          # "shape" or "formula" show more of the answer in the checks
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -86,34 +93,64 @@ for name in ("z", "h", "o", "L", "s", "J"):
 #
 # Backpropagation walks the graph from $J$ back to the parameters. Each step multiplies the
 # gradient arriving from above by the local derivative of one node (the chain rule); the
-# shapes tell you where transposes go.
+# shapes tell you where transposes go. The steps, each with the shape its result must have
+# (one example, column vectors as in the book):
+#
+# | step | compute | from | shape |
+# |---|---|---|---|
+# | 1 | $\partial J/\partial L$, $\partial J/\partial s$ | $J = L + s$ | scalars |
+# | 2 | $\partial J/\partial\mathbf{o}$ | $L = l(\mathbf{o}, \mathbf{y})$ and step 1 | $q$ |
+# | 3 | $\partial s/\partial\mathbf{W}^{(1)}$, $\partial s/\partial\mathbf{W}^{(2)}$ | the penalty $s$ | $h\times d$, $q\times h$ |
+# | 4 | $\partial J/\partial\mathbf{W}^{(2)}$ | $\mathbf{o} = \mathbf{W}^{(2)}\mathbf{h}$, steps 2-3 | $q\times h$ |
+# | 5 | $\partial J/\partial\mathbf{h}$ | $\mathbf{o} = \mathbf{W}^{(2)}\mathbf{h}$, step 2 | $h$ |
+# | 6 | $\partial J/\partial\mathbf{z}$ | $\mathbf{h} = \phi(\mathbf{z})$, step 5 | $h$ |
+# | 7 | $\partial J/\partial\mathbf{W}^{(1)}$ | $\mathbf{z} = \mathbf{W}^{(1)}\mathbf{x}$, steps 3 and 6 | $h\times d$ |
+#
+# A parameter used twice ($\mathbf{W}^{(1)}$ feeds $\mathbf{z}$ and $s$) receives the sum of
+# what both uses send back.
+#
+# <details><summary>Hint: the seven steps, one example</summary>
 #
 # 1. $\dfrac{\partial J}{\partial L} = 1$, $\dfrac{\partial J}{\partial s} = 1$
-# 2. $\dfrac{\partial J}{\partial \mathbf{o}} = \dfrac{\partial L}{\partial \mathbf{o}}\in\mathbb{R}^q$
+# 2. $\dfrac{\partial J}{\partial \mathbf{o}} = \dfrac{\partial L}{\partial \mathbf{o}}$
 # 3. $\dfrac{\partial s}{\partial \mathbf{W}^{(1)}} = \lambda\mathbf{W}^{(1)}$, $\dfrac{\partial s}{\partial \mathbf{W}^{(2)}} = \lambda\mathbf{W}^{(2)}$
-# 4. $\dfrac{\partial J}{\partial \mathbf{W}^{(2)}} = \dfrac{\partial J}{\partial \mathbf{o}}\,\mathbf{h}^\top + \lambda\mathbf{W}^{(2)}\in\mathbb{R}^{q\times h}$
-# 5. $\dfrac{\partial J}{\partial \mathbf{h}} = {\mathbf{W}^{(2)}}^\top\dfrac{\partial J}{\partial \mathbf{o}}\in\mathbb{R}^h$
+# 4. $\dfrac{\partial J}{\partial \mathbf{W}^{(2)}} = \dfrac{\partial J}{\partial \mathbf{o}}\,\mathbf{h}^\top + \lambda\mathbf{W}^{(2)}$
+# 5. $\dfrac{\partial J}{\partial \mathbf{h}} = {\mathbf{W}^{(2)}}^\top\dfrac{\partial J}{\partial \mathbf{o}}$
 # 6. $\dfrac{\partial J}{\partial \mathbf{z}} = \dfrac{\partial J}{\partial \mathbf{h}}\odot\phi'(\mathbf{z})$ (elementwise, because $\phi$ is)
-# 7. $\dfrac{\partial J}{\partial \mathbf{W}^{(1)}} = \dfrac{\partial J}{\partial \mathbf{z}}\,\mathbf{x}^\top + \lambda\mathbf{W}^{(1)}\in\mathbb{R}^{h\times d}$
+# 7. $\dfrac{\partial J}{\partial \mathbf{W}^{(1)}} = \dfrac{\partial J}{\partial \mathbf{z}}\,\mathbf{x}^\top + \lambda\mathbf{W}^{(1)}$
+#
+# </details>
 #
 # **Minibatch, row-wise.** Code stores a minibatch $\mathbf{X}$ as $N\times d$, one example per
 # row, so $\mathbf{Z} = \mathbf{X}{\mathbf{W}^{(1)}}^\top$ is $N\times h$ and every column vector
-# above becomes a row. The outer products $\boldsymbol{\delta}\mathbf{x}^\top$ summed over the
-# batch become matrix products with the batch on the inside:
+# above becomes a row. The outer products of step 4 and step 7, summed over the batch, become
+# matrix products with the batch on the inside: write each one so that the shapes match.
+# The loss is a mean over all $N q$ entries, $L = \frac{1}{Nq}\sum_{n,k}(o_{nk}-y_{nk})^2$:
+# where does its $\frac{1}{Nq}$ go?
+#
+# <details><summary>Hint: the row-wise formulas</summary>
 #
 # $$\frac{\partial J}{\partial \mathbf{W}^{(2)}} = \left(\frac{\partial J}{\partial \mathbf{O}}\right)^{\!\top}\mathbf{H} + \lambda\mathbf{W}^{(2)},\qquad
 # \frac{\partial J}{\partial \mathbf{H}} = \frac{\partial J}{\partial \mathbf{O}}\,\mathbf{W}^{(2)},\qquad
-# \frac{\partial J}{\partial \mathbf{W}^{(1)}} = \left(\frac{\partial J}{\partial \mathbf{Z}}\right)^{\!\top}\mathbf{X} + \lambda\mathbf{W}^{(1)}.$$
+# \frac{\partial J}{\partial \mathbf{W}^{(1)}} = \left(\frac{\partial J}{\partial \mathbf{Z}}\right)^{\!\top}\mathbf{X} + \lambda\mathbf{W}^{(1)},$$
 #
-# With $L = \frac{1}{Nq}\sum_{n,k}(o_{nk}-y_{nk})^2$ the mean puts a $\frac{1}{Nq}$ into
-# $\partial J/\partial\mathbf{O} = \frac{2}{Nq}(\mathbf{O}-\mathbf{Y})$.
+# and the mean puts its $\frac{1}{Nq}$ into $\partial J/\partial\mathbf{O} = \frac{2}{Nq}(\mathbf{O}-\mathbf{Y})$.
+#
+# </details>
 
 # %% [markdown]
 # ### Exercise 1 (warm-up): the linear layer
 #
 # `out = x @ W.T + b` with `x` $(N, D_{in})$, `W` $(D_{out}, D_{in})$, `b` $(D_{out},)$.
 # Given the upstream gradient `dout` $(N, D_{out})$, return `(dx, dW, db)` with the shapes of
-# `x`, `W` and `b`. Hint: match the shapes; `b` was added to every row.
+# `x`, `W` and `b`. Derive each from the shapes: `dW` must be $(D_{out}, D_{in})$ and the batch
+# dimension $N$ has to disappear inside a product; `b` was added to every row.
+#
+# <details><summary>Hint: the formulas</summary>
+#
+# `dx = dout @ W`, `dW = dout.T @ x`, `db = dout.sum(axis=0)`.
+#
+# </details>
 
 # %% tags=["exercise"] exercise="linear"
 def linear_forward(x, W, b):
@@ -147,6 +184,9 @@ check(comparisons.verify(linear_forward, linear_backward, against="linear"), "li
 # `verify` checks each one against autograd (`retain_grad()` on z, h, o) and names the *first*
 # wrong one in backward order. `dJ` is the upstream scalar (1 for the objective itself):
 # multiply it in.
+#
+# The check reports step by step, the shape first, then the values, so you learn *which* step
+# is wrong. Stuck halfway? `check(..., upto="dh")` judges steps 2-5 only (do, dW2, dh).
 
 # %% tags=["exercise"] exercise="two_layer"
 def two_layer_forward(X, Y, W1, W2, lam):
@@ -173,7 +213,7 @@ def two_layer_backward(dJ, cache):
 
 # %% tags=["check"] exercise="two_layer"
 check(comparisons.verify(two_layer_forward, two_layer_backward, against="two_layer"),
-      "two_layer")
+      "two_layer", steps=True)
 
 # %% [markdown]
 # ## 3. What a mistake looks like
@@ -221,9 +261,9 @@ for name, node in BOOK.gradient_nodes.items():  # do, dW2, dh, dz, dW1: the book
 # %% [markdown]
 # ## 5. Minibatch versus single example: where the transposes come from
 #
-# For one example the book writes $\partial J/\partial\mathbf{W}^{(1)} = \boldsymbol{\delta}_z\mathbf{x}^\top + \lambda\mathbf{W}^{(1)}$,
-# an outer product of two column vectors. Stack the examples as rows and the sum of outer
-# products over the batch is exactly $\boldsymbol{\Delta}_Z^\top\mathbf{X}$. Because the loss is a
+# For one example, step 7's data term is an outer product of two column vectors,
+# $\boldsymbol{\delta}_z$ and $\mathbf{x}$. Stack the examples as rows and the sum of those outer
+# products over the batch is one matrix product with the batch inside. Because the loss is a
 # *mean*, the minibatch gradient of $L$ is the average of the per-example ones (the penalty
 # $s$ is counted once, not per example):
 
@@ -240,6 +280,109 @@ average = np.mean(per_example, axis=0) + lam * W1
 c = compare(average, mine["dW1"], name="minibatch", tensor="dW1", against="autograd")
 print(f"average of per-example gradients vs minibatch dW1: {'agree' if c.passed else 'DIFFER'}"
       f" (max rel err {c.max_rel_err:.1e})")
+
+# %% [markdown]
+# ## 6. The hidden bias $\mathbf{b}^{(1)}$ (book exercise)
+#
+# Give the hidden layer a bias: $\mathbf{z} = \mathbf{W}^{(1)}\mathbf{x} + \mathbf{b}^{(1)}$, with
+# $\mathbf{b}^{(1)}\in\mathbb{R}^h$ (row-wise: $\mathbf{Z} = \mathbf{X}{\mathbf{W}^{(1)}}^\top + \mathbf{b}^{(1)}$,
+# the same $\mathbf{b}^{(1)}$ added to every row). Which of the seven steps change, and what
+# is $\partial J/\partial\mathbf{b}^{(1)}$? Draw the graph first (`backprop-lab graph --bias`
+# draws it with the node $\mathbf{b}^{(1)}$): how many paths lead from $J$ to $\mathbf{b}^{(1)}$
+# in a batch of $N$?
+#
+# ### Exercise 3: the hidden layer with its bias
+#
+# Write the hidden layer alone: `hidden_forward(X, W1, b1) -> (h, cache)` with
+# $\mathbf{H} = \text{ReLU}(\mathbf{X}{\mathbf{W}^{(1)}}^\top + \mathbf{b}^{(1)})$, and
+# `hidden_backward(dh, cache) -> (dX, dW1, db1)` for the upstream gradient `dh` of `h`
+# $(N, h)$. `verify` checks it against torch's autograd of the same layer.
+#
+# <details><summary>Hint: the bias gradient</summary>
+#
+# Nothing before $\mathbf{z}$ changes: $\partial J/\partial\mathbf{z}$ is step 6. Each example's
+# $\mathbf{z}_n$ received $\mathbf{b}^{(1)}$, so its gradient is the sum over the batch:
+# $\partial J/\partial\mathbf{b}^{(1)} = \sum_n \partial J/\partial\mathbf{z}_n$ (`dz.sum(axis=0)`), of shape $h$.
+#
+# </details>
+
+# %% tags=["exercise"] exercise="hidden_bias"
+def hidden_forward(X, W1, b1):
+    z = X @ W1.T + b1
+    return np.maximum(z, 0), (X, W1, z)
+
+
+def hidden_backward(dh, cache):
+    X, W1, z = cache
+    # YOUR CODE HERE: dz first, then the three gradients
+    dX = np.zeros_like(X)
+    dW1 = np.zeros_like(W1)
+    db1 = np.zeros(W1.shape[0])
+    return dX, dW1, db1
+
+
+# %% tags=["check"] exercise="hidden_bias"
+check(comparisons.verify(hidden_forward, hidden_backward, against="hidden_bias",
+                         reference=lambda X, W1, b1: torch.relu(X @ W1.T + b1),
+                         shapes={"X": ("N", 3), "W1": (4, 3), "b1": (4,)}),
+      "hidden_bias")
+
+# %% [markdown]
+# The project's network takes the bias too (`b1=`), and its backward then returns `db1`
+# after `dW1`; against torch's autograd of the same network:
+
+# %%
+b1 = 0.1 * rng.standard_normal(h)
+J, cache = hm.two_layer_forward(X, Y, W1, W2, lam, b1=b1)
+mine = hm.two_layer_backward(1.0, cache)
+tb = torch.tensor(b1, requires_grad=True)
+values = ref.two_layer(t["X"], t["Y"], t["W1"], t["W2"], lam, b1=tb)
+values["J"].backward()
+c = compare(mine["db1"], tb.grad.numpy(), name="two_layer", tensor="db1", against="autograd")
+print("gradients:", list(mine), "| db1 against autograd:", "agrees" if c.passed else "DIFFERS")
+
+# %% [markdown]
+# ## 7. The shape of a gradient (book exercise)
+#
+# A scalar function $f$ of a matrix input $\mathbf{X}\in\mathbb{R}^{n\times m}$: what is the
+# shape of $\partial f/\partial\mathbf{X}$? Think of what one entry of it means.
+#
+# ### Exercise 4: the shape of $\partial f/\partial\mathbf{X}$
+#
+# Return the shape as a tuple of ints. The check asks torch: it computes the gradient of a
+# scalar function of a $5\times 3$ matrix and compares its shape with yours.
+#
+# <details><summary>Hint</summary>
+#
+# Entry $(i, j)$ of the gradient is $\partial f/\partial x_{ij}$: one number per entry of
+# $\mathbf{X}$, so the gradient has the shape of $\mathbf{X}$, $n\times m$. Every gradient
+# `verify` checks obeys this: `dW` has `W`'s shape.
+#
+# </details>
+
+# %% tags=["exercise"] exercise="grad_shape"
+def grad_shape(n, m):
+    # YOUR CODE HERE: the shape of df/dX for an n-by-m X
+    return (0, 0)
+
+
+# %% tags=["check"] exercise="grad_shape"
+Xt = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+(torch.sin(Xt) ** 2).sum().backward()                        # any scalar f of X
+check(check_value(grad_shape, (5, 3), np.array(Xt.grad.shape), name="shape"), "grad_shape")
+
+# %% [markdown]
+# ## An open question
+#
+# If the loss were the *sum* of the squared errors instead of their mean, which of the seven
+# steps would change, and by what factor? Predict it, then test your prediction: multiply
+# your exercise-2 `do` by your factor (inside a copy of `two_layer_backward`) and run
+# `comparisons.verify` against `"two_layer"`. `verify` judges against the mean, so it should
+# report `scaled` with exactly your factor, named by what it equals (`N·q`, ...), and say
+# which gradients inherit it.
+
+# %%
+# your experiment here
 
 # %% [markdown]
 # **Take-aways.** Each gradient has the shape of what it differentiates; the batch dimension
