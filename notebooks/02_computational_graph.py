@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -24,12 +29,14 @@ import torch
 
 import comparisons
 import handmade as hm
+import reference as ref
 from comparisons.graph.draw import draw_side_by_side, new_graph_figure
 from comparisons.graph.outputs import run_graphs
 from comparisons.graph.record import make_network
 from comparisons.graph.torch_graph import extract_torch_graph, grads_after_repeated_backward
-from comparisons.labs.checks import check
+from comparisons.labs.checks import check, check_value, set_hint
 
+set_hint("none")          # "shape" or "formula" show more of the answer in the checks
 # %matplotlib inline
 
 # %% [markdown]
@@ -59,8 +66,8 @@ fig
 # Backward visits the nodes in reverse topological order; each node receives
 # $\partial J/\partial(\text{node})$ from its consumers and passes it on to its inputs through
 # its local derivative. A node with two consumers ($\mathbf{W}^{(1)}$ feeds both $\mathbf{z}$
-# and $s$) adds what they send: $\partial J/\partial\mathbf{W}^{(1)} = \boldsymbol{\delta}_z
-# \mathbf{x}^\top + \lambda\mathbf{W}^{(1)}$. The data $\mathbf{x}, \mathbf{y}$ get no gradient.
+# and $s$) adds what they send (lab 1's step 7). The data $\mathbf{x}, \mathbf{y}$ get no
+# gradient.
 #
 # To compute $\partial J/\partial\mathbf{W}^{(1)}$ the backward pass needs $\mathbf{x}$ and
 # $\phi'(\mathbf{z})$, values of the *forward* pass: training keeps every intermediate value
@@ -69,6 +76,72 @@ fig
 # %%
 fig, _ = new_graph_figure(run.hand, annotate="grad", title="backward pass: dJ/d(node)")
 fig
+
+# %% [markdown]
+# ### The memory cost of backprop, measured
+#
+# How much does the forward keep for the backward? For the handmade engine, the bytes of the
+# arrays in the forward's cache that are not the inputs or parameters themselves; for torch,
+# the tensors autograd saves for backward (`torch.autograd.graph.saved_tensors_hooks` sees
+# each one), again without the inputs and parameters. For prediction only, neither keeps
+# anything: each intermediate can be freed once the next one is computed (under
+# `torch.no_grad()` autograd saves nothing). A wide network ($d = 64$, $h = 256$, $q = 10$),
+# float64:
+
+# %%
+def handmade_kept_bytes(cache, given):
+    """Bytes of the distinct arrays in ``cache`` sharing no memory with the ``given`` ones."""
+    seen, stack, total = set(), [cache], 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, np.ndarray):
+            if id(obj) not in seen and not any(np.shares_memory(obj, g) for g in given):
+                seen.add(id(obj))
+                total += obj.nbytes
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, tuple | list):
+            stack.extend(obj)
+    return total
+
+
+def torch_kept_bytes(forward, given):
+    """Bytes of the distinct storages autograd saves while ``forward()`` runs, inputs
+    excluded; and what it saves under ``torch.no_grad()``."""
+    def measure():
+        saved = {}
+        skip = {g.untyped_storage().data_ptr() for g in given}
+        def pack(t):
+            storage = t.untyped_storage()
+            if storage.data_ptr() not in skip:
+                saved[storage.data_ptr()] = storage.nbytes()
+            return t
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            forward()
+        return sum(saved.values())
+    training = measure()
+    with torch.no_grad():
+        return training, measure()
+
+
+gen = np.random.default_rng(1)
+for N in (64, 256):
+    X, Y = gen.standard_normal((N, 64)), gen.standard_normal((N, 10))
+    W1, W2 = 0.1 * gen.standard_normal((256, 64)), 0.1 * gen.standard_normal((10, 256))
+    _, cache = hm.two_layer_forward(X, Y, W1, W2, 0.1)
+    mine = handmade_kept_bytes(cache, (X, Y, W1, W2))
+    tt = [torch.tensor(a, requires_grad=k >= 2) for k, a in enumerate((X, Y, W1, W2))]
+    theirs, predicting = torch_kept_bytes(lambda: ref.two_layer(*tt, 0.1), tt)
+    print(f"N = {N:3}: kept for backward: handmade {mine:7,} B, torch {theirs:7,} B | "
+          f"prediction only: 0 B, torch under no_grad {predicting} B")
+
+# %% [markdown]
+# Both grow in proportion to $N$: the activations of every example are kept. Torch saves only
+# what its backward formulas read: ReLU's output $\mathbf{h}$ (read by ReLU's backward and by
+# the product with $\mathbf{W}^{(2)}$) and $\mathbf{o} - \mathbf{Y}$, about $N(h + q)$ numbers.
+# The handmade cache keeps about three times as much, because it also stores every value under
+# the book's name for inspection: $\mathbf{z}$, $\mathbf{h}$, a copy of $\mathbf{h}$ for the
+# (here inactive) dropout, $\mathbf{o}$ and $\mathbf{o} - \mathbf{Y}$.
 
 # %% [markdown]
 # ## 3. What PyTorch builds
@@ -158,10 +231,8 @@ print("d/dw sum(w.detach() * w) =", w.grad.tolist(), "(w: one factor is a consta
 #
 # In $f(\mathbf{x}) = \mathbf{x}\odot\sigma(\mathbf{x})$ (the SiLU activation) the input is used
 # twice: once as a factor, once inside the sigmoid. The graph has two edges leaving
-# $\mathbf{x}$, and the multivariable chain rule *adds* the two paths:
-#
-# $$\frac{\partial f_i}{\partial x_i} = \underbrace{\sigma(x_i)}_{\text{through the factor}}
-# + \underbrace{x_i\,\sigma(x_i)\bigl(1-\sigma(x_i)\bigr)}_{\text{through the sigmoid}}.$$
+# $\mathbf{x}$, and the multivariable chain rule *adds* the two paths: $\partial f_i/\partial x_i$
+# is (the derivative through the factor) + (the derivative through the sigmoid).
 #
 # Autograd's graph of it, with `x` named:
 
@@ -175,12 +246,23 @@ fig, _ = new_graph_figure(graph, annotate="grad", title="f(x) = sum(x * sigmoid(
 fig
 
 # %% [markdown]
-# ### Exercise: SiLU forward and backward by hand
+# ### Exercise 1: SiLU forward and backward by hand
 #
 # Write `silu_forward(x) -> (out, cache)` with `out = x * sigmoid(x)` elementwise and
-# `silu_backward(dout, cache) -> dx`, adding the gradients of *both* uses of `x`. `verify`
-# checks it against autograd of the torch function on batches of shape $(N, 4)$. (Forget one
-# path and the diagnosis will say the gradient is wrong everywhere, not by a simple factor.)
+# `silu_backward(dout, cache) -> dx`, adding the gradients of *both* uses of `x`: derive each
+# path's local derivative (the sigmoid's own derivative is one you can write with $\sigma$
+# alone). `verify` checks it against autograd of the torch function on batches of shape
+# $(N, 4)$. (Forget one path and the diagnosis will say the gradient is wrong everywhere, not
+# by a simple factor.)
+#
+# <details><summary>Hint: the two paths</summary>
+#
+# $$\frac{\partial f_i}{\partial x_i} = \underbrace{\sigma(x_i)}_{\text{through the factor}}
+# + \underbrace{x_i\,\sigma(x_i)\bigl(1-\sigma(x_i)\bigr)}_{\text{through the sigmoid}},$$
+#
+# times `dout` (elementwise): `dx = dout * (s + x * s * (1 - s))`.
+#
+# </details>
 
 # %% tags=["exercise"] exercise="silu"
 def silu_forward(x):
@@ -220,6 +302,55 @@ coloured = run_graphs(seed=0, user_grads=forgot_relu)
 print("first divergence:", coloured.colouring.first_divergence)
 fig, _ = new_graph_figure(coloured.hand, annotate="grad", title="coloured by your gradients")
 fig
+
+# %% [markdown]
+# ## 9. Differentiating a gradient: `create_graph=True`
+#
+# `torch.autograd.grad(y, x)` returns $\partial y/\partial x$ as a plain tensor: the backward
+# pass that computed it was not recorded, so it cannot be differentiated again. With
+# `create_graph=True` autograd records the backward pass too, as a graph of its own, and the
+# gradient can be differentiated like any other tensor (this is how gradient penalties and
+# Hessian-vector products are computed).
+#
+# ### Exercise 2: a second derivative
+#
+# For an elementwise $f$ and a 1-d tensor `x` (with `requires_grad=True`), return
+# $f''(x_i)$ for every $i$: differentiate $\sum_i f(x_i)$ once, keeping the graph, then
+# differentiate the sum of that gradient again. (Why does summing work? $\partial/\partial x_j$
+# of $\sum_i f(x_i)$ is $f'(x_j)$: each entry depends on its own $x_j$ only.) The check uses
+# SiLU, against `torch.func`'s nested `grad`.
+#
+# <details><summary>Hint: the two calls</summary>
+#
+# `(g,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)`, then
+# `(g2,) = torch.autograd.grad(g.sum(), x)`; return `g2`. Without `create_graph=True` the
+# second call raises: `g` has no `grad_fn`.
+#
+# </details>
+
+# %% tags=["exercise"] exercise="second_derivative"
+def second_derivative(f, x):
+    # YOUR CODE HERE: two calls of torch.autograd.grad
+    return torch.zeros_like(x)
+
+
+# %% tags=["check"] exercise="second_derivative"
+silu_t = lambda v: v * torch.sigmoid(v)                      # noqa: E731
+xs = torch.linspace(-3, 3, 13, dtype=torch.float64, requires_grad=True)
+exact = torch.func.vmap(torch.func.grad(torch.func.grad(silu_t)))(xs.detach())
+check(check_value(lambda: second_derivative(silu_t, xs).detach().numpy(), (), exact.numpy(),
+                  name="f''(x)"), "second_derivative")
+
+# %% [markdown]
+# ## An open question
+#
+# SiLU is not monotone: its derivative is negative for some $x < 0$, so it has a minimum.
+# Where? Find the $x$ where your `silu_backward` (with `dout = 1`) changes sign, to 3 digits
+# (bisection on a few calls is enough), and confirm with your `second_derivative` that
+# $f'' > 0$ there (a minimum, not a maximum).
+
+# %%
+# your experiment here
 
 # %% [markdown]
 # **Take-aways.** The forward pass builds the graph and keeps its values; the backward pass
