@@ -101,7 +101,7 @@ PAIR = "def forward(x):\n    return x, x\ndef backward(d, c):\n    return d\n"
 
 @pytest.mark.parametrize("name, text, extra, needle", [
     ("absent.py", None, [], "no such file"),
-    ("notes.txt", "x = 1\n", [], "FILE.py: expected a .py file, got"),
+    ("notes.txt", "x = 1\n", [], "FILE: expected a .py or .ipynb file, got"),
     ("syn.py", "OP = 'relu'\ndef forward(x):\n    return x x\n", [], "syntax error on line 3"),
     ("nof.py", "OP = 'relu'\ndef backward(d, c):\n    return d\n", [], "no forward"),
     ("nob.py", "OP = 'relu'\ndef forward(x):\n    return x, x\n", [], "no backward"),

@@ -96,18 +96,18 @@ def test_json_on_a_read_only_file_is_refused(tmp_path: Path, capsys) -> None:
 def test_a_missing_input_file_names_the_argument(tmp_path: Path, capsys, a_file: Path) -> None:
     missing = tmp_path / "missing_dir" / "x.py"
     line = _one_line_error(capsys, ["verify", str(missing)])
-    assert line == (f"backprop-lab: error: FILE.py: expected an existing .py file, got "
+    assert line == (f"backprop-lab: error: FILE: expected an existing .py or .ipynb file, got "
                     f"{missing} (no such file)")
     line = _one_line_error(capsys, ["verify", str(tmp_path)])
-    assert f"FILE.py: expected a .py file, got the directory {tmp_path}" in line
+    assert f"FILE: expected a .py or .ipynb file, got the directory {tmp_path}" in line
     line = _one_line_error(capsys, ["verify", str(a_file)])
-    assert f"FILE.py: expected a .py file, got {a_file}" in line
+    assert f"FILE: expected a .py or .ipynb file, got {a_file}" in line
 
 
 def test_graph_verify_on_a_directory_says_so(tmp_path: Path, capsys) -> None:
     line = _one_line_error(capsys, ["graph", "--out", str(tmp_path / "g"), "--verify",
                                     str(tmp_path)])
-    assert f"--verify: expected a .py file, got the directory {tmp_path}" in line
+    assert f"--verify: expected a .py or .ipynb file, got the directory {tmp_path}" in line
     assert not (tmp_path / "g").exists()
 
 

@@ -44,8 +44,9 @@ def register(sub: Any) -> None:
     p.add_argument("--dot", action="store_true", help="also write Graphviz DOT text files")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed of the weights and inputs (default 0)")
-    p.add_argument("--verify", type=Path, metavar="FILE.py",
-                   help="a two_layer derivation (forward/backward): colour the nodes by it")
+    p.add_argument("--verify", type=Path, metavar="FILE",
+                   help="a two_layer derivation (forward/backward; a .py file or a notebook): "
+                        "colour the nodes by it")
     p.set_defaults(func=run)
 
 
@@ -56,7 +57,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--lambda: expected a finite number >= 0, got {args.lam}")
     if args.verify is None:
         return
-    check_input_file(args.verify, "--verify")
+    check_input_file(args.verify, "--verify", (".py", ".ipynb"))
     if args.activation != "relu" or args.bias:
         raise UsageError("--verify: a two_layer file derives the book's network (ReLU, no "
                          "bias); drop --activation/--bias")

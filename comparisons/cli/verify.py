@@ -1,9 +1,9 @@
-"""``backprop-lab verify FILE.py``: verify a hand derivation and say what is wrong with it.
+"""``backprop-lab verify FILE``: verify a hand derivation (.py or .ipynb), say what is wrong.
 
 Exit 0 when the forward and every gradient are right, 1 when anything is wrong (including an
 exception, ``sys.exit`` or KeyboardInterrupt in the user's code, shown with its traceback; the
 report is printed and ``--json`` written all the same), 2 for a usage problem (one line:
-FILE.py and ``--json`` are checked before the run).
+FILE and ``--json`` are checked before the run).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("verify", help="verify a hand-derived forward/backward and diagnose "
                                       "what is wrong", description=__doc__.splitlines()[0],
                        epilog=EPILOG)
-    p.add_argument("file", nargs="?", type=Path, metavar="FILE.py",
-                   help="your derivation: a .py file with forward and backward")
+    p.add_argument("file", nargs="?", type=Path, metavar="FILE",
+                   help="your derivation: a .py file or a notebook (.ipynb) with forward and "
+                        "backward")
     p.add_argument("--against", metavar="OP", help="the built-in op to verify against "
                                                    "(default: OP in the file)")
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -34,6 +35,14 @@ def register(sub: Any) -> None:
                         "in float64)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the inputs")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.add_argument("--cell", metavar="TAG", help="a notebook: run its code cells up to the "
+                   "last one tagged TAG (or with that id) and check what they define")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="the folder the file runs in "
+                   "(the data files it reads; default: a notebook's own folder, else here)")
+    p.add_argument("--forward", default="forward", metavar="NAME",
+                   help="the name of your forward function (default forward)")
+    p.add_argument("--backward", default="backward", metavar="NAME",
+                   help="the name of your backward function (default backward)")
     p.add_argument("--list", action="store_true",
                    help="list the built-in ops with their signatures and conventions")
     p.set_defaults(func=run)
@@ -46,15 +55,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         if args.file is not None:
-            raise UsageError("verify: give either FILE.py or --list, not both")
+            raise UsageError("verify: give either FILE or --list, not both")
         print(listing.list_text())
         return 0
     if args.file is None:
-        raise UsageError("verify: expected FILE.py (or --list to see the built-in ops)")
-    check_input_file(args.file, "FILE.py")
+        raise UsageError("verify: expected FILE, a .py or .ipynb file (or --list to see the "
+                         "built-in ops)")
+    check_input_file(args.file, "FILE", (".py", ".ipynb"))
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
-    report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed)
+    report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
+                                cell=args.cell, data_dir=args.data_dir,
+                                names=(args.forward, args.backward))
     print(report)
     if args.json is not None:
         write_json(args.json, report.to_json())

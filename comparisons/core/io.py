@@ -88,17 +88,21 @@ def check_out_dir(path: Path | str, option: str = "--out") -> Path:
     return path
 
 
-def check_input_file(path: Path | str, option: str, suffix: str = ".py") -> Path:
+def check_input_file(path: Path | str, option: str,
+                     suffix: str | tuple[str, ...] = ".py") -> Path:
     """UsageError (one line, naming ``option``) unless ``path`` is an existing file ending in
-    ``suffix``: a missing file, a directory and another suffix are each said as such."""
+    ``suffix`` (or one of them): a missing file, a directory and another suffix are each said
+    as such."""
     path = Path(path)
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    kind = " or ".join(suffixes)
     if path.is_dir():
-        raise UsageError(f"{option}: expected a {suffix} file, got the directory {path}")
+        raise UsageError(f"{option}: expected a {kind} file, got the directory {path}")
     if not path.exists():
         why = "a broken symbolic link" if path.is_symlink() else "no such file"
-        raise UsageError(f"{option}: expected an existing {suffix} file, got {path} ({why})")
-    if path.suffix != suffix:
-        raise UsageError(f"{option}: expected a {suffix} file, got {path}")
+        raise UsageError(f"{option}: expected an existing {kind} file, got {path} ({why})")
+    if path.suffix not in suffixes:
+        raise UsageError(f"{option}: expected a {kind} file, got {path}")
     return path
 
 

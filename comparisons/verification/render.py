@@ -3,8 +3,9 @@
 Below the report (whose ``str()`` and ``_repr_html_`` call it): a report is read through
 :class:`RenderedReport`, the fields rendering needs, so this module does not import it.
 
-Text: a header, the forward row, a table (one row per gradient), one paragraph per wrong
-gradient (its diagnosis and the case it was seen in), the verdict line. HTML: the same table
+Text: a header, what of the input was skipped (a notebook's magics), the forward row, a table
+(one row per gradient), one paragraph per wrong gradient (its diagnosis and the case it was seen
+in), the verdict line. HTML: the same table
 with green/red cells, for notebooks.
 """
 
@@ -48,6 +49,9 @@ class RenderedReport(Protocol):
     @property
     def passed(self) -> bool: ...
 
+    @property
+    def input_notes(self) -> Sequence[str]: ...
+
     def verdict(self) -> str: ...
 
 
@@ -74,8 +78,15 @@ def _cells(g: GradientResult) -> list[str]:
             _fd_cell(g)]
 
 
-def _row(cells: list[str]) -> str:
-    return " ".join(c.ljust(w) if w else c for c, w in zip(cells, WIDTHS)).rstrip()
+def _row(cells: list[str], widths: Sequence[int] = WIDTHS) -> str:
+    return " ".join(c.ljust(w) if w else c for c, w in zip(cells, widths)).rstrip()
+
+
+def widths_for(gradients: Sequence[GradientResult]) -> tuple[int, ...]:
+    """:data:`WIDTHS`, the first column widened to the longest gradient name (``dcounts_sum_inv``
+    of a named-intermediates report)."""
+    first = max([WIDTHS[0], *(len(g.name) for g in gradients)])
+    return (first, *WIDTHS[1:])
 
 
 def header(report: RenderedReport) -> str:
@@ -119,14 +130,15 @@ def explanation(g: GradientResult, n_cases: int = 0) -> str:
 
 def render_text(report: RenderedReport) -> str:
     """The human-readable report printed by ``backprop-lab verify``."""
-    lines = [header(report)]
+    lines = [header(report), *(f"input: {n}" for n in report.input_notes)]
     if report.error is not None:
         lines += ["", "ERROR: " + report.error, "", report.verdict()]
         return "\n".join(lines)
     if report.forward is not None:
         lines.append(forward_line(report.forward))
-    lines += ["", _row(list(COLUMNS)), _row(["-" * (w or 12) for w in WIDTHS])]
-    lines += [_row(_cells(g)) for g in report.gradients]
+    widths = widths_for(report.gradients)
+    lines += ["", _row(list(COLUMNS), widths), _row(["-" * (w or 12) for w in widths], widths)]
+    lines += [_row(_cells(g), widths) for g in report.gradients]
     notes = [explanation(g, len(report.cases)) for g in report.gradients
              if not g.passed or g.precision]
     notes += [textwrap.fill(f"{g.name}: note: {n}", width=100, subsequent_indent="    ")
@@ -149,6 +161,7 @@ def _td(text: str, ok: bool | None = None) -> str:
 def render_html(report: RenderedReport) -> str:
     """A small HTML table (green = right, red = wrong) for Jupyter's rich display."""
     parts = [f"<div><b>{html.escape(header(report))}</b>"]
+    parts += [f"<p>input: {html.escape(n)}</p>" for n in report.input_notes]
     if report.error is not None:
         parts.append(f"<pre style='background:#f8d0d0'>{html.escape(report.error)}</pre>")
     else:

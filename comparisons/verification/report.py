@@ -6,11 +6,12 @@ JSON (``VerifyReport.to_json``, also ``backprop-lab verify --json``)::
      "gradients": [{"name", "passed", "diagnosis", "factor", "max_abs_err", "max_rel_err",
                     "message", "notes", ...extras: case, failing_cases, fd,
                     fd_max_rel_err, fd_ignored, precision}],
-     ...extras: dtype, seed, cases, forward}
+     ...extras: dtype, seed, cases, forward, input_notes}
 
 ``forward`` is ``{"passed", "max_abs_err", "max_rel_err", "message", "case", "precision",
 "difference"}``; ``difference`` names how a wrong forward differs from the reference when a
 known pattern explains it (×N, ×2, n/(n − 1), a constant offset, a tiny relative difference).
+``input_notes``: what of the input was not run (a notebook's IPython lines), one line each.
 A gradient ``consistent_with_own_forward`` is wrong against autograd but right for the user's
 own forward: the verdict then says to fix the forward, not the backward.
 """
@@ -48,6 +49,7 @@ class VerifyReport:
     gradients: list[GradientResult] = field(default_factory=list)
     error: str | None = None
     first_divergence: str | None = None
+    input_notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -69,7 +71,8 @@ class VerifyReport:
                 "first_divergence": self.first_divergence,
                 "gradients": [g.to_json() for g in self.gradients],
                 "dtype": self.dtype, "seed": self.seed, "cases": list(self.cases),
-                "forward": None if self.forward is None else self.forward.to_json()}
+                "forward": None if self.forward is None else self.forward.to_json(),
+                "input_notes": list(self.input_notes)}
 
     def verdict(self) -> str:
         """One line: PASSED, or what is wrong in a few words."""
