@@ -37,11 +37,12 @@ from comparisons.experiments.overfitting import experiment as overfitting
 from comparisons.experiments.weight_decay import model as weight_decay_model
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.train import run_lockstep
-from comparisons.labs.checks import check, check_value
+from comparisons.labs.checks import check, check_value, set_hint
 from comparisons.verification.diagnose import DiagnosisContext, diagnose
 from comparisons.core.tolerances import tolerance
 from handmade.optim import SGD
 
+set_hint("none")          # "shape" or "formula" show more of the answer in the checks
 # %matplotlib inline
 
 # %% [markdown]
@@ -99,19 +100,25 @@ print(np.round(fits[2]["weights"][4:], 3))
 #
 # Weight decay adds a penalty on the size of the weights to the loss:
 #
-# $$J(\mathbf{w}, b) = L(\mathbf{w}, b) + \frac{\lambda}{2}\lVert\mathbf{w}\rVert^2,\qquad
-# \frac{\partial}{\partial\mathbf{w}}\frac{\lambda}{2}\lVert\mathbf{w}\rVert^2 = \lambda\mathbf{w},$$
+# $$J(\mathbf{w}, b) = L(\mathbf{w}, b) + \frac{\lambda}{2}\lVert\mathbf{w}\rVert^2 .$$
 #
-# so a gradient step becomes
-# $\mathbf{w}\leftarrow\mathbf{w} - \eta(\nabla_{\mathbf{w}}L + \lambda\mathbf{w}) = (1-\eta\lambda)\mathbf{w} - \eta\nabla_{\mathbf{w}}L$:
-# every step first shrinks the weights by the factor $1-\eta\lambda$ ("decay"), then follows
-# the data. The ½ makes the gradient exactly $\lambda\mathbf{w}$. The bias is usually not
-# penalised.
+# The bias is usually not penalised. What is the penalty's gradient, and what does one
+# gradient step on $J$ do to $\mathbf{w}$ *before* the data's gradient is applied? (That is
+# where the name "decay" comes from, and why the ½ is there.)
 #
 # ### Exercise 1: the penalty's forward and backward
 #
 # `l2_forward(W, lam)` returns $s = \frac{\lambda}{2}\lVert\mathbf{W}\rVert_F^2$ (a 0-d array)
 # and a cache; `l2_backward(ds, cache)` returns $\partial(\text{ds}\cdot s)/\partial\mathbf{W}$.
+# Write $\lVert\mathbf{W}\rVert_F^2$ as a sum over entries and differentiate one entry.
+#
+# <details><summary>Hint: the penalty's gradient</summary>
+#
+# $$\frac{\partial}{\partial\mathbf{w}}\frac{\lambda}{2}\lVert\mathbf{w}\rVert^2 = \lambda\mathbf{w}$$
+#
+# (the ½ cancels the 2 of the square), times the upstream `ds`.
+#
+# </details>
 
 # %% tags=["exercise"] exercise="l2_penalty"
 def l2_forward(W, lam):
@@ -133,16 +140,26 @@ check(comparisons.verify(l2_forward, l2_backward, against="l2_penalty"), "l2_pen
 # ## 3. Weight decay as an optimiser setting
 #
 # `torch.optim.SGD(params, lr, weight_decay=λ)` (and `handmade.optim.SGD`, written to match it)
-# adds $\lambda\boldsymbol{\theta}$ to the gradient inside the step, for every parameter of
-# the group: the penalty term of section 2 without writing it into the loss. Note *every*
-# parameter: to leave the bias undecayed, put it in its own parameter group
-# (`[{"params": [w], "weight_decay": λ}, {"params": [b]}]`), as the book's concise code does.
+# takes, for every parameter of the group, the SGD step of the penalised objective of
+# section 2 while you pass it the gradient of the loss alone: the penalty is never written
+# into the loss. Note *every* parameter: to leave the bias undecayed, put it in its own
+# parameter group (`[{"params": [w], "weight_decay": λ}, {"params": [b]}]`), as the book's
+# concise code does.
 #
 # ### Exercise 2: one SGD step with weight decay
 #
 # Return the new weights after one step of SGD with learning rate `lr` and weight decay `lam`,
-# given the weights `w` and the gradient of the *loss alone* `grad`. The check compares with
-# `handmade.optim.SGD`.
+# given the weights `w` and the gradient of the *loss alone* `grad`: derive it from
+# exercise 1 and the plain SGD step $\mathbf{w}\leftarrow\mathbf{w} - \eta\,\nabla J$. The check
+# compares with `handmade.optim.SGD`.
+#
+# <details><summary>Hint: the step</summary>
+#
+# $\mathbf{w}\leftarrow\mathbf{w} - \eta(\nabla_{\mathbf{w}}L + \lambda\mathbf{w}) = (1-\eta\lambda)\mathbf{w} - \eta\nabla_{\mathbf{w}}L$:
+# every step first shrinks the weights by the factor $1-\eta\lambda$ ("decay"), then follows
+# the data.
+#
+# </details>
 
 # %% tags=["exercise"] exercise="sgd_weight_decay"
 def sgd_step(w, grad, lr, lam):
@@ -238,6 +255,17 @@ g_half_sum, = torch.autograd.grad((0.5 * (pred - target) ** 2).sum(), pred)
 g_mse, = torch.autograd.grad(torch.nn.functional.mse_loss(pred, target), pred)
 print(diagnose(g_half_sum.numpy(), g_mse.numpy(), name="dpred", tol=tolerance("autograd"),
                context=DiagnosisContext(batch_size=8)).message)
+
+# %% [markdown]
+# ## An open question
+#
+# The true weights are $0.01$ each, so $\lVert\mathbf{w}_\text{true}\rVert = 0.01\sqrt{200}\approx 0.14$.
+# Is the $\lambda$ with the smallest test loss in the sweep also the one whose trained
+# $\lVert\mathbf{w}\rVert$ comes closest to $0.14$? Predict, then answer it with `sweep` (or
+# `train(lam)` at more values of $\lambda$) and `final("w_norm")`, `final("test_loss")`.
+
+# %%
+# your experiment here
 
 # %% [markdown]
 # **Take-aways.** Capacity beyond what the data support fits noise; an $L_2$ penalty pulls the

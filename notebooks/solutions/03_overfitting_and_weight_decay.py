@@ -11,7 +11,9 @@ def l2_backward(ds, cache):
     W, lam = cache
     dW = ds * lam * W          # the 1/2 cancels the 2 of the square
     return dW
+# answer: \frac{\partial}{\partial\mathbf{w}}\frac{\lambda}{2}\lVert\mathbf{w}\rVert^2 = \lambda\mathbf{w}
 
 # %% solution sgd_weight_decay
 def sgd_step(w, grad, lr, lam):
     return w - lr * (grad + lam * w)     # = (1 - lr*lam) w - lr*grad
+# answer: (1-\eta\lambda)\mathbf{w} - \eta\nabla_{\mathbf{w}}L
