@@ -34,8 +34,9 @@ from comparisons.core.compare import compare
 from comparisons.experiments.dropout import model as dropout_model
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.train import run_lockstep
-from comparisons.labs.checks import check
+from comparisons.labs.checks import check, set_hint
 
+set_hint("none")          # "shape" or "formula" show more of the answer in the checks
 # %matplotlib inline
 
 # %% [markdown]
@@ -44,15 +45,22 @@ from comparisons.labs.checks import check
 # During training each unit of a hidden layer $\mathbf{h}$ is zeroed with probability $p$ and
 # the survivors are scaled up by $1/(1-p)$:
 #
-# $$h'_i = \frac{m_i\,h_i}{1-p},\qquad m_i\sim\text{Bernoulli}(1-p)\ \text{(1 = kept)},
-# \qquad \mathbb{E}[h'_i] = (1-p)\frac{h_i}{1-p} + p\cdot 0 = h_i .$$
+# $$h'_i = \frac{m_i\,h_i}{1-p},\qquad m_i\sim\text{Bernoulli}(1-p)\ \text{(1 = kept)}.$$
 #
-# The expectation is unchanged, so at evaluation time dropout is simply switched off (the
-# identity): no rescaling is needed at test time. Each $h'_i$ is a product of $h_i$ with a
-# constant (the mask is fixed once drawn), so the backward pass applies the same mask and the
-# same scale:
+# Two things to derive before writing code: the expectation $\mathbb{E}[h'_i]$ over the mask
+# (why can dropout simply be switched off at evaluation time, with no rescaling?), and the
+# backward $\partial J/\partial h_i$ given $\partial J/\partial h'_i$ (once drawn, the mask is a
+# constant).
+#
+# <details><summary>Hint: the expectation and the backward</summary>
+#
+# $\mathbb{E}[h'_i] = (1-p)\frac{h_i}{1-p} + p\cdot 0 = h_i$: the expectation is unchanged, so at
+# evaluation time dropout is the identity. Each $h'_i$ is $h_i$ times a constant, so the
+# backward applies the same mask and the same scale:
 #
 # $$\frac{\partial J}{\partial h_i} = \frac{m_i}{1-p}\,\frac{\partial J}{\partial h'_i}.$$
+#
+# </details>
 #
 # $p = 0$ is the identity; $p = 1$ would drop every unit and divide by zero, so the project
 # accepts $0\le p<1$.
@@ -152,15 +160,19 @@ print("eval mode returns x unchanged:", np.array_equal(mine(x), x))
 #
 # The book trains $784\to256\to256\to10$ with dropout 0.2 after the first hidden layer and 0.5
 # after the second (less dropout near the input) on Fashion-MNIST. Offline we use
-# scikit-learn's 8×8 digits (64 inputs, 10 classes) with the experiment's settings tuned so
-# that the network overfits: only 100 training images, SGD with learning rate 0.2, batch 20,
-# 100 epochs. Same initialisation and the same minibatches, once without dropout ($p = 0$) and
-# once with $p = (0.2, 0.5)$; metrics are computed in evaluation mode (dropout off) every 5
-# epochs:
+# scikit-learn's 8×8 digits (64 inputs, 10 classes) with the experiment's settings
+# (`DropoutSettings`, printed below: a few hundred training images and plain SGD), tuned so
+# that the network overfits. Same initialisation and the same minibatches, once without
+# dropout ($p = 0$) and once with the settings' $p$; metrics are computed in evaluation mode
+# (dropout off) every 5 epochs:
 
 # %%
-settings = dropout_model.DropoutSettings(eval_every=5)     # 256-256 wide, p = (0.2, 0.5)
+settings = dropout_model.DropoutSettings(eval_every=5)     # the experiment's defaults
 data = dropout_model.load_data(np.random.default_rng(0), train_size=settings.train_size)
+n_train = len(data.y_train)
+print(f"settings: {n_train} training images, hidden {settings.hidden}, p = {settings.p}, "
+      f"SGD with learning rate {settings.lr}, batch {settings.batch_size}, {settings.epochs} "
+      f"epochs ({settings.epochs * -(-n_train // settings.batch_size)} steps)")
 with single_threaded():                      # small matrices: one BLAS thread is faster
     runs = {label: run_lockstep(dropout_model.make_problem(data, settings, drop), seed=0,
                                 engine="handmade")
@@ -180,12 +192,25 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Both networks fit the 100 training images perfectly (training accuracy 1); what dropout
-# changes is how well that transfers: compare the final test losses, accuracies and gaps above.
+# Both networks fit the training images (almost) perfectly: see the final training
+# accuracies printed above. What dropout changes is how well that transfers: compare the final
+# test losses, accuracies and gaps.
 # One seed is one sample: `backprop-lab experiment dropout` repeats the paired comparison over
 # several seeds (the book's Fashion-MNIST network ends near 0.84 test accuracy after 10
 # epochs).
+
+# %% [markdown]
+# ## An open question
 #
+# One seed is one sample. On how many of the seeds 0-4 does dropout shrink the gap (train
+# accuracy − test accuracy), and by how much on average? Predict, then measure it with
+# `run_lockstep(..., seed=s)` as above (each seed draws its own initialisation, batches and
+# masks; keep the same `data`), and compare with the spread of the gap between seeds.
+
+# %%
+# your experiment here
+
+# %% [markdown]
 # **Take-aways.** Inverted dropout scales at training time so that evaluation is the
 # identity; backward uses the forward's mask and scale; test the mask's statistics, not just
 # gradients; share the mask to compare engines; switch dropout off (`eval()`) to evaluate.

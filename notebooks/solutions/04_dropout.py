@@ -11,3 +11,4 @@ def dropout_backward(dout, cache):
     mask, p = cache
     dx = dout * mask / (1 - p)       # the same mask and scale as the forward
     return dx
+# answer: \frac{\partial J}{\partial h_i} = \frac{m_i}{1-p}\,\frac{\partial J}{\partial h'_i}
