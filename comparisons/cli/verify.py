@@ -45,13 +45,17 @@ def register(sub: Any) -> None:
                    help="the name of your backward function (default backward)")
     p.add_argument("--list", action="store_true",
                    help="list the built-in ops with their signatures and conventions")
+    p.add_argument("--intermediates", action="store_true",
+                   help="backprop-ninja style: forward() returns a dict of named tensors, "
+                        "backward(tensors) a dict of 'd' + name gradients, each checked "
+                        "against autograd's (the file seeds itself and sets the dtype)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
     # deferred: the op declarations and the runner import torch, which --help does not need
-    from comparisons.verification import listing, loader
+    from comparisons.verification import intermediates, listing, loader
 
     if args.list:
         if args.file is not None:
@@ -64,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
     check_input_file(args.file, "FILE", (".py", ".ipynb"))
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
-    report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
-                                cell=args.cell, data_dir=args.data_dir,
-                                names=(args.forward, args.backward))
+    if args.intermediates:
+        intermediates.check_options(against=(args.against, None), dtype=(args.dtype, "float64"),
+                                    seed=(args.seed, 0), cell=(args.cell, None))
+        report = intermediates.verify_intermediates_file(args.file)
+    else:
+        report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
+                                    cell=args.cell, data_dir=args.data_dir,
+                                    names=(args.forward, args.backward))
     print(report)
     if args.json is not None:
         write_json(args.json, report.to_json())

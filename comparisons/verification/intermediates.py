@@ -1,0 +1,204 @@
+"""``backprop-lab verify FILE --intermediates``: a backward written through named intermediates.
+
+The file ("backprop ninja" style, makemore part 4) defines ``forward()``, which builds its own
+seeded parameters and data in torch and returns a dict of named tensors in the order it
+computed them, parameters included (the entry ``loss``, else the last, is the scalar loss),
+and ``backward(tensors)``, which receives that dict (detached copies) and returns
+``{"d" + name: gradient}`` for any subset of the names (NumPy arrays or torch tensors). The
+calls into the file are :mod:`comparisons.verification.intermediates_calls`.
+
+Each returned gradient is judged against autograd's dL/dname (the total derivative: an
+intermediate used twice sums both paths) by :func:`~comparisons.verification.diagnose.diagnose`
+with the autograd tolerance of the file's precision, shapes strict (a ``(64,)`` where the
+tensor is ``(1, 64)`` is ``wrong_shape``, never broadcast). One row per returned name, in
+reverse topological order of autograd's graph; the first divergence is the wrong gradient
+nearest the loss such that every returned gradient it is computed from (transitively) is right
+(:func:`~comparisons.verification.diagnose.first_divergence` with the graph's dependencies).
+
+float32 files: when a row fails, forward and backward are rerun in float64 at the same point
+(``promoted``: every float32 result promoted); a row right in float64 is passed with the
+precision label :data:`~comparisons.verification.aggregate.ARTEFACT`, one wrong in float64 too
+takes the float64 diagnosis, labelled :data:`~comparisons.verification.aggregate.REAL_BUG`.
+The file's seed and precision are its own (``seed`` in the report is 0, ``dtype`` the file's).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from comparisons.core.errors import UsageError
+from comparisons.core.tolerances import tolerance
+from comparisons.verification.aggregate import ARTEFACT, REAL_BUG
+from comparisons.verification.diagnose import Diagnosis, diagnose, first_divergence
+from comparisons.verification.guard import StructureError, UserCodeError, contained, error_text
+from comparisons.verification.intermediates_calls import Truth, compute_truth, student_gradients
+from comparisons.verification.loader import import_file
+from comparisons.verification.report import ForwardResult, GradientResult, VerifyReport
+from comparisons.verification.returned import (
+    as_gradient,
+    dtype_diagnosis,
+    lower_precision,
+    not_an_array,
+)
+
+__all__ = ["OP", "check_options", "judge", "verify_intermediates", "verify_intermediates_file"]
+
+OP = "intermediates"
+NO_RERUN = "float32: not rerun in float64 (forward() makes tensors that stay float32: {})"
+
+
+def judge(name: str, given: Any, expected: np.ndarray, dtype: str) -> Diagnosis:
+    """The diagnosis of one returned gradient ``given`` against autograd's ``expected``."""
+    arr, what = as_gradient(given)
+    if arr is None:
+        return not_an_array(name, given, what, tuple(expected.shape))
+    if lower_precision(arr, dtype):  # float32 in a float64 run: judged at float32, named
+        at_low = diagnose(arr, expected, name=name, tol=tolerance("autograd", "float32"))
+        return dtype_diagnosis(name, arr, dtype, at_low)
+    return diagnose(arr, expected, name=name, tol=tolerance("autograd", dtype))
+
+
+def returned_names(truth: Truth, grads: Mapping[str, Any]) -> list[str]:
+    """The tensor names of the returned ``"d" + name`` keys, in ``truth.order``;
+    StructureError naming the first key that names no tensor with a gradient."""
+    if not grads:
+        raise StructureError("your backward returned an empty dict: expected {'d' + name: "
+                             "gradient} for one or more of the tensors forward() returned")
+    for key in grads:
+        name = key[1:]
+        if key.startswith("d") and name in truth.tensors:
+            continue
+        if key.startswith("d") and name in truth.inputs:
+            raise StructureError(f"your backward returned {key!r}, but {name} has no gradient "
+                                 f"(it does not require grad)")
+        known = ", ".join("d" + n for n in truth.order)
+        raise StructureError(f"your backward returned {key!r}: expected 'd' + the name of a "
+                             f"tensor forward() returned, one of {known}")
+    return [n for n in truth.order if "d" + n in grads]
+
+
+def _row(key: str, d: Diagnosis) -> GradientResult:
+    message = d.message if not d.passed else f"{key} matches autograd's gradient."
+    return GradientResult(key, d.passed, d.code, d.factor, d.max_abs_err, d.max_rel_err,
+                          message, details=dict(d.details), notes=list(d.notes))
+
+
+def judge_all(truth: Truth, grads: Mapping[str, Any], dtype: str) -> list[GradientResult]:
+    """One row per returned gradient, in reverse topological order."""
+    return [_row("d" + n, judge("d" + n, grads["d" + n], truth.tensors[n][1], dtype))
+            for n in returned_names(truth, grads)]
+
+
+def relabel(row32: GradientResult, row64: GradientResult | None) -> GradientResult:
+    """A float32 failure judged by its float64 rerun (None: the rerun returned no such row)."""
+    if row64 is None:
+        return replace(row32, precision=REAL_BUG)
+    if row64.passed:
+        msg = (f"{row32.name} is right: the float32 mismatch ({row32.diagnosis}, max rel err "
+               f"{row32.max_rel_err or 0:.2e}) is rounding; it passes in float64.")
+        return replace(row32, passed=True, diagnosis="ok", factor=None, message=msg,
+                       precision=ARTEFACT)
+    return replace(row64, precision=REAL_BUG)
+
+
+def float64_rerun(forward: Callable[[], Any], backward: Callable[..., Any],
+                  rows32: list[GradientResult]) -> tuple[list[GradientResult], str | None]:
+    """The float32 rows with each failure relabelled by the float64 rerun, and a note when
+    the rerun cannot be done (the file pins some tensors to float32)."""
+    truth = compute_truth(forward, promoted=True)
+    stuck = [n for n, d in truth.dtypes.items() if d != "float64"]
+    if stuck:
+        return rows32, NO_RERUN.format(", ".join(stuck))
+    by_name = {g.name: g for g in judge_all(
+        truth, student_gradients(backward, truth.inputs, promoted=True), "float64")}
+    return [g if g.passed else relabel(g, by_name.get(g.name)) for g in rows32], None
+
+
+def divergence(truth: Truth, rows: list[GradientResult]) -> str | None:
+    """The first divergence along autograd's reverse topological order, as ``"d" + name``."""
+    results = {g.name[1:]: Diagnosis(g.diagnosis, g.message, passed=g.passed) for g in rows}
+    found = first_divergence(results, truth.order, truth.deps)
+    return None if found is None else "d" + found
+
+
+def _run(forward: Callable[[], Any], backward: Callable[..., Any]) -> VerifyReport:
+    truth = compute_truth(forward)
+    rows = judge_all(truth, student_gradients(backward, truth.inputs), truth.dtype)
+    note = None
+    if truth.dtype == "float32" and not all(g.passed for g in rows):
+        rows, note = float64_rerun(forward, backward, rows)
+    message = "forward() is the reference: autograd's gradients of its tensors are the truth"
+    fwd = ForwardResult(True, None, None, message + (f"; {note}" if note else ""))
+    return VerifyReport(OP, truth.dtype, 0, [f"forward() (loss: {truth.loss})"], fwd, rows,
+                        None, divergence(truth, rows))
+
+
+def check_no_arguments(forward: Callable[..., Any]) -> None:
+    """UsageError when ``forward`` needs arguments (it must build its own parameters and data);
+    a signature Python cannot read is let through (the call will tell)."""
+    try:
+        params = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):
+        return
+    needed = [p.name for p in params if p.default is p.empty
+              and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        raise UsageError(f"forward: expected a function of no arguments that builds its own "
+                         f"seeded parameters and data, got forward({', '.join(needed)})")
+
+
+def verify_intermediates(forward: Callable[[], Any],
+                         backward: Callable[..., Any]) -> VerifyReport:
+    """Verify a backward through named intermediates (module docstring); a
+    :class:`~comparisons.verification.report.VerifyReport` with one row per returned gradient.
+
+    ValueError (one line) when ``forward``/``backward`` are not functions, UsageError when
+    ``forward()`` returns no dict of named tensors or no scalar loss with a graph; anything
+    raised or an exit inside the user's code, or a backward returning no dict of known
+    ``"d" + name`` keys, is in ``report.error``, not raised.
+    """
+    for what, fn in (("forward", forward), ("backward", backward)):
+        if not callable(fn):
+            raise ValueError(f"{what}: expected a function, got {type(fn).__name__}")
+    check_no_arguments(forward)
+    try:
+        report: VerifyReport = contained(_run)(forward, backward)
+    except (UserCodeError, StructureError) as exc:
+        return VerifyReport(OP, error=error_text(exc))
+    return report
+
+
+def check_options(**given: tuple[Any, Any]) -> None:
+    """UsageError naming the first command-line option given (``option=(value, default)``)
+    that does not apply with ``--intermediates``: the file seeds itself, its tensors' dtype is
+    its precision, forward() names what is checked."""
+    for option, (value, default) in given.items():
+        if value != default:
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"{flag}: does not apply with --intermediates (the file's "
+                             f"forward() seeds itself and sets the dtype), got {value!r}")
+
+
+def verify_intermediates_file(path: str | Path) -> VerifyReport:
+    """Import ``path`` and verify its ``forward()``/``backward(tensors)``; UsageError (one
+    line naming the file) for a missing file, bad syntax, no forward/backward, or a forward
+    returning no scalar loss."""
+    try:
+        _, module = import_file(path)
+    except UserCodeError as exc:
+        return VerifyReport(OP, error=error_text(exc))
+    missing = [n for n in ("forward", "backward") if not callable(getattr(module, n, None))]
+    if missing:
+        raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
+                         f"forward() -> dict of named tensors and backward(tensors) -> dict "
+                         f"of 'd' + name gradients)")
+    try:
+        return verify_intermediates(module.forward, module.backward)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
