@@ -24,6 +24,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("comparisons/cli/experiment.py", "run"): {"comparisons.experiments"},
     ("comparisons/cli/graph.py", "run"): {"comparisons.graph.outputs"},
     ("comparisons/cli/verify.py", "run"): {"comparisons.verification"},
+    ("comparisons/cli/grade.py", "run"): {"comparisons.grading"},
     ("comparisons/check/suite.py", "_progress"): {"tqdm.auto"},
     ("comparisons/lockstep/train.py", "_epochs"): {"tqdm.auto"},
     ("comparisons/experiments/house_prices/cv.py", "_bar"): {"tqdm.auto"},

@@ -19,6 +19,7 @@ from types import ModuleType
 from comparisons.cli import check as check_cli
 from comparisons.cli import demo
 from comparisons.cli import experiment as experiment_cli
+from comparisons.cli import grade as grade_cli
 from comparisons.cli import graph as graph_cli
 from comparisons.cli import verify as verify_cli
 from comparisons.core.errors import UsageError
@@ -30,6 +31,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "graph": graph_cli,
     "experiment": experiment_cli,
     "verify": verify_cli,
+    "grade": grade_cli,
 }
 
 

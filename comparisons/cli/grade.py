@@ -1,0 +1,109 @@
+"""``backprop-lab grade SUBMISSIONS (--against OP | --rubric RUBRIC.toml)``: grade a class.
+
+SUBMISSIONS is a directory of .py files (one per student) or of folders (one per student), a
+.zip of one, or with ``--gradescope results.json`` Gradescope's one submission folder. Writes
+under ``--out``: results.jsonl (streamed; a rerun skips what is done), gradebook.csv,
+feedback/STUDENT.md and .html, summary.html and grades.json. ``--gradescope-bundle
+RUBRIC.toml`` writes the Gradescope autograder zip instead. Exit 0 when the class is graded
+(wrong student code is a score, not an error), 2 for a usage problem (one line; SUBMISSIONS,
+the rubric, --jobs and --out are checked before anything runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from comparisons.core.errors import UsageError
+from comparisons.core.io import check_out_dir, nonnegative_int, positive_int
+
+EPILOG = ("Three commands an instructor needs: grade SUBMISSIONS --rubric RUBRIC.toml --out "
+          "DIR; the same again after a crash (graded rows are kept); grade --gradescope-bundle "
+          "RUBRIC.toml --out DIR to upload autograder.zip to Gradescope.")
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") \
+            from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def register(sub: Any) -> None:
+    """Add the ``grade`` subcommand."""
+    p = sub.add_parser("grade", help="grade a class's derivations: gradebook, feedback, "
+                                     "Gradescope", description=__doc__.splitlines()[0],
+                       epilog=EPILOG)
+    p.add_argument("submissions", nargs="?", type=Path, metavar="SUBMISSIONS",
+                   help="a directory of .py files or folders (one per student), or a .zip")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--against", metavar="OP", help="grade every file against this "
+                                                      "built-in op (1 point per gradient)")
+    what.add_argument("--rubric", type=Path, metavar="RUBRIC.toml",
+                      help="the items, points, hidden items, seed and timeout")
+    what.add_argument("--gradescope-bundle", type=Path, metavar="RUBRIC.toml",
+                      help="write the Gradescope autograder zip for this rubric to --out")
+    p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                   help="submissions graded at once (default: the machine's cores)")
+    p.add_argument("--out", type=Path, default=Path("grades"),
+                   help="output folder (default: grades)")
+    p.add_argument("--seed", type=nonnegative_int, default=None,
+                   help="seed of the inputs (default: the rubric's, else 0)")
+    p.add_argument("--timeout", type=positive_seconds, default=None,
+                   help="wall-time limit per submission, seconds (default: the rubric's, "
+                        "else 60)")
+    p.add_argument("--gradescope", type=Path, metavar="RESULTS.json",
+                   help="SUBMISSIONS is one Gradescope submission: write its results.json")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.gradescope_bundle is not None:
+        if args.submissions is not None:
+            raise UsageError("grade: --gradescope-bundle takes no SUBMISSIONS (only --out)")
+        return
+    if args.submissions is None:
+        raise UsageError("grade: expected SUBMISSIONS (a directory, a .zip) and --against OP "
+                         "or --rubric RUBRIC.toml")
+    if args.against is None and args.rubric is None:
+        raise UsageError("grade: expected --against OP or --rubric RUBRIC.toml, got neither")
+    if not args.submissions.exists():
+        raise UsageError(f"SUBMISSIONS: expected a directory or a .zip, got {args.submissions} "
+                         f"(no such file or directory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade (or write the bundle); 0 done, 2 usage."""
+    # deferred: grading imports torch and matplotlib, which --help does not need
+    from comparisons.grading import command, rubric
+
+    _check(args)
+    check_out_dir(args.out)
+    if args.gradescope_bundle is not None:
+        print(command.bundle(args.gradescope_bundle, args.out))
+        return 0
+    if args.rubric is not None:
+        plan = rubric.load_rubric(args.rubric)
+    else:
+        plan = rubric.rubric_for_op(args.against)
+    changes: dict[str, Any] = {}
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.timeout is not None:
+        changes["timeout"] = args.timeout
+    plan = dataclasses.replace(plan, **changes)
+    table = command.grade(command.GradeRun(args.submissions, plan, args.out, args.jobs,
+                                           args.gradescope, not args.no_progress))
+    mean = sum(s["score"] for s in table) / len(table)
+    print(f"graded {len(table)} students: mean {mean:.2f} / {plan.max_score:g}; "
+          f"{args.out / 'gradebook.csv'}, {args.out / 'summary.html'}")
+    return 0

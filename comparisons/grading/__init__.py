@@ -1,0 +1,15 @@
+"""``backprop-lab grade``: grade a whole class's derivations into a gradebook, feedback and
+Gradescope's ``results.json``.
+
+Layer: above :mod:`comparisons.verification` (the only part of the harness it uses) and below
+:mod:`comparisons.cli` (nothing else imports it). This ``__init__`` imports nothing.
+
+Modules, bottom up: ``rubric`` (RUBRIC.toml read and checked: items, points per gradient or
+per item, hidden items, seed, timeout), ``submissions`` (a directory of files or of folders,
+a zip, or one Gradescope submission, as students and their files), ``scoring`` (a verify
+report scored against an item; the streamed JSONL of rows, so a rerun skips what is done),
+``pool`` (each submission verified in a fresh process forked from a warm server, ``--jobs``
+at a time, a wall-time limit per submission enforced by the parent), ``feedback`` (each
+student's Markdown and HTML), ``summary`` (gradebook.csv, summary.html with its two charts,
+grades.json), ``gradescope`` (results.json and the autograder zip), ``command`` (the run).
+"""

@@ -1,0 +1,144 @@
+"""One ``backprop-lab grade`` run: submissions found, graded (streamed, resumable), written.
+
+:func:`grade` checks the output folder before anything runs, finds the students
+(:mod:`comparisons.grading.submissions`), skips each (student, item) whose row is already in
+``OUT/results.jsonl`` (same rubric, same file), grades the rest in the process pool with a
+progress bar, appending each row as it completes, then writes ``gradebook.csv``,
+``feedback/STUDENT.md`` and ``.html``, ``summary.html`` and ``grades.json`` from every row
+(and, for one Gradescope submission, its ``results.json``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
+from comparisons.grading.feedback import student_blocks, to_html, to_markdown
+from comparisons.grading.gradescope import results_json, write_bundle
+from comparisons.grading.pool import Task, run_tasks
+from comparisons.grading.rubric import Item, Rubric, load_rubric
+from comparisons.grading.scoring import RowStore, make_row, row_key
+from comparisons.grading.submissions import (
+    Submission,
+    discover,
+    file_for,
+    gradescope_submission,
+    safe_name,
+)
+from comparisons.grading.summary import (
+    diagnosis_counts,
+    students_table,
+    write_gradebook,
+    write_grades_json,
+    write_summary,
+)
+
+
+@dataclass(frozen=True)
+class GradeRun:
+    """What to grade and how: ``gradescope`` is the results.json path of one submission."""
+
+    submissions: Path
+    rubric: Rubric
+    out: Path
+    jobs: int = os.cpu_count() or 1
+    gradescope: Path | None = None
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A (student, item) to grade: its row key and file."""
+
+    key: str
+    sub: Submission
+    item: Item
+    path: Path | None
+    reason: str | None
+
+
+def plan(run: GradeRun, subs: list[Submission]) -> list[Pending]:
+    """Every (student, item) of the run, in order."""
+    fingerprint = run.rubric.fingerprint()
+    found = []
+    for sub in subs:
+        for item in run.rubric.items:
+            path, reason = file_for(sub, item)
+            found.append(Pending(row_key(sub.student, item, fingerprint, path), sub, item,
+                                 path, reason))
+    return found
+
+
+def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:
+    """Grade what is not stored yet, appending each row as it completes."""
+    by_key = {p.key: p for p in todo}
+    tasks = []
+    for p in todo:
+        if p.path is None:
+            store.append(make_row(p.key, p.sub.student, p.item, None,
+                                  {"status": "missing", "reason": p.reason}, 0.0))
+        else:
+            tasks.append(Task(p.key, p.path, p.item.op, run.rubric.dtype,
+                              run.rubric.seed_of(p.item)))
+    if not tasks:
+        return
+    bar = tqdm(total=len(tasks), unit="sub", desc="grading", disable=not run.progress or None)
+
+    def done(task: Task, result: dict[str, Any], seconds: float) -> None:
+        p = by_key[task.key]
+        store.append(make_row(p.key, p.sub.student, p.item, p.path, result, seconds))
+        bar.update(1)
+
+    try:
+        run_tasks(tasks, run.jobs, run.rubric.timeout, done)
+    finally:
+        bar.close()
+
+
+def write_feedback(out: Path, rubric: Rubric, table: list[dict[str, Any]]) -> None:
+    """``feedback/STUDENT.md`` and ``.html`` for every student."""
+    folder = out / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in table:
+        blocks = student_blocks(s["student"], rubric, s["rows"])
+        name = safe_name(s["student"])
+        (folder / f"{name}.md").write_text(to_markdown(blocks), encoding="utf-8")
+        (folder / f"{name}.html").write_text(to_html(blocks, f"{rubric.title}: {s['student']}"),
+                                             encoding="utf-8")
+
+
+def grade(run: GradeRun) -> list[dict[str, Any]]:
+    """Grade the class (or the one Gradescope submission); return the students' table."""
+    start = time.perf_counter()
+    out = ensure_out_dir(run.out)
+    if run.gradescope is not None:
+        check_writable_file(run.gradescope, "--gradescope")
+        subs = gradescope_submission(run.submissions)
+    else:
+        subs = discover(run.submissions, out / ".submissions")
+    store = RowStore(out / "results.jsonl")
+    everything = plan(run, subs)
+    grade_pending(run, [p for p in everything if not store.done(p.key)], store)
+    rows = [store.rows[p.key] for p in everything]
+    table = students_table(run.rubric, [s.student for s in subs], rows)
+    counts = diagnosis_counts(rows)
+    write_gradebook(out / "gradebook.csv", run.rubric, table)
+    write_feedback(out, run.rubric, table)
+    write_summary(out, run.rubric, table, counts)
+    write_grades_json(out / "grades.json", run.rubric, table, counts)
+    if run.gradescope is not None:
+        write_json(run.gradescope, results_json(run.rubric, rows,
+                                                time.perf_counter() - start), "--gradescope")
+    return table
+
+
+def bundle(rubric_path: Path, out: Path) -> Path:
+    """The Gradescope autograder zip for RUBRIC.toml (checked first) under ``out``."""
+    load_rubric(rubric_path)
+    return write_bundle(rubric_path, ensure_out_dir(out))

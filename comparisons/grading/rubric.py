@@ -1,0 +1,206 @@
+"""RUBRIC.toml: what is checked, for how many points, which items are hidden, the seed.
+
+::
+
+    title = "HW 3: backprop"   # optional, shown in feedback and summary.html
+    seed = 0                   # seed of every item's inputs (an item's own seed wins)
+    dtype = "float64"          # or "float32"
+    timeout = 60               # wall-time limit per submission and item, seconds
+
+    [[item]]
+    name = "two-layer network" # optional, default: the op
+    op = "two_layer"           # a built-in op (backprop-lab verify --list)
+    file = "two_layer.py"      # optional: the file in a student's folder (a glob)
+    points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
+                                                # or points = 6: all or nothing
+    hidden = false             # true: checked with the item's own seed; feedback shows the
+                               # verdicts and diagnosis codes only (no messages, cases,
+                               # divergences), Gradescope's visibility "after_due_date"
+
+Every key is checked on loading: an unknown key, a wrong type, an unknown op or gradient is a
+one-line :class:`~comparisons.core.errors.UsageError` naming the file, the key, what was
+expected and what was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+TOP_KEYS = ("title", "seed", "dtype", "timeout", "item")
+ITEM_KEYS = ("name", "op", "file", "points", "hidden", "seed")
+DEFAULT_TIMEOUT = 60.0
+FORWARD = "forward"
+"""The key of ``points`` that scores the forward value."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One rubric item: ``op`` verified, ``points`` per gradient (or ``total`` all or nothing)."""
+
+    name: str
+    op: str
+    points: dict[str, float] = field(default_factory=dict)
+    total: float | None = None
+    file: str | None = None
+    hidden: bool = False
+    seed: int | None = None
+
+    @property
+    def max_score(self) -> float:
+        """The item's points when everything is right."""
+        return self.total if self.total is not None else float(sum(self.points.values()))
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A whole rubric: the items and the settings they share."""
+
+    items: tuple[Item, ...]
+    title: str = "backprop-lab grade"
+    seed: int = 0
+    dtype: str = "float64"
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def max_score(self) -> float:
+        """The sum of the items' maxima."""
+        return float(sum(i.max_score for i in self.items))
+
+    def seed_of(self, item: Item) -> int:
+        """The item's seed, else the rubric's."""
+        return self.seed if item.seed is None else item.seed
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides a score: a rerun under another rubric regrades."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        """The rubric as plain data."""
+        return asdict(self)
+
+
+def gradient_names(op: str) -> tuple[str, ...]:
+    """The gradients a verify report of ``op`` has rows for: its inputs', then intermediates."""
+    spec = BUILTIN_OPS[op]
+    return (*spec.grads, *spec.intermediates)
+
+
+def _number(where: str, key: str, value: Any, *, integer: bool = False) -> Any:
+    """``value`` when it is a number >= 0 (an integer if asked), else UsageError."""
+    ok = isinstance(value, int) if integer else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok or value < 0:
+        want = "an integer >= 0" if integer else "a number >= 0"
+        raise UsageError(f"{where}: {key}: expected {want}, got {value!r}")
+    return value
+
+
+def _unknown(where: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    extra = sorted(set(table) - set(allowed))
+    if extra:
+        raise UsageError(f"{where}: unknown key {extra[0]!r}; expected one of "
+                         f"{', '.join(allowed)}")
+
+
+def _points(where: str, op: str, value: Any) -> tuple[dict[str, float], float | None]:
+    """``points``: a number (all or nothing) or a table of gradient -> points."""
+    if not isinstance(value, dict):
+        return {}, float(_number(where, "points", value))
+    known = (*gradient_names(op), FORWARD)
+    for name, pts in value.items():
+        if name not in known:
+            raise UsageError(f"{where}: points: unknown gradient {name!r} of {op}; expected "
+                             f"some of {', '.join(known)}")
+        _number(where, f"points.{name}", pts)
+    if not value:
+        raise UsageError(f"{where}: points: expected a number or a table of gradients, got {{}}")
+    return {k: float(v) for k, v in value.items()}, None
+
+
+def parse_item(where: str, table: Any) -> Item:
+    """One ``[[item]]`` table checked and read."""
+    if not isinstance(table, dict):
+        raise UsageError(f"{where}: expected a table [[item]], got {table!r}")
+    _unknown(where, table, ITEM_KEYS)
+    op = table.get("op")
+    if op not in BUILTIN_OPS:
+        raise UsageError(f"{where}: op: expected a built-in op ({', '.join(BUILTIN_OPS)}), "
+                         f"got {op!r}")
+    if "points" in table:
+        points, total = _points(where, op, table["points"])
+    else:  # one point per gradient
+        points, total = {g: 1.0 for g in BUILTIN_OPS[op].grads}, None
+    for key in ("name", "file"):
+        if key in table and not (isinstance(table[key], str) and table[key]):
+            raise UsageError(f"{where}: {key}: expected a non-empty string, got {table[key]!r}")
+    hidden = table.get("hidden", False)
+    if not isinstance(hidden, bool):
+        raise UsageError(f"{where}: hidden: expected true or false, got {hidden!r}")
+    seed = table.get("seed")
+    if seed is not None:
+        _number(where, "seed", seed, integer=True)
+    return Item(str(table.get("name", op)), str(op), points, total, table.get("file"), hidden,
+                seed)
+
+
+def parse_rubric(data: dict[str, Any], where: str) -> Rubric:
+    """A rubric from a parsed TOML table (``where`` names it in errors)."""
+    _unknown(where, data, TOP_KEYS)
+    raw = data.get("item")
+    if not isinstance(raw, list) or not raw:
+        raise UsageError(f"{where}: expected at least one [[item]] table, got "
+                         f"{'none' if raw is None else repr(raw)}")
+    items = tuple(parse_item(f"{where} [[item]] {i + 1}", t) for i, t in enumerate(raw))
+    names = [i.name for i in items]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise UsageError(f"{where}: item names must differ; {dup!r} is given twice "
+                         f"(set name = \"...\")")
+    dtype = data.get("dtype", "float64")
+    if dtype not in ("float64", "float32"):
+        raise UsageError(f"{where}: dtype: expected 'float64' or 'float32', got {dtype!r}")
+    title = data.get("title", "backprop-lab grade")
+    if not isinstance(title, str):
+        raise UsageError(f"{where}: title: expected a string, got {title!r}")
+    seed = _number(where, "seed", data.get("seed", 0), integer=True)
+    timeout = float(_number(where, "timeout", data.get("timeout", DEFAULT_TIMEOUT)))
+    if timeout <= 0:
+        raise UsageError(f"{where}: timeout: expected a number of seconds > 0, got {timeout}")
+    return Rubric(items, title, seed, dtype, timeout)
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Read and check RUBRIC.toml; UsageError (one line) for anything wrong with it."""
+    p = Path(path)
+    if not p.is_file():
+        why = "a directory" if p.is_dir() else "no such file"
+        raise UsageError(f"--rubric: expected an existing .toml file, got {p} ({why})")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--rubric: cannot read {p} ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--rubric: {p} is not valid TOML ({exc})") from None
+    return parse_rubric(data, str(p))
+
+
+def rubric_for_op(op: str, seed: int = 0, timeout: float = DEFAULT_TIMEOUT) -> Rubric:
+    """``--against OP`` without a rubric: one item, one point per gradient of the op's inputs."""
+    if op not in BUILTIN_OPS:
+        raise UsageError(f"--against: expected a built-in op ({', '.join(BUILTIN_OPS)}), "
+                         f"got {op!r}")
+    return Rubric((parse_item("--against", {"op": op}),), f"verify against {op}", seed,
+                  timeout=timeout)

@@ -1,0 +1,141 @@
+"""The class's results: ``gradebook.csv``, ``grades.json`` and ``summary.html``.
+
+``gradebook.csv``: ``student, score, max, <one column per item: its score>, status``, one
+line per student in the order of SUBMISSIONS. A student's status is the first of
+``crashed, timeout, error, missing, failed, passed`` that one of their items has.
+``grades.json``: ``{"rubric", "students": [{"student", "score", "max", "status", "rows"}],
+"diagnoses": {code: count}}``. ``summary.html``: the score histogram and a bar chart of the
+diagnosis codes the most students' work shows (each chart's SVG inline, its PNG beside it,
+also as ``figures/*.png`` and ``*.svg``), then the gradebook as a table.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from comparisons.grading.feedback import points  # noqa: E402
+from comparisons.grading.rubric import Rubric  # noqa: E402
+
+STATUS_ORDER = ("crashed", "timeout", "error", "missing", "failed", "passed")
+TOP_CODES = 12
+
+
+def student_status(rows: list[dict[str, Any]]) -> str:
+    """The most serious status among a student's rows."""
+    present = {r["status"] for r in rows}
+    return next((s for s in STATUS_ORDER if s in present), "missing")
+
+
+def students_table(rubric: Rubric, students: list[str],
+                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per student: total score, max, status and their rows in item order."""
+    order = {i.name: k for k, i in enumerate(rubric.items)}
+    table = []
+    for student in students:
+        mine = sorted((r for r in rows if r["student"] == student), key=lambda r: order[r["item"]])
+        table.append({"student": student, "score": float(sum(r["score"] for r in mine)),
+                      "max": rubric.max_score, "status": student_status(mine), "rows": mine})
+    return table
+
+
+def diagnosis_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many (student, item) results show each code, most common first."""
+    counts = Counter(code for r in rows for code in r["codes"])
+    return dict(counts.most_common())
+
+
+def write_gradebook(path: Path, rubric: Rubric, table: list[dict[str, Any]]) -> None:
+    """``gradebook.csv``: student, score, max, one column per item, status."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max", *(i.name for i in rubric.items), "status"])
+        for s in table:
+            item_scores = {r["item"]: points(r["score"]) for r in s["rows"]}
+            writer.writerow([s["student"], points(s["score"]), points(s["max"]),
+                             *(item_scores.get(i.name, "") for i in rubric.items), s["status"]])
+
+
+def _histogram(scores: list[float], best: float) -> Figure:
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    bins = max(1, min(20, int(best) + 1)) if best > 0 else 1
+    ax.hist(scores, bins=bins, range=(0, max(best, 1e-9)), color="#4c72b0", edgecolor="white")
+    ax.set_xlabel(f"score (of {points(best)})")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("students")
+    ax.set_title("scores")
+    fig.tight_layout()
+    return fig
+
+
+def _codes_chart(counts: dict[str, int]) -> Figure:
+    top = list(counts.items())[:TOP_CODES][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.4 * max(len(top), 2) + 1.2))
+    ax.barh([c for c, _ in top], [n for _, n in top], color="#dd8452")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("results showing it (student × item)")
+    ax.set_title("most common diagnoses")
+    fig.tight_layout()
+    return fig
+
+
+def _embed(fig: Figure, folder: Path, stem: str) -> str:
+    """Save PNG and SVG under ``folder``; the HTML of the SVG inline and the PNG beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+    fig.savefig(png, dpi=120, facecolor="white")
+    fig.savefig(svg, facecolor="white")
+    plt.close(fig)
+    svg_text = svg.read_text(encoding="utf-8")
+    svg_text = svg_text[svg_text.index("<svg"):]
+    data = base64.b64encode(png.read_bytes()).decode()
+    return (f"<figure>{svg_text}<figcaption><a download=\"{stem}.png\" "
+            f"href=\"data:image/png;base64,{data}\">PNG</a></figcaption></figure>")
+
+
+def write_summary(out: Path, rubric: Rubric, table: list[dict[str, Any]],
+                  counts: dict[str, int]) -> Path:
+    """``summary.html`` with both charts and the gradebook."""
+    e = html.escape
+    figures = out / "figures"
+    charts = _embed(_histogram([s["score"] for s in table], rubric.max_score), figures,
+                    "scores")
+    charts += (_embed(_codes_chart(counts), figures, "diagnoses") if counts
+               else "<p>No diagnosis: every result is right.</p>")
+    head = "".join(f"<th>{e(h)}</th>" for h in
+                   ["student", "score", "max", *(i.name for i in rubric.items), "status"])
+    lines = []
+    for s in table:
+        cells = [s["student"], points(s["score"]), points(s["max"]),
+                 *(points(r["score"]) for r in s["rows"]), s["status"]]
+        lines.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+    mean = sum(s["score"] for s in table) / len(table) if table else 0.0
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{e(rubric.title)}"
+            f"</title><style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}"
+            f"table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:.2em .6em}}"
+            f"figure svg{{max-width:100%;height:auto}}</style></head><body>\n"
+            f"<h1>{e(rubric.title)}</h1><p>{len(table)} students, mean score "
+            f"{mean:.2f} / {points(rubric.max_score)}</p>\n{charts}\n"
+            f"<h2>gradebook</h2><table><tr>{head}</tr>{''.join(lines)}</table>\n</body></html>\n")
+    path = out / "summary.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_grades_json(path: Path, rubric: Rubric, table: list[dict[str, Any]],
+                      counts: dict[str, int]) -> None:
+    """``grades.json``: the rubric, every student with their rows, the diagnosis counts."""
+    data = {"rubric": rubric.to_json(), "students": table, "diagnoses": counts}
+    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
