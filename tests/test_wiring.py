@@ -23,6 +23,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("comparisons/cli/demo.py", "run"): {"comparisons.report"},
     ("comparisons/cli/experiment.py", "run"): {"comparisons.experiments"},
     ("comparisons/cli/graph.py", "run"): {"comparisons.graph.outputs"},
+    ("comparisons/cli/graph.py", "run_worksheet"): {"comparisons.graph.worksheet"},
     ("comparisons/cli/verify.py", "run"): {"comparisons.verification"},
     ("comparisons/cli/grade.py", "run"): {"comparisons.grading"},
     ("comparisons/check/suite.py", "_progress"): {"tqdm.auto"},

@@ -2,7 +2,8 @@
 
 Writes under ``--out`` (default ``out/graph``) the forward graph with values, the backward
 graph with gradients and autograd's graph beside the hand-written one (PNG and SVG each),
-``graph.json`` and, with ``--dot``, DOT text. ``--verify FILE.py`` (a ``two_layer`` file as
+``graph.json`` and, with ``--dot``, DOT text; ``--worksheet`` writes the printable worksheet
+instead (:mod:`comparisons.graph.worksheet`). ``--verify FILE.py`` (a ``two_layer`` file as
 ``backprop-lab verify`` takes it) colours the nodes by verify's report on it (the same
 diagnoses, first divergence, notes and verdict), red where wrong, shows the user's gradient
 beside autograd's on a wrong node, and marks the first divergence. Exit: with ``--verify``,
@@ -44,6 +45,10 @@ def register(sub: Any) -> None:
     p.add_argument("--dot", action="store_true", help="also write Graphviz DOT text files")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed of the weights and inputs (default 0)")
+    p.add_argument("--worksheet", action="store_true",
+                   help="write a printable worksheet instead (worksheet.pdf: the graph with "
+                        "every shape and empty boxes for each gradient, then an answer key; "
+                        "SVG pages too); takes --activation, --bias and --out")
     p.add_argument("--verify", type=Path, metavar="FILE",
                    help="a two_layer derivation (forward/backward; a .py file or a notebook): "
                         "colour the nodes by it")
@@ -80,8 +85,24 @@ def check_finite_run(hand: Any, lam: float) -> None:
                              f"finite results")
 
 
+def run_worksheet(args: argparse.Namespace) -> int:
+    """``--worksheet``: write the worksheet PDF and SVGs; 0 (2 with --verify or --dot)."""
+    for option, given in (("--verify", args.verify is not None), ("--dot", args.dot)):
+        if given:
+            raise UsageError(f"--worksheet: draws the blank worksheet; drop {option}")
+    out = ensure_out_dir(args.out)
+    from comparisons.graph.worksheet import write_worksheet  # deferred: matplotlib
+
+    paths = write_worksheet(out, activation=args.activation, bias=args.bias)
+    print(f"wrote the worksheet (page 1) and its answer key (page 2) to {out}/: "
+          + ", ".join(p.name for p in paths))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run, draw and write; print a short summary; 0 all agree, 1 a gradient disagrees."""
+    if args.worksheet:
+        return run_worksheet(args)
     check_args(args)
     out = ensure_out_dir(args.out)
     # deferred: the graphs import torch and matplotlib, which --help does not need
