@@ -41,6 +41,7 @@ NOTEBOOKS = [
     "04_dropout",
     "05_house_prices",
     "06_numerical_stability",
+    "07_batch_normalization",
 ]
 DIAGNOSES = tuple(code for code in CODES if code != "ok") + ("exception",)
 
