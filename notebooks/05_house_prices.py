@@ -33,16 +33,19 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import torch
 
 import comparisons
-from comparisons.data.house_prices import Preprocessor, load_ames, shuffle_rows
+from comparisons.data.house_prices import Preprocessor, kfold_indices, load_ames, shuffle_rows
 from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.house_prices.cv import cross_validate, make_folds
 from comparisons.experiments.house_prices.config import HouseConfig, book_baseline
 from comparisons.experiments.house_prices.outputs import write_predictions
 from comparisons.experiments.threads import single_threaded
-from comparisons.labs.checks import check
+from comparisons.labs.checks import check, check_value, set_hint
 
+set_hint("none")          # "shape" or "formula" show more of the answer in the checks
 # %matplotlib inline
 OUT = Path("out")          # the predictions file goes here (relative to this notebook)
 
@@ -68,7 +71,72 @@ data.features.iloc[:4, :8]
 #
 # The book computes $\mu, \sigma$ over training *and* test rows; the leak-free choice is the
 # training rows only (`Preprocessor("train")`, the default here): statistics of rows you will be
-# judged on must not shape the features. Fitted on all Ames rows:
+# judged on must not shape the features.
+#
+# ### Exercise 1: standardise with the training rows' statistics
+#
+# `train` $(n, f)$ and `valid` $(m, f)$ are float arrays of numeric columns, `NaN` where a value
+# is missing. Return both standardised with statistics of the *training* rows only, missing
+# values ignored by the statistics, the standard deviation with pandas' convention (divide by
+# $n - 1$), then every missing value set to 0. The check compares with `Preprocessor("train")`
+# on five columns of Ames, two of them with missing values.
+#
+# <details><summary>Hint: the statistics</summary>
+#
+# `mu = np.nanmean(train, axis=0)` and `sd = np.nanstd(train, axis=0, ddof=1)`, both from
+# `train` only; then `np.nan_to_num((a - mu) / sd, nan=0.0)` for `a` in `(train, valid)`.
+#
+# </details>
+
+# %% tags=["exercise"] exercise="train_statistics"
+def standardise(train, valid):
+    # YOUR CODE HERE: statistics of the training rows, then both sets
+    return np.zeros_like(train), np.zeros_like(valid)
+
+
+# %% tags=["check"] exercise="train_statistics"
+numeric = data.features[["LotArea", "YearBuilt", "GrLivArea", "LotFrontage", "MasVnrArea"]]
+tr, va = numeric.iloc[:2000], numeric.iloc[2000:]
+pre = Preprocessor("train").fit(tr)
+check(check_value(lambda: np.vstack(standardise(tr.to_numpy(float), va.to_numpy(float))), (),
+                  np.vstack([pre.transform(tr), pre.transform(va)]), name="standardised"),
+      "train_statistics")
+
+# %% [markdown]
+# The categorical columns become indicator columns, and pandas makes them `bool`. Put them
+# beside float columns and the frame's NumPy array is of dtype `object`, which torch (and
+# most of NumPy's linear algebra) refuses: the cast is part of preprocessing.
+#
+# ### Exercise 2: the design matrix
+#
+# Given a frame of (already standardised) numeric columns and a frame of categorical ones,
+# return the float64 matrix of the numeric columns followed by `pd.get_dummies(categorical,
+# dummy_na=True)`. As shipped it returns what the concatenation gives; the check hands your
+# matrix to torch, as training does.
+#
+# <details><summary>Hint: the cast</summary>
+#
+# `pd.concat([numeric, dummies], axis=1)` holds float and bool columns; `.to_numpy()` of it is
+# `object`. Cast: `.astype(np.float64)` (or `.to_numpy(dtype=np.float64)`).
+#
+# </details>
+
+# %% tags=["exercise"] exercise="bool_dummies"
+def design_matrix(numeric, categorical):
+    dummies = pd.get_dummies(categorical, dummy_na=True)
+    # YOUR CODE HERE: a matrix torch accepts
+    return pd.concat([numeric, dummies], axis=1).to_numpy()
+
+
+# %% tags=["check"] exercise="bool_dummies"
+cats = data.features[["Alley", "RoofStyle"]].iloc[:50]
+nums = pd.DataFrame(pre.transform(tr)[:50], columns=list(numeric.columns))
+wanted = np.hstack([nums.to_numpy(), pd.get_dummies(cats, dummy_na=True).to_numpy(float)])
+check(check_value(lambda: torch.from_numpy(np.asarray(design_matrix(nums, cats))).numpy(), (),
+                  wanted, name="X"), "bool_dummies")
+
+# %% [markdown]
+# `Preprocessor` does both, for every column; fitted on all Ames rows:
 
 # %%
 pre = Preprocessor("train").fit(data.features)
@@ -89,17 +157,24 @@ print("missing values left:", int(np.isnan(X_all).sum()),
 # $$\ell(\hat{\mathbf{y}}, \mathbf{y}) = \sqrt{\frac1n\sum_{i=1}^n
 # \bigl(\log\max(\hat y_i, 1) - \log y_i\bigr)^2}.$$
 #
-# With $r_i = \log\max(\hat y_i,1) - \log y_i$ and the chain rule through the square root,
-# the mean and the log,
-#
-# $$\frac{\partial\ell}{\partial\hat y_i} = \frac{1}{2\ell}\cdot\frac{2r_i}{n}\cdot
-# \frac{1}{\hat y_i} = \frac{r_i}{n\,\ell\,\hat y_i}\quad(\hat y_i > 1),\qquad
-# \frac{\partial\ell}{\partial\hat y_i} = 0\quad(\hat y_i < 1,\ \text{the clamp is flat}).$$
-#
-# ### Exercise: the log RMSE backward
+# ### Exercise 3: the log RMSE backward
 #
 # The forward is given; `pred` and `target` have the same shape (any), the mean runs over all
-# elements. Return `dpred` for the upstream scalar `dloss`.
+# elements. Derive $\partial\ell/\partial\hat y_i$ with $r_i = \log\max(\hat y_i,1) - \log y_i$:
+# the chain rule goes through the square root, the mean and the log, and the clamp decides
+# where the gradient is 0. At $\hat y_i = 1$ exactly, pass the gradient (as
+# `torch.clamp(min=1)` does). Return `dpred` for the upstream scalar `dloss`, and do not
+# divide by a prediction the clamp has cut (a $\hat y_i \le 0$ would give `inf` and a warning).
+#
+# <details><summary>Hint: the chain rule</summary>
+#
+# $$\frac{\partial\ell}{\partial\hat y_i} = \frac{1}{2\ell}\cdot\frac{2r_i}{n}\cdot
+# \frac{1}{\hat y_i} = \frac{r_i}{n\,\ell\,\hat y_i}\quad(\hat y_i \ge 1),\qquad
+# \frac{\partial\ell}{\partial\hat y_i} = 0\quad(\hat y_i < 1,\ \text{the clamp is flat}).$$
+#
+# Mask first: divide by `np.where(pred >= 1, pred, 1.0)`, then set the cut entries to 0.
+#
+# </details>
 
 # %% tags=["exercise"] exercise="log_rmse"
 def log_rmse_forward(pred, target):
@@ -128,8 +203,38 @@ check(comparisons.verify(log_rmse_forward, log_rmse_backward, against="log_rmse"
 # With one data set, a fair estimate of the error on unseen houses comes from $K$-fold
 # cross-validation: cut the (shuffled) rows into $K$ contiguous folds; for each fold, train on
 # the other $K-1$ and validate on it; average the $K$ validation errors. Standardisation
-# statistics are refitted on each fold's training rows. Three folds here, to keep the lab quick
-# (the book uses 5):
+# statistics are refitted on each fold's training rows. Why contiguous folds of the shuffled
+# rows, and not a fresh random split per fold? (Every row must be validated exactly once.)
+#
+# ### Exercise 4: contiguous folds, as the book
+#
+# Return `(train_idx, valid_idx)` of fold `i` (0-based) of `n` rows in `k` folds, as the book's
+# `get_k_fold_data`: the `k` folds have one size, as large as possible; fold `i` validates the
+# `i`-th contiguous block and trains on the other folds; the rows left over at the end are in
+# no fold. Both int arrays ascending. The check compares every fold of 23 rows in 5 folds.
+#
+# <details><summary>Hint: the blocks</summary>
+#
+# `size = n // k`; `valid = np.arange(i * size, (i + 1) * size)`; `train` is
+# `np.arange(k * size)` without `valid` (e.g. `np.setdiff1d`).
+#
+# </details>
+
+# %% tags=["exercise"] exercise="folds"
+def fold_indices(n, k, i):
+    # YOUR CODE HERE
+    return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+
+
+# %% tags=["check"] exercise="folds"
+n_rows, k_folds = 23, 5
+check(check_value(lambda: np.concatenate([np.concatenate(fold_indices(n_rows, k_folds, i))
+                                          for i in range(k_folds)]), (),
+                  np.concatenate([np.concatenate(f) for f in kfold_indices(n_rows, k_folds)]),
+                  name="fold indices"), "folds")
+
+# %% [markdown]
+# Three folds here, to keep the lab quick (the book uses 5):
 
 # %%
 K, EPOCHS = 3, 25          # the book: K = 5, 100 epochs
@@ -164,13 +269,15 @@ for r in results:
           f"valid {j['avg_valid_log_rmse']:.4f} (± {j['std_valid_log_rmse']:.4f})")
 
 # %%
-fig, axes = plt.subplots(1, len(results), figsize=(14, 3.2), sharey=True)
-for ax, r in zip(axes, results):
+fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
+for ax, r in zip(axes.flat, results):     # each its own y range: the baseline's is far wider
     for f in r.folds:
-        ax.semilogy(f["epochs"], f["train_curve"], color=f"C{f['fold'] - 1}")
-        ax.semilogy(f["epochs"], f["valid_curve"], "--", color=f"C{f['fold'] - 1}")
-    ax.set(title=r.config.name, xlabel="epoch")
-axes[0].set_ylabel("log RMSE (solid train, dashed valid)")
+        ax.plot(f["epochs"], f["train_curve"], color=f"C{f['fold'] - 1}",
+                label=f"fold {f['fold']}")
+        ax.plot(f["epochs"], f["valid_curve"], "--", color=f"C{f['fold'] - 1}")
+    ax.set(title=r.config.name, xlabel="epoch", ylabel="log RMSE",
+           yscale="log" if r.config.target == "price" else "linear")
+axes[0, 0].legend(title="solid train, dashed valid", fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -187,7 +294,9 @@ plt.show()
 # Kaggle expects `Id,SalePrice`. Ames has no separate test file, so here every house is
 # predicted by the fold that did *not* train on it (held-out predictions of the best
 # configuration by average validation error); with Kaggle's `test.csv`, one trains on all rows
-# and predicts the test rows instead.
+# and predicts the test rows instead. The file has fewer rows than Ames has houses: as the
+# book's `get_k_fold_data`, the folds are `n // K` rows each, and the last `n mod K` rows are in
+# no fold (`kfold_indices(n, K, remainder="last")` would give them to the last fold).
 
 # %%
 best = min(results, key=lambda r: r.avg_valid)
@@ -195,10 +304,24 @@ ids = np.array(sorted(best.predictions))
 path = write_predictions(OUT / "house_prices_predictions.csv", ids,
                          np.array([best.predictions[i] for i in ids]))
 print(f"best: {best.config.name}; wrote {len(ids)} rows to {path}")
+n = len(data.prices)
+print(f"{n} houses, K = {K}: {K} folds of {n // K}, the last {n % K} rows in no fold; "
+      f"{n} - {n % K} = {n - n % K} predictions")
 print(path.read_text().splitlines()[:4])
 
 # %% [markdown]
-# **Take-aways.** Preprocess with statistics of the training rows; judge relative errors with
-# the log RMSE (its gradient is $r_i/(n\,\ell\,\hat y_i)$ and 0 under the clamp); estimate
+# ## An open question
+#
+# How much of the validation log RMSE is the choice of folds? Predict, then measure: shuffle
+# Ames with other seeds (`shuffle_rows(load_ames(), np.random.default_rng(s))`), rebuild the
+# folds, and cross-validate the linear model with $\lambda = 1$ again. Is the spread over
+# shuffles larger than the ± over folds printed above?
+
+# %%
+# your experiment here
+
+# %% [markdown]
+# **Take-aways.** Preprocess with statistics of the training rows and cast the indicators to
+# floats; judge relative errors with the log RMSE (its gradient is 0 under the clamp); estimate
 # generalisation with $K$ folds; let weight decay and dropout trade a little training error for
 # a smaller gap.
