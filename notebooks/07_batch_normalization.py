@@ -239,7 +239,7 @@ fig
 # %% [markdown]
 # ## 3. The backward in one expression
 #
-# Libraries do not keep five intermediates: substitute the steps into each other and
+# Libraries do not keep every intermediate: substitute the steps into each other and
 # $\partial J/\partial\mathbf{x}$ can be written with $\hat{\mathbf{x}}$, $\boldsymbol{\sigma}$
 # and $\mathbf{dxhat} = \partial J/\partial\hat{\mathbf{x}}$ alone, three terms (the direct
 # path, the path through $\boldsymbol{\mu}$, the path through $\boldsymbol{\sigma}^2$).
@@ -277,9 +277,9 @@ def compact_backward(dy, c):
 check(comparisons.verify(compact_forward, compact_backward, against="batchnorm"), "compact")
 
 # %% [markdown]
-# What the two caches cost: the node-by-node cache holds seven $(N, D)$ or $(D,)$ arrays
-# besides the inputs, the compact one one $(N, D)$ array and two $(D,)$ ones. For a batch of
-# 256 examples of 1024 features, in bytes:
+# What the two caches cost besides the inputs: the node-by-node one holds three $(N, D)$
+# arrays and three $(D,)$ ones, the compact one a single $(N, D)$ array and one $(D,)$. For a
+# batch of 256 examples of 1024 features, in bytes:
 
 # %%
 big = np.random.default_rng(1).standard_normal((256, 1024))
