@@ -2,8 +2,9 @@
 
 An engine exposes ``step(idx) -> 0-d loss`` (one update on the rows ``idx`` of the training
 data: zero grads, objective forward, backward, optional division by ``|B|``, optimiser step),
-``predict(X)`` (eval mode, NumPy in and out) and ``state_dict()`` (NumPy arrays by name).
-Metrics callbacks see an engine as an :class:`EngineView`.
+``predict(X)`` (eval mode, NumPy in and out) and ``state_dict()`` (NumPy arrays by name: the
+parameters, then the buffers such as BatchNorm1d's running statistics, so the step log compares
+both). Metrics callbacks see an engine as an :class:`EngineView`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from handmade.optim import SGD, Adam
 class EngineView(Protocol):
     """What a metrics callback sees: ``name`` ("handmade"/"torch"), the native ``model``,
     ``predict(X)`` (eval mode, no dropout, NumPy (N, ...) in the run's dtype -> NumPy output)
-    and ``state_dict(copy=True)`` (NumPy parameters by torch-style name)."""
+    and ``state_dict(copy=True)`` (NumPy parameters, then buffers, by torch-style name)."""
 
     name: str
     model: Any
@@ -89,8 +90,10 @@ class HandmadeEngine:
             self.model.train()
 
     def state_dict(self, copy: bool = True) -> dict[str, NDArray]:
-        """Parameters by name (copies unless ``copy=False``)."""
-        return {k: p.data.copy() if copy else p.data for k, p in self.model.named_parameters()}
+        """Parameters, then buffers, by name (copies unless ``copy=False``)."""
+        out = {k: p.data for k, p in self.model.named_parameters()}
+        out.update(self.model.named_buffers())
+        return {k: v.copy() for k, v in out.items()} if copy else out
 
 
 class TorchEngine:
@@ -102,10 +105,10 @@ class TorchEngine:
                  dtype: np.dtype) -> None:
         self.torch = torch
         self.model = model.to(torch.float64 if dtype == np.float64 else torch.float32)
-        named = dict(self.model.named_parameters())
+        named = {**dict(self.model.named_parameters()), **dict(self.model.named_buffers())}
         if set(named) != set(state):
-            raise ValueError(f"torch_model: expected the parameters {sorted(state)} of the "
-                             f"handmade model, got {sorted(named)}")
+            raise ValueError(f"torch_model: expected the parameters and buffers {sorted(state)} "
+                             f"of the handmade model, got {sorted(named)}")
         with torch.no_grad():
             for key, p in named.items():
                 if tuple(p.shape) != state[key].shape:
@@ -115,7 +118,7 @@ class TorchEngine:
         self.objective = problem.torch_objective()
         self.divide = problem.optimizer.divide_by_batch
         cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[problem.optimizer.kind]
-        groups = problem.optimizer.param_groups(named)
+        groups = problem.optimizer.param_groups(dict(self.model.named_parameters()))
         self.optimizer = cls(groups, **problem.optimizer.options, foreach=False)
         self.X = torch.from_numpy(_cast(problem.X, dtype))
         self.y = torch.from_numpy(_cast(problem.y, dtype))
@@ -145,8 +148,9 @@ class TorchEngine:
             self.model.train()
 
     def state_dict(self, copy: bool = True) -> dict[str, NDArray]:
-        """Parameters by name as NumPy arrays (copies unless ``copy=False``)."""
+        """Parameters, then buffers, by name as NumPy arrays (copies unless ``copy=False``)."""
         out = {k: p.detach().numpy() for k, p in self.model.named_parameters()}
+        out.update((k, b.detach().numpy()) for k, b in self.model.named_buffers())
         return {k: v.copy() for k, v in out.items()} if copy else out
 
 

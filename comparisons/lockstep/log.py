@@ -3,7 +3,8 @@
 For each step, with ``tol = tolerance("lockstep", dtype)`` and the one helper ``compare``:
 
 * loss: ``Δ = |loss_h - loss_t|``, ``ref = |loss_t|`` (the objective before the update);
-* each parameter θ after the update: ``Δ = max|θ_h - θ_t|``, ``ref = max|θ_t|``.
+* each parameter θ after the update: ``Δ = max|θ_h - θ_t|``, ``ref = max|θ_t|``; the same
+  for each buffer (e.g. BatchNorm1d's running statistics and its batch count).
 
 A step passes when every ``Δ <= tol.atol + tol.rtol * ref`` (compare's rule). Two relative
 differences are kept: the plain one, ``Δ / ref`` (``loss_rel_diff``, ``param_drift``), and the
