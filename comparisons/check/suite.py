@@ -4,7 +4,8 @@ For each op and each awkward shape case: the forward value against torch, every 
 against torch autograd, and every input gradient against central finite differences of the
 hand-written forward. Then the D2L network class against its torch twin (each φ, λ > 0, a
 hidden bias, dropout with one shared mask), covering the loss, every parameter gradient and
-the intermediates dJ/do, dJ/dh, dJ/dz.
+the intermediates dJ/do, dJ/dh, dJ/dz; and two small CNNs (one with batch norm) trained a few
+steps in lockstep with their torch.nn twins (:mod:`comparisons.check.cnn_checks`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from comparisons.check.cnn_checks import cnn_checks
 from comparisons.check.network_checks import network_checks
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.compare import Check, compare
@@ -106,7 +108,7 @@ class SuiteResult:
 
 def run_suite(dtype: DTypeLike = np.float64, seed: int = 0,
               ops: Iterable[str] | None = None, progress: bool = False) -> SuiteResult:
-    """Run every built-in op (or those named in ``ops``) and the network checks."""
+    """Run every built-in op (or those named in ``ops``), then the network and CNN checks."""
     name = dtype_name(dtype)
     rng = np.random.default_rng(seed)
     names = list(ops) if ops is not None else list(BUILTIN_OPS)
@@ -115,6 +117,7 @@ def run_suite(dtype: DTypeLike = np.float64, seed: int = 0,
         rows.extend(op_checks(BUILTIN_OPS[op], name, rng))
     if ops is None:
         rows.extend(network_checks(name, rng))
+        rows.extend(cnn_checks(name, rng))
     return SuiteResult(name, seed, rows)
 
 

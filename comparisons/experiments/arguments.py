@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from comparisons.core.io import nonnegative_int, positive_int
+from comparisons.experiments.cnn import options as cnn
 from comparisons.experiments.dropout import options as dropout
 from comparisons.experiments.house_prices import options as house_prices
 from comparisons.experiments.overfitting import options as overfitting
@@ -30,6 +31,7 @@ OPTIONS: dict[str, ModuleType] = {
     "dropout": dropout,
     "stability": stability,
     "house-prices": house_prices,
+    "cnn": cnn,
 }
 
 # as comparisons.lockstep.train (which imports torch)

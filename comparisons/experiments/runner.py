@@ -19,6 +19,7 @@ from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
 from comparisons.core.parser import Parser
 from comparisons.experiments.arguments import build_experiment_parser, command_line
 from comparisons.experiments.common import ExperimentContext
+from comparisons.experiments.cnn import experiment as cnn
 from comparisons.experiments.dropout import experiment as dropout
 from comparisons.experiments.house_prices import experiment as house_prices
 from comparisons.experiments.overfitting import experiment as overfitting
@@ -31,6 +32,7 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "dropout": dropout,
     "stability": stability,
     "house-prices": house_prices,
+    "cnn": cnn,
 }
 
 REQUIRED_KEYS = ("lockstep", "files", "findings", "summary")
