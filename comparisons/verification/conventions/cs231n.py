@@ -1,0 +1,171 @@
+"""CS231n's ``layers.py`` verified as written: every known pair of the file, one section each.
+
+:func:`verify_functions` is the one boundary through which the student's code is called: it
+takes the student's callables by name (a module's functions, or proxies that run them
+elsewhere), wraps each in :func:`~comparisons.verification.guard.guarded`, and returns a
+:class:`~comparisons.verification.conventions.report.ConventionReport`. Names it does not
+know are ignored; a pair whose functions are all absent is skipped (and listed); a forward
+without its backward (or a backward without its forward: the cache comes from the forward) is
+a failed section saying so. Caches are always the student's own, from their forward. NumPy's
+global random state (which students seed in ``dropout_forward``) is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from comparisons.core.errors import UsageError
+from comparisons.core.ops import OpSpec
+from comparisons.verification.aggregate import build_report
+from comparisons.verification.arguments import check_dtype, check_seed
+from comparisons.verification.conventions.cs231n_checks import batchnorm_checks, dropout_checks
+from comparisons.verification.conventions.cs231n_specs import (
+    affine_spec,
+    conv_spec,
+    dropout_spec,
+    loss_spec,
+    norm_spec,
+    pool_spec,
+    relu_spec,
+)
+from comparisons.verification.conventions.report import (
+    CheckResult,
+    ConventionReport,
+    FunctionSection,
+)
+from comparisons.verification.guard import (
+    StructureError,
+    UserCodeError,
+    contained,
+    error_text,
+    guarded,
+)
+from comparisons.verification.loader import import_file
+from comparisons.verification.report import VerifyReport
+
+Fn = Callable[..., Any]
+Checks = Callable[[Fn, str, np.random.Generator], list[CheckResult]]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One of the course's pairs: the section name, the function names, the op it runs as.
+
+    ``backward`` is None for a loss (loss and gradient in one call); ``optional``: skipped
+    silently when its backward is absent (``batchnorm_backward_alt``)."""
+
+    function: str
+    forward: str
+    backward: str | None
+    op: str
+    build: Callable[[Fn, Any], OpSpec]
+    checks: Checks | None = None
+    optional: bool = False
+
+
+def _loss(op: str, name: str) -> Callable[[Fn, Any], OpSpec]:
+    return lambda forward, _: loss_spec(op, forward, name)
+
+
+PAIRS = (
+    Pair("affine", "affine_forward", "affine_backward", "affine", affine_spec),
+    Pair("relu", "relu_forward", "relu_backward", "relu", relu_spec),
+    Pair("dropout", "dropout_forward", "dropout_backward", "dropout", dropout_spec,
+         dropout_checks),
+    Pair("batchnorm", "batchnorm_forward", "batchnorm_backward", "batchnorm",
+         functools.partial(norm_spec, "batchnorm"), batchnorm_checks),
+    Pair("batchnorm_alt", "batchnorm_forward", "batchnorm_backward_alt", "batchnorm",
+         functools.partial(norm_spec, "batchnorm"), optional=True),
+    Pair("layernorm", "layernorm_forward", "layernorm_backward", "layernorm",
+         functools.partial(norm_spec, "layernorm")),
+    Pair("conv", "conv_forward_naive", "conv_backward_naive", "conv2d", conv_spec),
+    Pair("max_pool", "max_pool_forward_naive", "max_pool_backward_naive", "maxpool2d",
+         pool_spec),
+    Pair("softmax_loss", "softmax_loss", None, "softmax_cross_entropy",
+         _loss("softmax_cross_entropy", "softmax_loss")),
+    Pair("svm_loss", "svm_loss", None, "multiclass_hinge", _loss("multiclass_hinge", "svm_loss")),
+)
+FUNCTION_NAMES = tuple(dict.fromkeys(
+    n for p in PAIRS for n in (p.forward, p.backward) if n is not None))
+"""Every function name of the convention, in the order sections are reported."""
+
+
+def missing_section(pair: Pair, dtype: str, seed: int, message: str) -> FunctionSection:
+    """A failed section: a function of the pair is not in the file."""
+    report = VerifyReport(pair.op, dtype, seed, error=message)
+    return FunctionSection(pair.function, pair.forward, pair.backward, report)
+
+
+def run_checks(pair: Pair, forward: Fn, seed: int) -> list[CheckResult]:
+    """The pair's checks beside the gradients (an exit in returned objects contained)."""
+    if pair.checks is None:
+        return []
+    try:
+        return contained(pair.checks)(forward, pair.forward, np.random.default_rng(seed))
+    except (UserCodeError, StructureError) as exc:
+        return [CheckResult("checks", False, "error", error_text(exc).splitlines()[0])]
+
+
+def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str,
+                seed: int) -> FunctionSection | None:
+    """The section of one pair; None when it is skipped."""
+    fwd = found.get(pair.forward)
+    bwd = found.get(pair.backward) if pair.backward is not None else None
+    if (fwd is None and bwd is None) or (pair.optional and bwd is None):
+        return None
+    if fwd is None:
+        return missing_section(pair, dtype, seed, f"{pair.backward} is defined but not "
+                               f"{pair.forward}: the cache it reads comes from {pair.forward}")
+    if pair.backward is not None and bwd is None:
+        return missing_section(pair, dtype, seed, f"{pair.forward} is defined but not "
+                               f"{pair.backward}(dout, cache): its backward is missing")
+    forward = guarded(fwd, f"your {pair.forward}")
+    backward = None if bwd is None else guarded(bwd, f"your {pair.backward}")
+    report = build_report(pair.build(forward, backward), dtype, seed)
+    return FunctionSection(pair.function, pair.forward, pair.backward, report,
+                           run_checks(pair, forward, seed))
+
+
+def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", seed: int = 0,
+                     file: str | None = None) -> ConventionReport:
+    """Verify the student's CS231n functions, given by name; one section per pair found.
+
+    ``functions``: name -> callable (``vars(module)`` will do: unknown names and non-callables
+    are ignored). ValueError (one line) when none of :data:`FUNCTION_NAMES` is there, for a bad
+    ``dtype`` or ``seed``. Anything the student's code does is in the report, never raised.
+    """
+    dtype, seed = check_dtype(dtype), check_seed(seed)
+    found = {n: f for n, f in functions.items() if n in FUNCTION_NAMES and callable(f)}
+    if not found:
+        raise ValueError(f"functions: expected at least one of CS231n's layers.py functions "
+                         f"({', '.join(FUNCTION_NAMES[:3])}, ...), got none")
+    state = np.random.get_state()
+    try:
+        sections = [verify_pair(p, found, dtype, seed) for p in PAIRS]
+    finally:
+        np.random.set_state(state)
+    return ConventionReport("cs231n", file, dtype, seed, [s for s in sections if s is not None],
+                            [n for n in FUNCTION_NAMES if n not in found])
+
+
+def verify_cs231n_file(path: str | Path, *, dtype: str = "float64",
+                       seed: int = 0) -> ConventionReport:
+    """Import ``path`` and verify its CS231n functions; UsageError when it has none.
+
+    Anything raised while importing the file is the report's ``error``."""
+    dtype, seed = check_dtype(dtype), check_seed(seed)
+    try:
+        _, module = import_file(path)
+    except UserCodeError as exc:
+        return ConventionReport("cs231n", str(path), dtype, seed, error=error_text(exc))
+    functions = {n: getattr(module, n) for n in FUNCTION_NAMES if hasattr(module, n)}
+    if not any(callable(f) for f in functions.values()):
+        raise UsageError(f"{path}: none of CS231n's layers.py functions is defined (expected "
+                         f"e.g. affine_forward and affine_backward, relu_forward, softmax_loss)")
+    return verify_functions(functions, dtype=dtype, seed=seed, file=str(path))
