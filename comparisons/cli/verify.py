@@ -45,6 +45,9 @@ def register(sub: Any) -> None:
                    help="the name of your backward function (default backward)")
     p.add_argument("--list", action="store_true",
                    help="list the built-in ops with their signatures and conventions")
+    p.add_argument("--convention", metavar="NAME",
+                   help="a course's own file as written: cs231n (its layers.py: every known "
+                        "pair found, one section each)")
     p.add_argument("--intermediates", action="store_true",
                    help="backprop-ninja style: forward() returns a dict of named tensors, "
                         "backward(tensors) a dict of 'd' + name gradients, each checked "
@@ -55,7 +58,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
     # deferred: the op declarations and the runner import torch, which --help does not need
-    from comparisons.verification import intermediates, listing, loader
+    from comparisons.verification import conventions, intermediates, listing, loader
 
     if args.list:
         if args.file is not None:
@@ -68,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     check_input_file(args.file, "FILE", (".py", ".ipynb"))
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
+    if args.convention is not None:
+        return run_convention(args, conventions.verify_convention_file)
     if args.intermediates:
         intermediates.check_options(against=(args.against, None), dtype=(args.dtype, "float64"),
                                     seed=(args.seed, 0), cell=(args.cell, None))
@@ -76,6 +81,19 @@ def run(args: argparse.Namespace) -> int:
         report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
                                     cell=args.cell, data_dir=args.data_dir,
                                     names=(args.forward, args.backward))
+    print(report)
+    if args.json is not None:
+        write_json(args.json, report.to_json())
+    return 0 if report.passed else 1
+
+
+def run_convention(args: argparse.Namespace, verify_convention_file: Any) -> int:
+    """``--convention NAME``: every known pair of a course's file; exit 0 right, 1 wrong."""
+    if args.against is not None or args.intermediates:
+        raise UsageError("--convention: the course names the functions; drop --against and "
+                         "--intermediates")
+    report = verify_convention_file(args.file, args.convention, dtype=args.dtype,
+                                    seed=args.seed)
     print(report)
     if args.json is not None:
         write_json(args.json, report.to_json())
