@@ -50,7 +50,7 @@ def read(name: str):
     return nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
 
 
-def test_the_six_notebooks_are_the_ones_on_disk() -> None:
+def test_the_listed_notebooks_are_the_ones_on_disk() -> None:
     assert sorted(p.stem for p in ROOT.glob("*.ipynb")) == NOTEBOOKS
     assert sorted(p.stem for p in (ROOT / "solutions").glob("*.py")) == NOTEBOOKS
 
@@ -121,6 +121,59 @@ def test_notebook_runs_solved_and_unsolved_exercises_are_not_yet_correct(
         for ident, status, text in lines:
             assert status == "not yet correct", f"{name}: shipped {ident} passed: {text}"
             assert any(code in text for code in DIAGNOSES), f"{name}: no diagnosis in {text!r}"
+
+
+DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
+ANSWER = re.compile(r"^# answer: (?P<text>.+)$", re.MULTILINE)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def solution_expressions(solution: str, shipped: str) -> list[str]:
+    """The code a solution adds: each new line's right-hand side (or returned value), comments
+    dropped, when it computes something (an operator or a call)."""
+    given = {_squash(line.split("#")[0]) for line in shipped.splitlines()}
+    found = []
+    for line in solution.splitlines():
+        code = line.split("#")[0].strip()
+        if not code or _squash(code) in given or code.startswith(("def ", "import ", "from ")):
+            continue
+        expr = code.removeprefix("return ").split("=", 1)[-1].strip()
+        if re.search(r"[-+*/@(]", expr):
+            found.append(expr)
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_no_exercise_answer_in_the_visible_markdown(name: str) -> None:
+    """Each exercise's answer is derived, not transcribed: the solution's code and each
+    ``# answer:`` form of it (as the hints write it) appear nowhere in the lab's markdown
+    outside the collapsed ``<details>`` hints; every ``# answer:`` is in a hint."""
+    nb = read(name)
+    markdown = _markdown(nb)
+    visible, hints = _squash(DETAILS.sub("", markdown)), _squash("".join(DETAILS.findall(markdown)))
+    shipped = {ex: nb.cells[i].source for i, ex in cells_of(nb, "exercise")}
+    for ex, source in load_solutions(ROOT / "solutions" / f"{name}.py").items():
+        answers = [m["text"] for m in ANSWER.finditer(source)]
+        assert answers, f"{name}: solution {ex} names no '# answer:' (how its hint writes it)"
+        for text in answers:
+            assert _squash(text) in hints, f"{name}: {ex}'s answer {text!r} is in no hint"
+            assert _squash(text) not in visible, f"{name}: {ex}'s answer {text!r} is visible"
+        for expr in solution_expressions(source, shipped[ex]):
+            assert _squash(expr) not in visible, f"{name}: {ex}'s code {expr!r} is visible"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_shipped_labs_check_at_hint_level_none(name: str) -> None:
+    code = "\n".join(c.source for c in read(name).cells if c.cell_type == "code")
+    assert re.findall(r"set_hint\((.*?)\)", code) == ['"none"']
+    assert "hint=" not in code
 
 
 # ------------------------------------------------------------------ the plumbing itself
