@@ -6,7 +6,9 @@ graph with gradients and autograd's graph beside the hand-written one (PNG and S
 instead (:mod:`comparisons.graph.worksheet`). ``--verify FILE.py`` (a ``two_layer`` file as
 ``backprop-lab verify`` takes it) colours the nodes by verify's report on it (the same
 diagnoses, first divergence, notes and verdict), red where wrong, shows the user's gradient
-beside autograd's on a wrong node, and marks the first divergence. Exit: with ``--verify``,
+beside autograd's on a wrong node, and marks the first divergence. ``--verify FILE
+--intermediates`` draws a named-intermediates file instead (``verify --intermediates``'s shape:
+its named tensors coloured by that report, :mod:`comparisons.graph.named`). Exit: with ``--verify``,
 verify's (0 passes, 1 fails); without, 0 when the project's hand-written graph agrees with
 autograd, 1 when not; 2 for bad input (one line).
 """
@@ -52,6 +54,10 @@ def register(sub: Any) -> None:
     p.add_argument("--verify", type=Path, metavar="FILE",
                    help="a two_layer derivation (forward/backward; a .py file or a notebook): "
                         "colour the nodes by it")
+    p.add_argument("--intermediates", action="store_true",
+                   help="with --verify: a backprop-ninja file (forward() -> named tensors, "
+                        "backward(tensors) -> 'd' + name gradients): draw its named tensors "
+                        "coloured by verify --intermediates")
     p.set_defaults(func=run)
 
 
@@ -99,14 +105,38 @@ def run_worksheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_intermediates_args(args: argparse.Namespace) -> None:
+    """UsageError (one line) for --intermediates without --verify, or with an option of the
+    two-layer network's drawing (the file defines its own network)."""
+    if args.verify is None:
+        raise UsageError("--intermediates: expected --verify FILE.py, the file to draw")
+    check_input_file(args.verify, "--verify")
+    given = [flag for flag, value, default in (
+        ("--activation", args.activation, "relu"), ("--lambda", args.lam, 0.1),
+        ("--bias", args.bias, False), ("--seed", args.seed, 0),
+        ("--worksheet", args.worksheet, False)) if value != default]
+    if given:
+        raise UsageError(f"--intermediates: the file defines its own network and seed; drop "
+                         f"{given[0]}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run, draw and write; print a short summary; 0 all agree, 1 a gradient disagrees."""
-    if args.worksheet:
+    if args.intermediates:
+        check_intermediates_args(args)
+    elif args.worksheet:
         return run_worksheet(args)
-    check_args(args)
+    else:
+        check_args(args)
     out = ensure_out_dir(args.out)
     # deferred: the graphs import torch and matplotlib, which --help does not need
-    from comparisons.graph.outputs import run_graphs, write_graphs
+    from comparisons.graph.outputs import run_graphs, write_graphs, write_named_graph
+
+    if args.intermediates:
+        report, written = write_named_graph(args.verify, out, dot=args.dot)
+        print(report.verdict() if report.error is None else str(report))
+        print(f"wrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written))
+        return 0 if report.passed else 1
 
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below
         result = run_graphs(activation=args.activation, lam=args.lam, bias=args.bias,

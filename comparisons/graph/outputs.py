@@ -18,6 +18,10 @@ user's gradients on the picture's inputs beside autograd's. Given arrays instead
   "max_rel_err", "config", "verify"}``; ``verify`` is :meth:`Colouring.to_json` (verify's
   codes, first divergence and its whole JSON report under ``"report"``) or null;
 * with ``dot=True`` also ``graph_forward.dot``, ``graph_backward.dot``, ``graph_torch.dot``.
+
+A named-intermediates file (``graph --verify FILE --intermediates``) is drawn by
+:func:`~comparisons.graph.named.write_named_graph`, imported here so that the command defers one
+import.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from comparisons.graph.colour import Colouring, colour_by_gradients, colour_by_r
 from comparisons.graph.dot import to_dot
 from comparisons.graph.draw import draw_side_by_side, new_graph_figure, save_figure
 from comparisons.graph.model import Graph
+from comparisons.graph.named import write_named_graph as write_named_graph
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import TorchTwin, gradient_checks, torch_twin
 from comparisons.graph.user import check_book_network, picture_gradients, verify_report
@@ -159,8 +164,8 @@ def write_graphs(run: GraphRun, out: str | Path, *, dot: bool = False) -> list[P
     forward, _ = new_graph_figure(_plain(run.hand), annotate="value",
                                   title=f"forward pass: values ({sub})")
     backward, _ = new_graph_figure(run.hand, annotate="grad",
-                                   title=f"backward pass: gradients dJ/d· ({sub})"
-                                   + _colours_title(run))
+                                   title=f"backward pass: gradients dJ/d· ({sub}); arrows: "
+                                         f"the way gradients flow" + _colours_title(run))
     side, _, _ = draw_side_by_side(
         run.hand, run.twin.graph, run.twin.correspondence, annotate="grad",
         titles=(f"hand-written (handmade, {sub}): gradients",

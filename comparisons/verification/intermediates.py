@@ -47,7 +47,9 @@ from comparisons.verification.returned import (
     not_an_array,
 )
 
-__all__ = ["OP", "check_options", "judge", "verify_intermediates", "verify_intermediates_file"]
+__all__ = [
+    "OP", "check_options", "judge", "load", "verify_intermediates", "verify_intermediates_file",
+]
 
 OP = "intermediates"
 NO_RERUN = "float32: not rerun in float64 (forward() makes tensors that stay float32: {})"
@@ -185,20 +187,28 @@ def check_options(**given: tuple[Any, Any]) -> None:
                              f"forward() seeds itself and sets the dtype), got {value!r}")
 
 
-def verify_intermediates_file(path: str | Path) -> VerifyReport:
-    """Import ``path`` and verify its ``forward()``/``backward(tensors)``; UsageError (one
-    line naming the file) for a missing file, bad syntax, no forward/backward, or a forward
-    returning no scalar loss."""
-    try:
-        _, module = import_file(path)
-    except UserCodeError as exc:
-        return VerifyReport(OP, error=error_text(exc))
+def load(path: str | Path) -> tuple[Callable[[], Any], Callable[..., Any]]:
+    """Import ``path``: its ``(forward, backward)``; UsageError (one line naming the file) for
+    a missing file, bad syntax, no forward or backward; UserCodeError for a raise or an exit
+    while it is imported."""
+    _, module = import_file(path)
     missing = [n for n in ("forward", "backward") if not callable(getattr(module, n, None))]
     if missing:
         raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
                          f"forward() -> dict of named tensors and backward(tensors) -> dict "
                          f"of 'd' + name gradients)")
+    return module.forward, module.backward
+
+
+def verify_intermediates_file(path: str | Path) -> VerifyReport:
+    """Import ``path`` and verify its ``forward()``/``backward(tensors)``; UsageError (one
+    line naming the file) for a missing file, bad syntax, no forward/backward, or a forward
+    returning no scalar loss; a raise or an exit while importing it is ``report.error``."""
     try:
-        return verify_intermediates(module.forward, module.backward)
+        forward, backward = load(path)
+    except UserCodeError as exc:
+        return VerifyReport(OP, error=error_text(exc))
+    try:
+        return verify_intermediates(forward, backward)
     except UsageError as exc:
         raise UsageError(f"{path}: {exc}") from None

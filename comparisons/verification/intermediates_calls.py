@@ -30,7 +30,7 @@ import copy
 import numbers
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,8 @@ class Truth:
     autograd's graph; ``deps``: name -> the named tensors its gradient is computed from
     (:mod:`comparisons.verification.named_graph`); ``inputs``: every entry of the dict,
     detached copies (what ``backward`` receives); ``dtype``: ``"float32"`` when any named
-    differentiable tensor is float32, else ``"float64"``; ``dtypes``: each one's dtype name.
+    differentiable tensor is float32, else ``"float64"``; ``dtypes``: each one's dtype name;
+    ``ops``: each one's ``grad_fn`` class name (``"TanhBackward0"``), ``"leaf"`` for a leaf.
     """
 
     loss: str
@@ -65,6 +66,7 @@ class Truth:
     inputs: dict[str, Any]
     dtype: str
     dtypes: dict[str, str]
+    ops: dict[str, str] = field(default_factory=dict)
 
 
 def promote(value: Any) -> Any:
@@ -161,7 +163,8 @@ def compute_truth(forward: Callable[[], Any], *, promoted: bool = False) -> Trut
                for (n, t), g in zip(named.items(), grads)}
     dtypes = {n: PRECISIONS[t.dtype] for n, t in named.items()}
     dtype = "float32" if "float32" in dtypes.values() else "float64"
-    return Truth(loss, tensors, order, deps, copies(entries), dtype, dtypes)
+    ops = {n: "leaf" if t.grad_fn is None else type(t.grad_fn).__name__ for n, t in named.items()}
+    return Truth(loss, tensors, order, deps, copies(entries), dtype, dtypes, ops)
 
 
 def student_gradients(backward: Callable[[dict[str, Any]], Any], inputs: Mapping[str, Any],
