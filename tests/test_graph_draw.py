@@ -22,7 +22,7 @@ from comparisons.graph.draw import (
     new_graph_figure,
     save_figure,
 )
-from comparisons.graph.labels import node_label
+from comparisons.graph.labels import node_label, preview
 from comparisons.graph.model import Graph, mark_agreement
 from comparisons.graph.torch_graph import extract_torch_graph, torch_correspondence
 
@@ -127,6 +127,30 @@ def test_side_by_side_links_corresponding_nodes() -> None:
         draw_side_by_side(hand, tg, {"z": "NoSuchBackward0"})
 
 
+def test_side_by_side_is_beside_and_the_objectives_level() -> None:
+    hand, tg = book_graph(np.random.default_rng(0)), torch_two_layer()
+    fig, left, right = draw_side_by_side(hand, tg, torch_correspondence(tg, hand.nodes),
+                                         annotate="grad")
+    a, b = left.ax.get_position(), right.ax.get_position()
+    assert a.x1 < b.x0 and abs(a.y1 - b.y1) < 1e-9  # beside, hanging from one line
+    for drawn, graph in ((left, hand), (right, tg)):  # bottom to top: the objective on top
+        ys = {n: y for n, (_, y) in drawn.layout.centers.items()}
+        assert all(ys[src] < ys[dst] for src, dst in graph.edges)
+
+
+def test_gradient_arrows_point_the_way_gradients_flow() -> None:
+    graph = book_graph(np.random.default_rng(0))
+    graph.nodes["x"].grad = None  # as recorded: the data x gets no gradient
+    for annotate, head in (("value", "-|>"), ("grad", "<|-")):
+        _, drawn = new_graph_figure(graph, annotate=annotate)
+        styles = {(src, dst): type(arrow.get_arrowstyle()).__name__
+                  for (src, dst), arrow in zip(graph.edges, drawn.arrows)}
+        want = {"-|>": "CurveFilledB", "<|-": "CurveFilledA"}[head]
+        assert styles[("h", "o")] == want
+        # data gets no gradient: no arrowhead into x or y in the backward drawing
+        assert styles[("x", "z")] == (want if annotate == "value" else "Curve")
+
+
 def test_status_colours_and_labels() -> None:
     hand = book_graph(np.random.default_rng(0))
     user = {n: node.grad.copy() for n, node in hand.nodes.items()}
@@ -166,3 +190,8 @@ def test_dot_export_lists_every_node_and_edge() -> None:
     assert label == node_label(graph.nodes["x"], "grad")
     with pytest.raises(ValueError, match="annotate"):
         to_dot(graph, annotate="gradient")
+
+
+def test_an_exact_zero_gradient_never_prints_as_minus_zero() -> None:
+    assert preview(np.array([-0.0, -0.12, 0.5])) == "[0, -0.12, 0.5]"
+    assert preview(np.array(-0.0)) == "0"

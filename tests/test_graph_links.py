@@ -34,15 +34,15 @@ def _other_boxes(drawn, skip: str) -> np.ndarray:
 
 def test_links_sit_on_the_edges_and_cross_no_more_than_the_centre_line() -> None:
     run = run_graphs(bias=True)
-    _, top, bottom = draw_side_by_side(run.hand, run.twin.graph, run.twin.correspondence)
+    _, left, right = draw_side_by_side(run.hand, run.twin.graph, run.twin.correspondence)
     for hand, other in run.twin.correspondence.items():
-        start, end = link_anchors(top, hand, bottom, other)
-        (hx, hy), (hw, hh) = top.layout.centers[hand], top.layout.sizes[hand]
-        (tx, ty), (tw, th) = bottom.layout.centers[other], bottom.layout.sizes[other]
-        assert start[1] == hy - hh / 2 and abs(start[0] - hx) < hw / 2  # bottom edge
-        assert end[1] == ty + th / 2 and abs(end[0] - tx) < tw / 2  # top edge
-        boxes = np.vstack([_other_boxes(top, hand), _other_boxes(bottom, other)])
-        chosen = blocked(_inches(top, [start])[0], _inches(bottom, [end])[0], boxes)
-        centre = blocked(_inches(top, [(hx, hy - hh / 2)])[0],
-                         _inches(bottom, [(tx, ty + th / 2)])[0], boxes)
+        start, end = link_anchors(left, hand, right, other)
+        (hx, hy), (hw, hh) = left.layout.centers[hand], left.layout.sizes[hand]
+        (tx, ty), (tw, th) = right.layout.centers[other], right.layout.sizes[other]
+        assert start[0] == hx + hw / 2 and abs(start[1] - hy) < hh / 2  # right edge
+        assert end[0] == tx - tw / 2 and abs(end[1] - ty) < th / 2  # left edge
+        boxes = np.vstack([_other_boxes(left, hand), _other_boxes(right, other)])
+        chosen = blocked(_inches(left, [start])[0], _inches(right, [end])[0], boxes)
+        centre = blocked(_inches(left, [(hx + hw / 2, hy)])[0],
+                         _inches(right, [(tx - tw / 2, ty)])[0], boxes)
         assert chosen <= centre, hand

@@ -2,9 +2,11 @@
 
 Nodes are rounded boxes sized to their label (name and op, shape, then the value or the
 gradient as a Frobenius norm and a 3-number preview), laid out left to right in the data's
-direction by :mod:`comparisons.graph.layout`; edges are arrows from input to consumer that run
-between boxes. Fill colours show the node kind, or the gradient check when a status is set.
-Drawing works in inches (one data unit = one inch), so text and boxes keep their sizes.
+direction by :mod:`comparisons.graph.layout` (bottom to top for the side-by-side figure);
+edges run between boxes and point the way what is drawn flows: values from input to consumer,
+gradients (``annotate="grad"``) from consumer back to input, as backpropagation sends them.
+Fill colours show the node kind, or the gradient check when a status is set. Drawing works in
+inches (one data unit = one inch), so text and boxes keep their sizes.
 """
 
 from __future__ import annotations
@@ -41,33 +43,35 @@ def _legend_height(fontsize: float) -> float:
 
 def graph_extent(
     graph: Graph, *, annotate: str = "value", fontsize: float = FONTSIZE, dpi: float = 100.0,
-    legend: bool = True,
+    legend: bool = True, vertical: bool = False,
 ) -> Point:
     """Return the axes size ``(width, height)`` in inches that fits the drawing at ``fontsize``."""
     labels = {n: node_label(node, annotate) for n, node in graph.nodes.items()}
-    lay = layout_graph(graph, measure_boxes(labels, fontsize, dpi))
+    lay = layout_graph(graph, measure_boxes(labels, fontsize, dpi), vertical=vertical)
     legend_h = _legend_height(fontsize) if legend else 0.0
     return lay.width + 2 * MARGIN, lay.height + 2 * MARGIN + legend_h
 
 
-def _route_path(route: list[Point]) -> MplPath:
-    """Turn a layout route into a path: straight runs in columns, S-curves between them."""
+def _route_path(route: list[Point], vertical: bool = False) -> MplPath:
+    """Turn a layout route into a path: straight runs in columns, S-curves between them (with
+    horizontal tangents; vertical ones for a bottom-to-top layout)."""
+    axis = 1 if vertical else 0
     verts: list[Point] = [route[0]]
     codes = [MplPath.MOVETO]
     for i, (a, b) in enumerate(zip(route, route[1:])):
         if i % 2 == 0:
-            if abs(b[0] - a[0]) > 1e-9:
+            if abs(b[axis] - a[axis]) > 1e-9:
                 verts.append(b)
                 codes.append(MplPath.LINETO)
             continue
-        mid = (a[0] + b[0]) / 2
-        verts += [(mid, a[1]), (mid, b[1]), b]
+        mid = (a[axis] + b[axis]) / 2
+        verts += [(a[0], mid), (b[0], mid), b] if vertical else [(mid, a[1]), (mid, b[1]), b]
         codes += [MplPath.CURVE4] * 3
     return MplPath(verts, codes)
 
 
 def _fit(
-    graph: Graph, ax: Axes, annotate: str, fontsize: float, legend: bool
+    graph: Graph, ax: Axes, annotate: str, fontsize: float, legend: bool, vertical: bool
 ) -> tuple[Layout, float]:
     """Lay out at ``fontsize``, shrinking the font until the drawing fits in ``ax``."""
     fig = figure_of(ax)
@@ -75,7 +79,7 @@ def _fit(
     avail = (pos.width * fig.get_figwidth(), pos.height * fig.get_figheight())
     labels = {n: node_label(node, annotate) for n, node in graph.nodes.items()}
     for _ in range(4):
-        lay = layout_graph(graph, measure_boxes(labels, fontsize, fig.dpi))
+        lay = layout_graph(graph, measure_boxes(labels, fontsize, fig.dpi), vertical=vertical)
         legend_h = _legend_height(fontsize) if legend else 0.0
         need = (lay.width + 2 * MARGIN, lay.height + 2 * MARGIN + legend_h)
         scale = min(1.0, avail[0] / need[0], avail[1] / need[1])
@@ -93,15 +97,17 @@ def draw_graph(
     title: str | None = None,
     fontsize: float = FONTSIZE,
     legend: bool | Sequence[Graph] = True,
+    vertical: bool = False,
 ) -> DrawnGraph:
-    """Draw ``graph`` on ``ax`` (left to right), annotated with values or gradients.
+    """Draw ``graph`` on ``ax`` (left to right; ``vertical``: bottom to top), annotated with
+    values (arrows input -> consumer) or gradients (arrows consumer -> input).
 
     ``ax`` should come from a figure sized with :func:`graph_extent`; if it is smaller, the
     font shrinks so that nothing overlaps. ``legend``: False for none, True for this graph's
     kinds and statuses, or a sequence of graphs whose entries to list. Returns the artists.
     """
     check_annotate(annotate)
-    lay, fontsize = _fit(graph, ax, annotate, fontsize, legend is not False)
+    lay, fontsize = _fit(graph, ax, annotate, fontsize, legend is not False, vertical)
     fig = figure_of(ax)
     pos = ax.get_position()
     half_w, half_h = pos.width * fig.get_figwidth() / 2, pos.height * fig.get_figheight() / 2
@@ -113,11 +119,11 @@ def draw_graph(
     drawn = DrawnGraph(ax, lay, {}, {}, [], fontsize)
     for node in graph.nodes.values():
         _draw_node(drawn, node, annotate)
-    for route in lay.routes:
+    for (src, _), route in zip(graph.edges, lay.routes):
+        head, colour, line = _edge_style(graph.nodes[src], annotate)
         arrow = FancyArrowPatch(
-            path=_route_path(route), arrowstyle="-|>", mutation_scale=fontsize * 1.1,
-            color="#555555", linewidth=1.0, zorder=1,
-        )
+            path=_route_path(route, lay.vertical), arrowstyle=head, color=colour,
+            linestyle=line, linewidth=1.0, mutation_scale=fontsize * 1.1, zorder=1)
         ax.add_patch(arrow)
         drawn.arrows.append(arrow)
     if title:
@@ -125,6 +131,17 @@ def draw_graph(
     if legend is not False:
         _add_legend([graph] if legend is True else list(legend), ax, lay, fontsize)
     return drawn
+
+
+def _edge_style(src: GraphNode, annotate: str) -> tuple[str, str, str]:
+    """An edge's (arrow style, colour, line style): input -> consumer for values; for gradients
+    consumer -> input (the way backpropagation sends them), and a dotted line without a head
+    into an input that gets no gradient (the data x, y)."""
+    if annotate != "grad":
+        return "-|>", "#555555", "-"
+    if src.kind == "input" and src.grad is None:
+        return "-", "#aaaaaa", ":"
+    return "<|-", "#555555", "-"
 
 
 def _draw_node(drawn: DrawnGraph, node: GraphNode, annotate: str) -> None:
@@ -179,45 +196,46 @@ def draw_side_by_side(
     annotate: str = "value", titles: tuple[str, str] = ("hand-written", "torch.autograd"),
     fontsize: float = FONTSIZE, dpi: float = 100.0,
 ) -> tuple[Figure, DrawnGraph, DrawnGraph]:
-    """Draw the hand-written graph above the torch graph, dashed lines joining ``hand -> torch``
-    corresponding nodes (``correspondence`` maps hand node names to torch node names).
+    """Draw the hand-written graph beside the torch graph, each bottom to top (the objective on
+    top), dashed lines joining ``hand -> torch`` corresponding nodes (``correspondence`` maps
+    hand node names to torch node names) across the gap between them.
 
-    A line runs beneath the boxes, between the points of the two edges that keep it clear of
-    other boxes where possible (:mod:`comparisons.graph.links`); a dot of its colour on both
-    edges anchors it."""
+    A line runs beneath the boxes, from the right edge of the hand-written node to the left
+    edge of the torch node, between the points that keep it clear of other boxes where
+    possible (:mod:`comparisons.graph.links`); a dot of its colour on both edges anchors it."""
     for hand, other in correspondence.items():
         if hand not in hand_graph.nodes or other not in torch_graph.nodes:
             raise ValueError(
                 f"correspondence: expected hand -> torch node names, got {hand!r} -> {other!r}"
             )
     sizes = [
-        graph_extent(g, annotate=annotate, fontsize=fontsize, dpi=dpi, legend=g is torch_graph)
+        graph_extent(g, annotate=annotate, fontsize=fontsize, dpi=dpi, legend=g is torch_graph,
+                     vertical=True)
         for g in (hand_graph, torch_graph)
     ]
-    width, title_h, gap = max(w for w, _ in sizes), 0.45, 0.35
-    total = sizes[0][1] + sizes[1][1] + 2 * title_h + gap
-    fig = Figure(figsize=(width, total), dpi=dpi)
+    title_h, gap = 0.45, 1.2
+    width = sizes[0][0] + gap + sizes[1][0]
+    height = max(h for _, h in sizes) + title_h
+    fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
-    low = fig.add_axes((0.0, 0.0, 1.0, sizes[1][1] / total))
-    high = fig.add_axes((0.0, (sizes[1][1] + title_h + gap) / total, 1.0, sizes[0][1] / total))
-    top = draw_graph(
-        hand_graph, high, annotate=annotate, title=titles[0], fontsize=fontsize, legend=False
-    )
-    bottom = draw_graph(
-        torch_graph, low, annotate=annotate, title=titles[1], fontsize=fontsize,
-        legend=[hand_graph, torch_graph],
-    )
+    top = max(h for _, h in sizes)  # both drawings hang from one line: the objectives level
+    axes = [fig.add_axes((left / width, (top - h) / height, w / width, h / height))
+            for left, (w, h) in ((0.0, sizes[0]), (sizes[0][0] + gap, sizes[1]))]
+    left = draw_graph(hand_graph, axes[0], annotate=annotate, title=titles[0],
+                      fontsize=fontsize, legend=False, vertical=True)
+    right = draw_graph(torch_graph, axes[1], annotate=annotate, title=titles[1],
+                       fontsize=fontsize, legend=[hand_graph, torch_graph], vertical=True)
     colours = [f"C{i % 10}" for i in range(len(correspondence))]
     for colour, (hand, other) in zip(colours, correspondence.items()):
-        start, end = link_anchors(top, hand, bottom, other)
+        start, end = link_anchors(left, hand, right, other)
         link = ConnectionPatch(
-            start, end, coordsA=high.transData, coordsB=low.transData,
+            start, end, coordsA=axes[0].transData, coordsB=axes[1].transData,
             linestyle=(0, (4, 3)), color=colour, linewidth=1.1, alpha=0.8, zorder=-1,
         )
         fig.add_artist(link)
-        for ax, xy in ((high, start), (low, end)):  # anchor dots
+        for ax, xy in zip(axes, (start, end)):  # anchor dots
             ax.plot(*xy, marker="o", markersize=fontsize * 0.55, color=colour, zorder=4)
-    return fig, top, bottom
+    return fig, left, right
 
 
 def save_figure(fig: Figure, out_dir: str | Path, stem: str) -> tuple[Path, Path]:

@@ -36,8 +36,8 @@ def preview(array: NDArray[Any], items: int = 3) -> str:
     """Return ``"[a, b, c, …]"`` (first ``items`` entries, 2 significant digits) or a scalar."""
     a = np.asarray(array)
     if a.size == 1:
-        return f"{a.item():.4g}"
-    body = ", ".join(f"{v:.2g}" for v in a.ravel()[:items])
+        return f"{a.item() + 0.0:.4g}"  # + 0.0: an exact zero prints as 0, never -0
+    body = ", ".join(f"{v + 0.0:.2g}" for v in a.ravel()[:items])
     return f"[{body}{', …' if a.size > items else ''}]"
 
 

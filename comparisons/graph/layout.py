@@ -7,7 +7,9 @@ layer it crosses; barycentre sweeps order each layer to reduce crossings; vertic
 follow the neighbours while keeping, inside a layer, gaps of at least ``row_gap`` between
 boxes. An edge leaves its source's right side and enters its destination's left side; between
 columns it is a curve, inside a column a horizontal run through the gap its lane reserves, so
-it never crosses a box.
+it never crosses a box. ``vertical=True`` lays the same graph out bottom to top (the first layer
+at the bottom, the output on top): the left-to-right layout of the boxes turned a quarter,
+so an edge leaves its source's top and enters its destination's bottom.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class Layout:
 
     A route is a list of points ``P0 .. Pn`` (n odd) from the source's right side to the
     destination's left side: segment ``i`` is straight for even ``i`` (inside a column) and an
-    S-curve (a cubic with horizontal tangents) for odd ``i`` (between columns).
+    S-curve (a cubic with horizontal tangents) for odd ``i`` (between columns). ``vertical``:
+    laid out bottom to top, so read "top" for right and "vertical tangents" for horizontal.
     """
 
     centers: dict[str, Point]
@@ -36,6 +39,17 @@ class Layout:
     routes: list[list[Point]]
     width: float
     height: float
+    vertical: bool = False
+
+
+def _turned(lay: Layout, sizes: dict[str, Point]) -> Layout:
+    """A layout made with every box's width and height swapped, turned a quarter: (x, y) ->
+    (y, x), the real box sizes back in place."""
+    def flip(p: Point) -> Point:
+        return p[1], p[0]
+
+    return Layout({n: flip(c) for n, c in lay.centers.items()}, dict(sizes), lay.layers,
+                  [[flip(p) for p in r] for r in lay.routes], lay.height, lay.width, True)
 
 
 def assign_layers(graph: Graph) -> dict[str, int]:
@@ -140,16 +154,23 @@ def layout_graph(
     col_gap: float = 0.55,
     row_gap: float = 0.2,
     lane: float = 0.08,
+    vertical: bool = False,
 ) -> Layout:
-    """Lay out ``graph`` left to right given each node's box ``(width, height)``.
+    """Lay out ``graph`` left to right (``vertical``: bottom to top) given each node's box
+    ``(width, height)``.
 
     Columns are as wide as their widest box plus ``col_gap`` between them; inside a column
-    boxes and lanes are at least ``row_gap`` apart. The result is shifted so that every box
-    lies in ``[0, width] x [0, height]``.
+    boxes and lanes are at least ``row_gap`` apart (bottom to top: rows as tall as their
+    tallest box, ``col_gap`` apart, boxes ``row_gap`` apart inside a row). The result is shifted
+    so that every box lies in ``[0, width] x [0, height]``.
     """
     missing = sorted(set(graph.nodes) - set(sizes))
     if missing:
         raise ValueError(f"sizes: expected a (width, height) for every node, missing {missing}")
+    if vertical:
+        swapped = {n: (h, w) for n, (w, h) in sizes.items()}
+        return _turned(layout_graph(graph, swapped, col_gap=col_gap, row_gap=row_gap,
+                                    lane=lane), sizes)
     layer = assign_layers(graph)
     chains = _chains(graph, layer)
     rows = _order(graph, layer, chains)

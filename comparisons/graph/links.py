@@ -1,10 +1,10 @@
 """Where a side-by-side correspondence line attaches to its two boxes.
 
-A line joins the bottom edge of a hand-written node to the top edge of its torch node. Drawn
-from the edges' centres, it often passes behind an unrelated box (``h`` above ``W2``) and then
-reads as a link to that box. :func:`link_anchors` tries a few points along both edges and
-keeps the pair whose straight segment runs through the least box area (centre preferred on
-ties), all measured in figure inches so that both axes share one frame.
+A line joins the right edge of a hand-written node (drawn on the left) to the left edge of its
+torch node (drawn on the right). Drawn from the edges' centres, it often passes behind an
+unrelated box and then reads as a link to that box. :func:`link_anchors` tries a few points
+along both edges and keeps the pair whose straight segment runs through the least box area
+(centre preferred on ties), all measured in figure inches so that both axes share one frame.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from comparisons.graph.drawn import DrawnGraph, figure_of
 
 Point = tuple[float, float]
-FRACTIONS = (0.0, -0.45, 0.45, -0.85, 0.85)  # positions along an edge, in half-widths
+FRACTIONS = (0.0, -0.45, 0.45, -0.85, 0.85)  # positions along an edge, in half-lengths
 
 
 def _to_inches(drawn: DrawnGraph, points: list[Point]) -> NDArray[np.float64]:
@@ -25,11 +25,11 @@ def _to_inches(drawn: DrawnGraph, points: list[Point]) -> NDArray[np.float64]:
     return np.asarray(trans.transform(np.asarray(points, dtype=np.float64)))
 
 
-def _edge(drawn: DrawnGraph, name: str, top: bool) -> list[Point]:
-    """Candidate anchors on the top or bottom edge of ``name``'s box, in data coordinates."""
+def _edge(drawn: DrawnGraph, name: str, right: bool) -> list[Point]:
+    """Candidate anchors on the right or left edge of ``name``'s box, in data coordinates."""
     (cx, cy), (w, h) = drawn.layout.centers[name], drawn.layout.sizes[name]
-    y = cy + h / 2 if top else cy - h / 2
-    return [(cx + f * w / 2, y) for f in FRACTIONS]
+    x = cx + w / 2 if right else cx - w / 2
+    return [(x, cy + f * h / 2) for f in FRACTIONS]
 
 
 def _boxes(drawn: DrawnGraph, skip: str) -> NDArray[np.float64]:
@@ -54,13 +54,13 @@ def blocked(a: NDArray[np.float64], b: NDArray[np.float64], boxes: NDArray[np.fl
 
 
 def link_anchors(
-    top: DrawnGraph, hand: str, bottom: DrawnGraph, other: str
+    left: DrawnGraph, hand: str, right: DrawnGraph, other: str
 ) -> tuple[Point, Point]:
-    """Return the anchor on ``hand``'s bottom edge (``top``'s data coordinates) and on
-    ``other``'s top edge (``bottom``'s) whose joining segment crosses the least box area."""
-    starts, ends = _edge(top, hand, top=False), _edge(bottom, other, top=True)
-    a_in, b_in = _to_inches(top, starts), _to_inches(bottom, ends)
-    boxes = np.vstack([_boxes(top, hand), _boxes(bottom, other)])
+    """Return the anchor on ``hand``'s right edge (``left``'s data coordinates) and on
+    ``other``'s left edge (``right``'s) whose joining segment crosses the least box area."""
+    starts, ends = _edge(left, hand, right=True), _edge(right, other, right=False)
+    a_in, b_in = _to_inches(left, starts), _to_inches(right, ends)
+    boxes = np.vstack([_boxes(left, hand), _boxes(right, other)])
     best, choice = np.inf, (starts[0], ends[0])
     for i, a in enumerate(a_in):
         for j, b in enumerate(b_in):
