@@ -1,6 +1,7 @@
 """Correct too, written the other ways students write it: np.prod and np.dot, boolean masks
 multiplied in, np.where, in-place edits of dout and of bn_param's arrays, loops (assignment 1's
-naive losses), np.random.binomial, dict caches, layer norm as a transposed batch norm."""
+naive losses), np.random.binomial, dict caches, layer norm as a transposed batch norm, and
+the assignment's assumption that the windows tile x asserted."""
 import numpy as np
 
 
@@ -154,6 +155,8 @@ def conv_forward_naive(x, w, b, conv_param):
     S, P = conv_param["stride"], conv_param["pad"]
     N, C, H, W = x.shape
     F, C, HH, WW = w.shape
+    assert (H + 2 * P - HH) % S == 0, "height does not work"
+    assert (W + 2 * P - WW) % S == 0, "width does not work"
     Ho, Wo = int(1 + (H + 2 * P - HH) / S), int(1 + (W + 2 * P - WW) / S)
     xp = np.pad(x, [(0, 0), (0, 0), (P, P), (P, P)], "constant", constant_values=0)
     out = np.zeros((N, F, Ho, Wo))
@@ -187,6 +190,7 @@ def conv_backward_naive(dout, cache):
 def max_pool_forward_naive(x, pool_param):
     HH, WW, S = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     N, C, H, W = x.shape
+    assert (H - HH) % S == 0 and (W - WW) % S == 0, "the windows must tile x"
     Ho, Wo = (H - HH) // S + 1, (W - WW) // S + 1
     out = np.zeros((N, C, Ho, Wo))
     for n in range(N):

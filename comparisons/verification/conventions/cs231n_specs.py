@@ -16,8 +16,9 @@ cases, torch reference, kinks and usual-mistake candidates apply unchanged:
   ``layernorm_forward(x, gamma, beta, {"eps": 1e-5})``: ``batchnorm`` / ``layernorm``.
 * ``conv_forward_naive(x, w, b, {"stride", "pad"})``, ``max_pool_forward_naive(x,
   {"pool_height", "pool_width", "stride"})``: ``conv2d`` / ``maxpool2d``, in cases where
-  (H + 2·pad − HH) / stride is a whole number (the assignment's assumption) and a pool's
-  stride is the same along both axes.
+  (H + 2·pad − HH) / stride is a whole number (the assignment's assumption, which students
+  often assert; the pool's tied-maxima case is cut to fit) and a pool's stride is the same
+  along both axes.
 * ``affine_forward(x, w, b)``: an op of its own, ``affine``: x (N, d_1, ..., d_k) flattened
   to (N, D), **w (D, M)** (the transpose of torch's), out = x_flat w + b, and dx in x's
   original shape; its cases include a 4-D x.
@@ -180,8 +181,22 @@ def pool_spec(forward: Fn, backward: Fn) -> OpSpec:
                  "stride": stride[0]}
         return forward(x, param)
 
-    return dataclasses.replace(get_op("maxpool2d"), forward=user_forward, backward=backward,
-                               cases=POOL_CASES)
+    base = get_op("maxpool2d")
+
+    def make_inputs(rng: np.random.Generator, case: Case, dt: np.dtype) -> Inputs:
+        return base.make_inputs(rng, Case(case.label, evenly_pooled(case.dims)), dt)
+
+    return dataclasses.replace(base, forward=user_forward, backward=backward, cases=POOL_CASES,
+                               make_inputs=make_inputs)
+
+
+def evenly_pooled(dims: Any) -> dict[str, int]:
+    """A pool case's sizes with H and W cut so that every window fits, (H − KH) % S = 0
+    (the assignment's assumption; the op's own tied-maxima case leaves rows uncovered)."""
+    out = dict(dims)
+    for size, kernel, stride in (("H", "KH", "SH"), ("W", "KW", "SW")):
+        out[size] -= (out[size] - out[kernel]) % out[stride]
+    return out
 
 
 def affine_reference(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
