@@ -4,6 +4,7 @@ one-line usage errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 from pathlib import Path
@@ -80,6 +81,34 @@ def test_correct_gradients_as_numpy_arrays_or_a_subset_pass() -> None:
     assert verify_intermediates(ninja.forward, as_numpy).passed
     report = verify_intermediates(ninja.forward, some)
     assert report.passed and [g.name for g in report.gradients] == ["dlogits", "dW1", "dC"]
+
+
+def _compact(t: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """The lecture's exercise-2 forms: softmax minus one-hot, batch norm's one-line dx."""
+    n = t["Xb"].shape[0]
+    dlogits = torch.softmax(t["logits"], 1)
+    dlogits[range(n), t["Yb"]] -= 1
+    dlogits /= n
+    dh = dlogits @ t["W2"].T
+    dhpreact = (1 - t["h"] ** 2) * dh
+    raw, gain, inv = t["bnraw"], t["bngain"], t["bnvar_inv"]
+    dhprebn = gain * inv / n * (n * dhpreact - dhpreact.sum(0)
+                                - n / (n - 1) * raw * (dhpreact * raw).sum(0))
+    return {"dlogits": dlogits, "dh": dh, "dhpreact": dhpreact, "dhprebn": dhprebn,
+            "dW1": (t["embcat"].T @ dhprebn).numpy(), "db2": dlogits.sum(0).tolist()}
+
+
+@pytest.mark.parametrize("float64", [False, True])
+def test_the_compact_forms_pass_in_float32_and_float64(float64) -> None:
+    ninja = _ninja()
+
+    def forward() -> dict[str, torch.Tensor]:
+        with PromoteToFloat64() if float64 else contextlib.nullcontext():
+            return ninja.forward()
+
+    report = verify_intermediates(forward, _compact)
+    assert report.passed and len(report.gradients) == 6, str(report)
+    assert report.dtype == ("float64" if float64 else "float32")
 
 
 def test_the_graph_sums_both_paths_of_a_tensor_used_twice() -> None:
@@ -218,6 +247,8 @@ SQUARE = ("def forward():\n    w = torch.ones(3, dtype=torch.float64, requires_g
     ("return 2 * t['w']", "returned Tensor"),
     ("return {}", "empty dict"),
     ("import sys\n    sys.exit(0)", "called sys.exit(0)"),
+    ("import sys\n    class Exits:\n        def __array__(self, *a, **k):\n"
+     "            sys.exit(3)\n    return {'dw': Exits()}", "called sys.exit(3)"),
 ])
 def test_a_backward_of_the_wrong_structure_or_that_exits_fails_with_exit_1(
         tmp_path, capsys, body, words) -> None:
