@@ -12,5 +12,6 @@ harness's special cases); ``guard`` (user code contained); ``results`` < ``rende
 ``report`` (the report and its text / HTML / JSON); ``cases`` (one case judged) <
 ``aggregate`` (one row per gradient) < ``runner`` (:func:`verify`); ``custom`` (layers
 described by ``reference`` + ``SHAPES``), ``loader`` (a user's .py file), ``listing``
-(``verify --list``); its command line (``backprop-lab verify``) is ``comparisons.cli.verify``.
+(``verify --list``); ``named_graph`` < ``intermediates_calls`` < ``intermediates`` (``verify
+--intermediates``: a file's named tensors against autograd's); its command line (``backprop-lab verify``) is ``comparisons.cli.verify``.
 """
