@@ -332,3 +332,17 @@ def test_steps_judge_the_shape_first_and_upto_judges_the_steps_written(capsys) -
                                                          "dW1 not checked yet)")
     with pytest.raises(ValueError, match="upto: expected one of the steps"):
         check(report, "two_layer", upto="dW3")
+
+
+def test_hide_takes_out_every_written_form_of_an_answer() -> None:
+    from comparisons.labs.hints import hide
+
+    note = ("dW1 is judged against the reference recomputed from your valid choice at the kink "
+            "(dW1 = dzᵀ X + lam W1); write dW1 = dz.T @ X + dJ * lam * W1")
+    for level in ("none", "shape"):
+        text = hide(note, "dW1", "two_layer", level)
+        assert "dzᵀ X" not in text and "dz.T @ X" not in text
+    assert hide(note, "dW1", "two_layer", "formula") == note
+    assert "dW1 has the shape of W1: (h, d)" in hide(
+        "dW1 is all zeros. Expected dJ/dW1 = dzᵀ X + lam W1 (with dJ = 1).", "dW1", "two_layer",
+        "shape")

@@ -3,8 +3,8 @@
 ``verify``'s diagnoses quote the equation a gradient comes from ("... Expected dW = doutᵀ x"),
 which is the answer of a lab exercise. A check in a lab therefore shows, at hint level
 
-* ``"none"`` (the labs' default): the diagnosis only; every quoted equation, and every
-  suggested fix of an upstream note, is taken out;
+* ``"none"`` (the labs' default): the diagnosis only; every quoted equation (the kink rule's
+  too), and every suggested fix of an upstream note, is taken out of a wrong gradient's row;
 * ``"shape"``: in its place, the shape the gradient must have ("dW has the shape of W:
   (D_out, D_in)");
 * ``"formula"``: the report as ``verify`` wrote it.
@@ -46,11 +46,17 @@ def gradient_shapes(op: str) -> dict[str, str]:
 
 
 def answers(op: str) -> list[str]:
-    """The answer texts a message may quote for ``op``: its equations and upstream fixes."""
+    """The answer texts a message may quote for ``op``: its equations (also without their
+    closing "(with dJ = 1)" remark and "dJ/" prefix), its kink rule's and its upstream fixes."""
     decl = DECLARATIONS.get(op)
     if decl is None:
         return []
-    texts = list(decl.equations.values())
+    texts = []
+    for eq in decl.equations.values():
+        bare = eq.rsplit(" (", 1)[0] if eq.endswith(")") else eq
+        texts += [eq, bare, bare.removeprefix("dJ/")]
+    if decl.kinks is not None and decl.kinks.equation:
+        texts.append(decl.kinks.equation)
     for term in (decl.upstream_terms or {}).values():
         texts += [t for t in (term.fix, term.data_fix) if t]
     return sorted(set(texts), key=len, reverse=True)  # longest first: no partial overlaps
@@ -71,11 +77,14 @@ def hide(text: str, name: str, op: str, hint: str) -> str:
 
 
 def with_hint(report: Any, hint: str) -> Any:
-    """A copy of the VerifyReport ``report`` whose messages and notes follow ``hint``."""
+    """A copy of the VerifyReport ``report`` whose messages and notes follow ``hint``. A
+    gradient that passed keeps its notes as written: its answer is already the student's, and
+    a note there (a term not multiplied by the upstream dJ) says how to write it."""
     check_hint(hint)
     if hint == "formula" or not getattr(report, "gradients", None):
         return report
-    rows = [dataclasses.replace(g, message=hide(g.message, g.name, report.op, hint),
+    rows = [g if g.passed else
+            dataclasses.replace(g, message=hide(g.message, g.name, report.op, hint),
                                 notes=[hide(n, g.name, report.op, hint) for n in g.notes])
             for g in report.gradients]
     return dataclasses.replace(report, gradients=rows)
