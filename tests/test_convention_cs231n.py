@@ -216,3 +216,12 @@ def test_cli_usage_problems_are_one_line_and_exit_2(extra: list[str], expected: 
 def test_a_file_with_none_of_the_functions_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="none of CS231n"):
         verify_cs231n_file(LAYERS / "no_cs231n_functions.py")
+
+
+def test_the_notebook_rendering_has_every_section_and_check() -> None:
+    report = verify_cs231n_file(LAYERS / "affine_forward_only.py")
+    page = report._repr_html_()
+    assert "affine_forward / affine_backward" in page and "relu_forward / relu_backward" in page
+    assert "1 of 2 functions wrong (affine)" in page
+    section = verify_cs231n_file(LAYERS / "dropout_normal_mask.py")._repr_html_()
+    assert "FAIL kept fraction (p = 0.3)" in section

@@ -17,9 +17,12 @@ A pair whose forward is in the file without its backward is a section whose repo
 
 from __future__ import annotations
 
+import html
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from comparisons.verification.render import render_html
 from comparisons.verification.report import VerifyReport
 
 
@@ -136,7 +139,8 @@ class ConventionReport:
                 f"pair{'' if len(self.sections) == 1 else 's'} of functions found")
         lines = [head]
         if self.skipped:
-            lines.append(f"not in the file (skipped): {', '.join(self.skipped)}")
+            lines.append(textwrap.fill(f"not in the file (skipped): {', '.join(self.skipped)}",
+                                       width=100, subsequent_indent="    "))
         if self.error is not None:
             lines.append(self.error)
         lines += ["", *(s.text() + "\n" for s in self.sections)]
@@ -146,3 +150,17 @@ class ConventionReport:
                       + ("" if s.passed else f": {s.problems()}") for s in self.sections]
         lines.append(self.verdict())
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Each section's HTML report under its heading, its checks, then the verdict."""
+        parts = [f"<p><b>{html.escape(self.convention)}</b>: {html.escape(self.file or '')}</p>"]
+        if self.error is not None:
+            parts.append(f"<pre>{html.escape(self.error)}</pre>")
+        for s in self.sections:
+            parts.append(f"<h4>{html.escape(s.title)}</h4>{render_html(s.report)}")
+            rows = "".join(f"<li>{'ok' if c.passed else 'FAIL'} {html.escape(c.name)}: "
+                           f"{html.escape(c.message)}</li>" for c in s.checks)
+            if rows:
+                parts.append(f"<ul>{rows}</ul>")
+        parts.append(f"<p><b>{html.escape(self.verdict())}</b></p>")
+        return "\n".join(parts)
