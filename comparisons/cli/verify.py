@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from comparisons.cli.isolation import add_isolation_options, limits_of, runs_isolated
 from comparisons.core.errors import UsageError
 from comparisons.core.io import check_input_file, check_writable_file, nonnegative_int, write_json
 
@@ -52,13 +53,14 @@ def register(sub: Any) -> None:
                    help="backprop-ninja style: forward() returns a dict of named tensors, "
                         "backward(tensors) a dict of 'd' + name gradients, each checked "
                         "against autograd's (the file seeds itself and sets the dtype)")
+    add_isolation_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
     # deferred: the op declarations and the runner import torch, which --help does not need
-    from comparisons.verification import conventions, intermediates, listing, loader
+    from comparisons.verification import conventions, intermediates, isolation, listing, loader
 
     if args.list:
         if args.file is not None:
@@ -77,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         intermediates.check_options(against=(args.against, None), dtype=(args.dtype, "float64"),
                                     seed=(args.seed, 0), cell=(args.cell, None))
         report = intermediates.verify_intermediates_file(args.file)
+    elif runs_isolated(args):
+        report = isolation.verify_isolated(args.file, args.against, dtype=args.dtype,
+                                           seed=args.seed, limits=limits_of(args))
     else:
         report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
                                     cell=args.cell, data_dir=args.data_dir,
@@ -93,7 +98,7 @@ def run_convention(args: argparse.Namespace, verify_convention_file: Any) -> int
         raise UsageError("--convention: the course names the functions; drop --against and "
                          "--intermediates")
     report = verify_convention_file(args.file, args.convention, dtype=args.dtype,
-                                    seed=args.seed)
+                                    seed=args.seed, cell=args.cell, data_dir=args.data_dir)
     print(report)
     if args.json is not None:
         write_json(args.json, report.to_json())

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from comparisons.core.finite_diff import (
     DEFAULT_STEP,
     FULL_CHECK_MAX_ELEMENTS,
+    IndexedFn,
     directional_derivatives,
     numerical_gradient,
     project,
@@ -161,6 +162,27 @@ def scalar_objective(
     return f
 
 
+def indexed_objective(spec: OpSpec, perturbed: Callable[..., list[Any]], inputs: Inputs,
+                      dout: Any, name: str) -> IndexedFn:
+    """:func:`scalar_objective` as the ``f_indexed`` of :func:`numerical_gradient`, for a
+    forward that offers ``perturbed(args, kwargs, where, x64, idx, offsets)``: its outs at
+    x64 with ``x64.flat[idx[k]] += offsets[k]``, one per k, in one call (the sandbox's
+    forward runs them all in its child: one round trip instead of 2 per element). Same
+    values, bit for bit, as calling ``f`` element by element."""
+    base = {k: (v.astype(np.float64) if _is_float_array(v) else v) for k, v in inputs.items()}
+    dout64 = np.asarray(dout, dtype=np.float64)
+    args, kwargs = [base[k] for k in spec.positional], {k: base[k] for k in spec.keywords}
+    where: int | str = spec.positional.index(name) if name in spec.positional else name
+
+    def f(x64: NDArray[np.float64], idx: NDArray[np.int64],
+          offsets: NDArray[np.float64]) -> NDArray[np.float64]:
+        outs = perturbed(args, kwargs, where, x64, idx, offsets)
+        return np.array([np.sum(np.asarray(o, dtype=np.float64) * dout64) for o in outs],
+                        dtype=np.float64)
+
+    return f
+
+
 def _is_float_array(v: Any) -> bool:
     return isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating)
 
@@ -195,7 +217,10 @@ def finite_difference_witness(
     masks = spec.untrusted(inputs, h) if spec.untrusted else {}
     ignore = masks.get(name)
     if x.size <= FULL_CHECK_MAX_ELEMENTS:
-        expected = numerical_gradient(f, x, h=h)
+        perturbed = getattr(forward, "perturbed", None)
+        indexed = None if perturbed is None else indexed_objective(spec, perturbed, inputs,
+                                                                   dout, name)
+        expected = numerical_gradient(f, x, h=h, f_indexed=indexed)
         return FiniteDifferenceWitness("full", expected, np.asarray(grad, np.float64), ignore)
     directions = random_directions(x.shape, N_DIRECTIONS, rng)
     if ignore is not None:

@@ -12,8 +12,11 @@ failed check and exit 1. A Ctrl-C during the harness's own work still ends the p
 130). :func:`contained` extends the net to user code the harness runs indirectly (an
 ``__array__`` or ``__len__`` of an object the user returned): a SystemExit or other non-Exception
 raised there is the user's too. ``os._exit``, endless loops and memory bombs need a separate
-process and are not handled here. A return value of the wrong structure (not ``(out, cache)``,
-a tuple of the wrong length) is a :class:`StructureError`.
+process: :mod:`comparisons.verification.sandbox`, whose failures arrive here as
+:class:`ChildError` (an exception there) and :class:`ChildExit` (an exit, a crash, a limit) and
+read as the user's own (:func:`exit_reason`, :func:`user_traceback`). A return value of the
+wrong structure (not ``(out, cache)``, a tuple of the wrong length) is a
+:class:`StructureError`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,26 @@ class UserCodeError(Exception):
         self.reason = reason
 
 
+class ChildError(Exception):
+    """An ordinary exception raised by the user's code in the sandbox's child process:
+    ``str()`` is its message there, ``text`` its traceback, ``reason`` how it ended."""
+
+    def __init__(self, message: str, text: str, reason: str = "raised an exception") -> None:
+        super().__init__(message)
+        self.text = text
+        self.reason = reason
+
+
+class ChildExit(BaseException):
+    """The user's code in the sandbox's child ended instead of failing: an exit, a crash, a
+    limit hit (``reason``: "exceeded the 10 s time limit"); ``text`` its traceback, if any."""
+
+    def __init__(self, message: str, text: str, reason: str) -> None:
+        super().__init__(message)
+        self.text = text
+        self.reason = reason
+
+
 class StructureError(Exception):
     """The user's code returned something of the wrong structure (one clear sentence)."""
 
@@ -45,6 +68,8 @@ class StructureError(Exception):
 def exit_reason(exc: BaseException) -> str:
     """How ``exc`` ended the user's code: ``"called sys.exit(0)"``, ``"raised KeyboardInterrupt"``,
     ``"raised an exception"`` (an ordinary Exception; the traceback names it)."""
+    if isinstance(exc, ChildError | ChildExit):
+        return exc.reason
     if isinstance(exc, SystemExit):
         return "called sys.exit()" if exc.code is None else f"called sys.exit({exc.code!r})"
     if isinstance(exc, Exception):
@@ -53,7 +78,10 @@ def exit_reason(exc: BaseException) -> str:
 
 
 def user_traceback(exc: BaseException, skip: int = 1) -> str:
-    """The traceback of ``exc`` without its first ``skip`` frames (the harness's wrapper)."""
+    """The traceback of ``exc`` without its first ``skip`` frames (the harness's wrapper);
+    for an exception of the sandbox's child, the child's traceback."""
+    if isinstance(exc, ChildError | ChildExit):
+        return exc.text
     frames = traceback.extract_tb(exc.__traceback__)[skip:]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)

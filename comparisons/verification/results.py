@@ -88,12 +88,22 @@ def reference_failure(error: str) -> str | None:
 
 def ended_early(error: str) -> str | None:
     """The headline of an error whose user code called sys.exit or raised a BaseException that
-    is not an Exception (``"your backward (case N=1, float64) called sys.exit(0)"``), else None."""
+    is not an Exception (``"your backward (case N=1, float64) called sys.exit(0)"``), or was
+    stopped by the sandbox (:data:`SANDBOX_STOPS`: a limit, a crash, a refused action), else
+    None."""
     first = error.splitlines()[0].rstrip(":") if error else ""
     if re.search(r" (called sys\.exit\(.*\)|raised (KeyboardInterrupt|GeneratorExit|\w*Exit))$",
-                 first):
+                 first) or re.search(SANDBOX_STOPS, first):
         return first
     return None
+
+
+SANDBOX_STOPS = (r" (exceeded the .* limit( \(.*\))?|ended the process with exit code .*|"
+                 r"crashed: .*|tried to .*|printed more than .*|sent a reply the sandbox "
+                 r"refuses.*|closed the sandbox's pipe)$")
+"""How the headline of a submission the sandbox stopped ends
+(:mod:`comparisons.verification.sandbox`): ``"your backward (case N=1, float64) exceeded the
+10 s time limit"``."""
 
 
 def finite(value: Any) -> Any:

@@ -1,0 +1,138 @@
+"""``verify_isolated(path)``: verify a file whose code runs in a sandboxed child process.
+
+The parent checks the file (it exists, ends in .py, compiles: a UsageError otherwise, as
+``verify_file``), copies it alone into a fresh scratch folder, starts the child
+(:class:`~comparisons.verification.sandbox.process.Sandbox`), has it import the file, builds
+the op's spec from the :class:`~comparisons.verification.sandbox.remote.RemoteModule` (the
+same rules as :func:`comparisons.verification.loader.load_user_file`) and runs the ordinary
+verification (:func:`~comparisons.verification.aggregate.build_report`) with proxies in place
+of the student's functions. The reference, the tolerances, the diagnosis and the verdict are
+the parent's alone. Paths of the scratch copy in tracebacks read as the original file's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.errors import UsageError
+from comparisons.core.ops import OpSpec
+from comparisons.verification.aggregate import build_report
+from comparisons.verification.arguments import check_against, check_dtype, check_seed
+from comparisons.verification.guard import ChildError, ChildExit
+from comparisons.verification.loader import choose_op
+from comparisons.verification.report import VerifyReport
+from comparisons.verification.runner import resolve_spec
+from comparisons.verification.sandbox.limits import SHOWN, Limits
+from comparisons.verification.sandbox.process import Sandbox
+from comparisons.verification.sandbox.remote import RemoteModule, Session
+from comparisons.verification.sandbox.spares import Spares
+
+MARGIN = "  | "
+
+
+@dataclass(frozen=True)
+class IsolatedReport(VerifyReport):
+    """A :class:`VerifyReport` with what the student's code printed (``printed``, at most
+    SHOWN characters, control characters escaped) and how many bytes it printed in all."""
+
+    printed: str = ""
+    printed_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's JSON plus ``printed`` and ``printed_bytes``."""
+        return {**super().to_json(), "printed": self.printed,
+                "printed_bytes": self.printed_bytes}
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.printed_bytes:
+            return text
+        body, _, verdict = text.rpartition("\n")
+        more = (f" (the first {SHOWN} characters of {self.printed_bytes:,} bytes)"
+                if self.printed_bytes > len(self.printed.encode()) else "")
+        shown = [MARGIN + line for line in self.printed.splitlines()]
+        return "\n".join([body, f"your code printed{more}:", *shown, "", verdict])
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character but newline and tab escaped (no cursor tricks)."""
+    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def checked_source(path: str | Path) -> Path:
+    """The resolved path of a .py file that compiles; UsageError (one line) otherwise."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{p}: no such file")
+    if p.is_dir() or p.suffix != ".py":
+        raise UsageError(f"{p}: expected a Python file ending in .py")
+    try:
+        compile(p.read_text(), str(p), "exec")
+    except SyntaxError as exc:
+        raise UsageError(f"{path}: syntax error on line {exc.lineno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot be read ({exc})") from None
+    return p.resolve()
+
+
+def module_spec(module: Any, path: str | Path, against: str | None) -> OpSpec:
+    """The op's spec with the remote functions: the loader's rules, UsageError otherwise."""
+    missing = [n for n in ("forward", "backward") if not callable(getattr(module, n, None))]
+    if missing:
+        raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
+                         f"forward(...) -> (out, cache) and backward(dout, cache))")
+    op = choose_op(module, path, against)
+    reference = shapes = min_batch = None
+    if op not in BUILTIN_OPS:
+        reference, shapes = getattr(module, "reference", None), getattr(module, "SHAPES", None)
+        min_batch = getattr(module, "MIN_BATCH", None)
+        for what, value in (("reference", reference), ("SHAPES", shapes)):
+            if value is None:
+                raise UsageError(f"{path}: a custom layer needs both reference and SHAPES; "
+                                 f"{what} is missing")
+    try:
+        return resolve_spec(module.forward, module.backward, op, reference, shapes,
+                            getattr(module, "NONDIFF", ()), min_batch)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str = "float64",
+                    seed: int = 0, limits: Limits | None = None,
+                    spares: Spares | None = None) -> IsolatedReport:
+    """Verify ``path`` with its code in a sandboxed child (see the package's docstring).
+
+    Arguments as :func:`comparisons.verification.loader.verify_file`'s, plus ``limits``
+    (default :class:`Limits()`) and ``spares`` (children started ahead: a warm start). Anything
+    the code does, a limit hit included, is in ``report.error``; a usage problem (no such
+    file, bad syntax, no forward) is a UsageError.
+    """
+    name, seed = check_dtype(dtype), check_seed(seed)
+    against = check_against(against, custom=True)
+    source = checked_source(path)
+    limits = limits or Limits()
+    sandbox = Sandbox(limits) if spares is None else spares.take(limits)
+    copy = sandbox.scratch / source.name
+    try:
+        shutil.copyfile(source, copy)
+        session = Session(sandbox)
+        try:
+            reply = session.request(sandbox.load_request(source.name), {})
+        except (ChildError, ChildExit) as exc:
+            base = VerifyReport(against or source.stem, name, seed,
+                                error=f"importing {path} {exc.reason}:\n{exc.text}".rstrip())
+        else:
+            module = RemoteModule(session, reply["decoded"].get("constants", {}),
+                                  [str(n) for n in reply.get("callables", ())])
+            base = build_report(module_spec(module, path, against), name, seed)
+        printed, size = sandbox.printed()
+    finally:
+        sandbox.close()
+    error = None if base.error is None else base.error.replace(str(copy), str(source))
+    kept = {f.name: getattr(base, f.name) for f in fields(base)}
+    return IsolatedReport(**{**kept, "error": error}, printed=visible(printed),
+                          printed_bytes=size)

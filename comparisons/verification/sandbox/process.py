@@ -1,0 +1,225 @@
+"""The parent's end of one child: start it, send a request, wait for the reply, never hang.
+
+:class:`Sandbox` starts ``python -m comparisons.verification.sandbox.child`` in its own process
+group (its own session), its working directory a fresh temporary folder (``work/``) holding
+only a copy of the submission, stdin from ``/dev/null``, a minimal environment (no variable of
+the parent's but the locale; one thread per math library), talking over two dedicated pipes.
+Every wait polls with a deadline: a reply later than the call's time limit (or what is left
+of the total) kills the whole process group. A child that dies or breaks the wire format fails
+the call with why: :meth:`Sandbox.request` raises :class:`~comparisons.verification.guard.
+ChildExit` with the reason ("exceeded the 10 s time limit", "ended the process with exit code
+0 (os._exit)", "crashed: SIGSEGV (segmentation fault)", "printed more than the 1024 KB output
+limit"). :meth:`Sandbox.close` kills the group and removes the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from comparisons.verification.guard import ChildExit
+from comparisons.verification.sandbox.limits import MB, SHOWN, Limits
+from comparisons.verification.sandbox.wire import (
+    PREFIX,
+    Encoder,
+    WireError,
+    parse_header,
+    split_prefix,
+)
+
+PROJECT = Path(__file__).resolve().parents[3]
+PACKAGES = ("comparisons", "handmade", "reference")
+SIGNAL_NAMES: dict[int, str] = {
+    int(getattr(signal, name)): f"{name}{label}" for name, label in (
+        ("SIGSEGV", " (segmentation fault)"), ("SIGKILL", ""), ("SIGABRT", " (abort)"),
+        ("SIGBUS", " (bus error)"), ("SIGFPE", " (arithmetic error)"), ("SIGILL", ""))
+    if hasattr(signal, name)}
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """The child's environment: the project importable, one thread per math library."""
+    env = {"PYTHONPATH": str(PROJECT), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+           "PYTHONNOUSERSITE": "1", "HOME": str(home), "TMPDIR": str(home),
+           "MPLCONFIGDIR": str(home), "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    for var in ("SYSTEMROOT", "PATH"):  # Windows cannot start Python without SYSTEMROOT
+        if var in os.environ:
+            env[var] = os.environ[var]
+    return env
+
+
+class Sandbox:
+    """One child process and its folder; ``request`` is one call, under the limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.root = Path(tempfile.mkdtemp(prefix="backprop-lab-sandbox-"))
+        self.scratch = self.root / "work"
+        self.scratch.mkdir()
+        self.output = self.root / "printed.txt"
+        self.used = 0.0
+        c_read, p_write = os.pipe()
+        p_read, c_write = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "comparisons.verification.sandbox.child", str(c_read),
+             str(c_write)], pass_fds=(c_read, c_write), cwd=self.scratch,
+            env=child_env(self.scratch), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=sys.platform != "win32")
+        os.close(c_read)
+        os.close(c_write)
+        self.rfd, self.wfd = p_read, p_write
+        os.set_blocking(self.wfd, False)
+        self.dead: str | None = None
+
+    def load_request(self, name: str) -> dict[str, Any]:
+        """The ``load`` request: where things are, the limits, the read roots."""
+        lim = self.limits
+        refused = [PROJECT / p for p in lim.no_import if (PROJECT / p).is_dir()]
+        roots = {p for k, p in sysconfig.get_paths().items() if k != "scripts"}
+        roots |= {str(PROJECT / p) for p in PACKAGES}
+        roots |= {str(p) for p in PROJECT.glob("*.egg-info")}  # metadata torch's import scans
+        return {"op": "load", "scratch": str(self.scratch), "file": name, "project": str(PROJECT),
+                "output": str(self.output), "memory_mb": lim.memory_mb,
+                "cpu_seconds": lim.cpu_seconds, "file_size_mb": lim.file_size_mb,
+                "read_roots": sorted(roots), "refused_roots": [str(p) for p in refused],
+                "no_import": list(lim.no_import)}
+
+    # -- one request ----------------------------------------------------------------------
+    def request(self, enc: Encoder, header: dict[str, Any], calls: int = 1
+                ) -> tuple[dict[str, Any], bytes]:
+        """Send one request (of ``calls`` calls into the student's code, each allowed the
+        call time limit), return the reply's (header, payload); ChildExit on any limit."""
+        if self.dead is not None:
+            raise ChildExit(self.dead, "", self.dead)
+        per_call = self.limits.call_timeout * calls
+        budget = min(per_call, self.limits.total_timeout - self.used)
+        start = time.monotonic()
+        deadline = start + max(budget, 0.0)
+        try:
+            self._write(enc.frame(header), deadline)
+            head, size = split_prefix(self._read(PREFIX.size, deadline),
+                                      self.limits.message_mb * MB)
+            data = self._read(head + size, deadline)
+        except TimeoutError:
+            total = budget < per_call
+            limit = self.limits.total_timeout if total else self.limits.call_timeout
+            self._fail(f"exceeded the {limit:g} s {'total ' if total else ''}time limit")
+        except EOFError:
+            self._fail(self._ended())
+        except WireError as exc:
+            self._fail(f"sent a reply the sandbox refuses: {exc}")
+        finally:
+            self.used += time.monotonic() - start
+        if self.output_flooded():
+            self._fail(f"printed more than the {self.limits.output_kb} KB output limit")
+        return parse_header(data[:head]), data[head:]
+
+    def _fail(self, reason: str) -> None:
+        self.kill()
+        self.dead = reason
+        raise ChildExit(reason, "", reason)
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            self._wait(self.wfd, deadline, write=True)
+            try:
+                view = view[os.write(self.wfd, view[: 2**16]):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                raise EOFError from None
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks, left = [], n
+        while left:
+            self._wait(self.rfd, deadline)
+            data = os.read(self.rfd, min(left, 2**20))
+            if not data:
+                raise EOFError
+            chunks.append(data)
+            left -= len(data)
+        return b"".join(chunks)
+
+    def _wait(self, fd: int, deadline: float, write: bool = False) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if self.output_flooded():
+                self._fail(f"printed more than the {self.limits.output_kb} KB output limit")
+            ready = select.select([], [fd], [], min(left, 0.2)) if write else select.select(
+                [fd], [], [], min(left, 0.2))
+            if ready[1 if write else 0]:
+                return
+
+    def output_flooded(self) -> bool:
+        """More printed than the limit (checked while a call runs, every 0.2 s)."""
+        try:
+            return self.output.stat().st_size > self.limits.output_kb * 1024
+        except OSError:
+            return False
+
+    # -- endings --------------------------------------------------------------------------
+    def _ended(self) -> str:
+        """Why the child's end of the pipe closed: its exit code or signal."""
+        try:
+            code = self.proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "closed the sandbox's pipe"
+        if code < 0:
+            sig = -code
+            if sig == getattr(signal, "SIGXCPU", None):
+                return f"exceeded the {self.limits.cpu_seconds} s CPU time limit"
+            name = SIGNAL_NAMES.get(sig, f"signal {sig}")
+            return f"crashed: {name}"
+        hint = " (os._exit)" if code == 0 else ""
+        return f"ended the process with exit code {code}{hint}"
+
+    def printed(self) -> tuple[str, int]:
+        """The first SHOWN characters the child printed, and how many bytes it printed."""
+        try:
+            with open(self.output, "rb") as f:
+                head = f.read(SHOWN * 4)
+            size = self.output.stat().st_size
+        except OSError:
+            return "", 0
+        return head.decode("utf-8", "replace")[:SHOWN], size
+
+    def kill(self) -> None:
+        """Kill the child's whole process group (its children too) and reap it."""
+        if self.proc.poll() is None or sys.platform != "win32":
+            try:
+                if sys.platform == "win32":
+                    self.proc.kill()
+                else:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self) -> None:
+        """Kill the child, close the pipes, remove the folder."""
+        self.kill()
+        for fd in (self.rfd, self.wfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+

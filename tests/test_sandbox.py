@@ -1,0 +1,165 @@
+"""Isolation (comparisons.verification.sandbox): hostile files fail with the right reason and
+exit 1, nothing escapes the scratch folder, and correct or wrong files get the in-process
+verdict exactly.
+
+Each file of tests/hostile/ states the reason its report must give (``REASON``, a regex of the
+error's headline or of the verdict). The limits are short so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparisons.cli.main import main
+from comparisons.verification.isolation import Limits, verify_isolated
+from comparisons.verification.loader import import_file, verify_file
+from comparisons.verification.sandbox.isolated import checked_source
+from comparisons.verification.sandbox.process import Sandbox
+from comparisons.verification.sandbox.remote import RemoteModule, Session
+from comparisons.verification.sandbox.wire import Decoder, Encoder, WireError
+
+HERE = Path(__file__).parent
+HOSTILE = HERE / "hostile"
+WROTE = HOSTILE / "WROTE_OUTSIDE"
+FAST = ["--timeout", "2", "--total-timeout", "30"]
+
+
+def _reason(path: Path) -> str:
+    text = path.read_text()
+    found = re.search(r'^REASON = r"(.*)"$', text, re.MULTILINE)
+    assert found, f"{path.name} states no REASON"
+    return found.group(1)
+
+
+def _main(args: list[str]) -> int:
+    try:
+        return main(args)
+    except BaseException as exc:  # the point: nothing the student's code does escapes
+        pytest.fail(f"escaped verify: {exc!r}")
+
+
+HOSTILE_FILES = sorted(p for p in HOSTILE.glob("*.py") if p.stem != "import_handmade")
+
+
+@pytest.mark.parametrize("path", HOSTILE_FILES, ids=lambda p: p.stem)
+def test_a_hostile_file_is_a_failed_report_with_its_reason(path: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    out = tmp_path / "report.json"
+    timeout = ["--timeout", "1"] if path.stem == "busy_loop" else FAST
+    started = time.monotonic()
+    assert _main(["verify", str(path), *timeout, "--json", str(out)]) == 1
+    assert time.monotonic() - started < 60
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert data["passed"] is False
+    verdict = next(line for line in printed.splitlines() if line.startswith("verdict:"))
+    assert verdict.startswith("verdict: FAILED: ")
+    assert re.search(_reason(path), verdict), verdict  # the verdict line says why
+    assert not any(line.startswith("verdict: PASSED") for line in printed.splitlines())
+    assert not WROTE.exists()
+
+
+def test_the_project_solution_is_allowed_by_default_and_refused_when_grading() -> None:
+    path = HOSTILE / "import_handmade.py"
+    assert verify_isolated(path).passed
+    refused = verify_isolated(path, limits=Limits(no_import=("handmade", "reference")))
+    assert not refused.passed and refused.error is not None
+    assert re.match(_reason(path), refused.error)
+
+
+def test_what_the_code_printed_is_shown_indented_and_escaped() -> None:
+    report = verify_isolated(HOSTILE / "fake_verdict_print.py")
+    text = str(report)
+    assert "your code printed:" in text and "  | verdict: PASSED" in text
+    assert "\x1b" not in text and "\r" not in text  # no cursor tricks reach the terminal
+    assert text.splitlines()[-1].startswith("verdict: FAILED")
+    assert report.to_json()["printed_bytes"] == report.printed_bytes > 0
+
+
+CORRECT = sorted((HERE / "verify_correct").glob("*.py"))
+SAMPLE = [CORRECT[i] for i in range(0, len(CORRECT), 9)]
+
+
+@pytest.mark.parametrize("path", SAMPLE, ids=lambda p: p.stem)
+def test_correct_files_pass_isolated_with_the_in_process_report(path: Path) -> None:
+    dtype = getattr(import_file(path)[1], "DTYPE", "float64")
+    isolated = verify_isolated(path, dtype=dtype)
+    assert isolated.passed, str(isolated)
+    reference = verify_file(path, dtype=dtype).to_json()
+    assert {k: v for k, v in isolated.to_json().items() if not k.startswith("printed")} == (
+        reference)
+
+
+WRONG = [HERE / "verify_gallery" / n for n in (
+    "linear_db_not_summed.py", "two_layer_no_l2.py", "relu_kink_nan.py")]
+CUSTOM = sorted((HERE / "verify_custom").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", [p for p in WRONG if p.exists()] + CUSTOM,
+                         ids=lambda p: p.stem)
+def test_wrong_and_custom_files_get_the_in_process_report(path: Path) -> None:
+    isolated = verify_isolated(path).to_json()
+    assert {k: v for k, v in isolated.items() if not k.startswith("printed")} == (
+        verify_file(path).to_json())
+
+
+def test_an_exit_at_import_is_reported_under_the_original_path(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text("import sys\nOP = 'relu'\nsys.exit(3)\n")
+    report = verify_isolated(path)
+    assert report.error is not None
+    assert report.error.startswith(f"importing {path} called sys.exit(3):")
+    assert str(path) in report.error and "backprop-lab-sandbox" not in report.error
+
+
+def test_writing_in_the_scratch_folder_is_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "notes.py"
+    path.write_text(import_file(HERE / "verify_gallery" / "correct_relu.py")[0].read_text()
+                    + "\nopen('notes.txt', 'w').write('fine')\n")
+    assert verify_isolated(path).passed
+
+
+def test_an_argument_edited_in_place_is_seen_by_the_caller(tmp_path: Path) -> None:
+    """CS231n's batchnorm writes its running mean into bn_param: the caller sees it."""
+    path = tmp_path / "bn.py"
+    path.write_text("def forward(x, p):\n    p['running_mean'] = x.mean(0)\n    x[0] = 7\n"
+                    "    return x, {'k': 1}\n\ndef backward(d, c):\n    return d\n")
+    sandbox = Sandbox(Limits())
+    try:
+        (sandbox.scratch / "bn.py").write_text(checked_source(path).read_text())
+        session = Session(sandbox)
+        reply = session.request(sandbox.load_request("bn.py"), {})
+        module = RemoteModule(session, reply["decoded"]["constants"], reply["callables"])
+        x, param = np.arange(6.0).reshape(3, 2), {"eps": 1e-5}
+        out, cache = module.forward(x, param)
+        assert param["running_mean"].tolist() == [2.0, 3.0] and param["eps"] == 1e-5
+        assert x[0].tolist() == [7.0, 7.0] and out[0].tolist() == [7.0, 7.0]
+        assert type(cache).__name__ == "dict" and not isinstance(cache, dict)  # kept there
+        assert module.backward(out, cache).tolist() == out.tolist()
+    finally:
+        sandbox.close()
+
+
+def test_the_wire_refuses_what_is_not_plain_data() -> None:
+    enc = Encoder(lambda v: {"h": [1, type(v).__name__, ""]})
+    node = enc.value({"a": [1, (2.5, None)], 3: "x"})
+    dec = Decoder(b"", lambda a, g: a, lambda h: h)
+    assert dec.value(node) == {"a": [1, (2.5, None)], 3: "x"}
+    for bad in ({"a": ["object", [1], 0, 8]}, {"a": ["float64", [2], 0, 16]},
+                {"zz": 1}, {"a": ["float64", [-1], 0, 0]}, {"d": [[{"l": []}, 1]]}):
+        with pytest.raises(WireError):
+            dec.value(bad)
+
+
+def test_limits_are_checked() -> None:
+    with pytest.raises(ValueError, match="call_timeout: expected a positive number, got 0"):
+        Limits(call_timeout=0)
+    with pytest.raises(ValueError, match="no_import: expected a tuple of package names"):
+        Limits(no_import="handmade")  # type: ignore[arg-type]
+    assert _main(["verify", str(HOSTILE / "busy_loop.py"), "--timeout", "-1"]) == 2
