@@ -339,10 +339,8 @@ for name, fwd, bwd in (("correct", forward_keeping_y, keep_cache),
 # Both mistakes pass the $\gamma = 1$, $\beta = 0$ test on every gradient, and `verify`
 # fails both: its batch-norm inputs always have $\boldsymbol{\gamma}\ne 1$ (half of it
 # negative) and $\boldsymbol{\beta}\ne 0$. It names the first, `missing_gamma`; the second
-# is none of its known mistakes, and its one-feature case ($D = 1$), where any one-element
-# $\partial J/\partial\boldsymbol{\gamma}$ is some multiple of the right one, reads it as
-# `scaled`. A published batch-norm implementation carried the
-# first mistake unnoticed for exactly this reason. The general lesson: a test input equal to a
+# is none of its known mistakes (`unknown`: wrong, with no name for how). A published
+# batch-norm implementation carried the first mistake unnoticed for exactly this reason. The general lesson: a test input equal to a
 # multiplicative or additive identity makes a whole family of wrong derivations agree.
 
 # %% [markdown]

@@ -255,3 +255,13 @@ def test_context_validation():
         _diag(2 * e + 1, e, DiagnosisContext(candidates={"missing_l2_term": np.ones(4)}))
     ignored = DiagnosisContext(masks={"other tensor": np.ones((7, 7), dtype=bool)})
     assert _diag(e, e, ignored).code == "ok"
+
+
+def test_a_one_element_gradient_is_scaled_only_by_a_named_factor():
+    """Any one-element gradient is a multiple of the reference: −18.9 × says nothing, ×N does."""
+    e = np.array([0.37])
+    odd = _diag(-18.9 * e, e)
+    assert odd.code == "unknown" and odd.factor is None
+    named = diagnose(5 * e, e, name="dgamma", tol=TOL, context=DiagnosisContext(batch_size=5))
+    assert named.code == "scaled" and named.factor == pytest.approx(5)
+    assert _diag(-18.9 * np.array([0.37, 1.2]), np.array([0.37, 1.2])).code == "scaled"

@@ -121,7 +121,10 @@ def candidate_finding(
 def scaled_finding(
     g: F64, e: F64, name: str, tol: ToleranceLike, ctx: DiagnosisContext
 ) -> Finding | None:
-    """``g ~ f e`` with the least-squares f = <g,e>/<e,e> != 1, snapped to a named factor."""
+    """``g ~ f e`` with the least-squares f = <g,e>/<e,e> != 1, snapped to a named factor.
+
+    A one-element gradient is a multiple of any reference: it is ``scaled`` only by a named
+    factor (×2, ×N: a cause), never by an arbitrary one (−18.9 says nothing)."""
     ee = float(np.vdot(e, e))
     if ee == 0.0 or not math.isfinite(ee):
         return None
@@ -130,6 +133,8 @@ def scaled_finding(
     if abs(f - 1.0) <= rel or not close(g, f * e, tol):
         return None
     named = snap(f, factor_table(ctx), rel)
+    if not named and g.size == 1:
+        return None
     value = named[0].value if named else f
     values = scalar_values(ctx)
     uses = {u: values[u] for n in named for u in n.uses}
