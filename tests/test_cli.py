@@ -28,7 +28,8 @@ def test_check_exits_0_and_writes_the_documented_json(tmp_path) -> None:
     keys = {"name", "tensor", "dtype", "shape", "against", "max_abs_err", "max_rel_err", "passed"}
     for row in data["checks"]:
         assert keys <= set(row)
-        assert row["against"] in ("autograd", "finite_differences")
+        assert row["against"] in ("autograd", "finite_differences", "lockstep")
+        assert (row["against"] == "lockstep") == row["name"].startswith("CNN[")  # trained twins
         assert isinstance(row["shape"], list)
     assert "passed, 0 failed" in proc.stdout.splitlines()[-1]
 
