@@ -225,3 +225,17 @@ def test_the_notebook_rendering_has_every_section_and_check() -> None:
     assert "1 of 2 functions wrong (affine)" in page
     section = verify_cs231n_file(LAYERS / "dropout_normal_mask.py")._repr_html_()
     assert "FAIL kept fraction (p = 0.3)" in section
+
+
+def test_a_notebook_of_layers_is_read_as_its_code_cells(tmp_path: Path) -> None:
+    source = (LAYERS / "correct_layers.py").read_text()
+    start = source.index("def relu_forward")
+    relu = source[start:source.index("def softmax_loss")]
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": text} for text in ("%matplotlib inline", "import numpy as np", relu)]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "layers.ipynb"
+    path.write_text(json.dumps(notebook))
+    report = verify_cs231n_file(path)
+    assert [s.function for s in report.sections] == ["relu"] and report.passed
+    assert report.input_notes and "%matplotlib" in report.input_notes[0]

@@ -46,7 +46,7 @@ from comparisons.verification.guard import (
     error_text,
     guarded,
 )
-from comparisons.verification.loader import import_file
+from comparisons.verification.loader import import_source
 from comparisons.verification.report import VerifyReport
 
 Fn = Callable[..., Any]
@@ -133,12 +133,13 @@ def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str,
 
 
 def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", seed: int = 0,
-                     file: str | None = None) -> ConventionReport:
+                     file: str | None = None, notes: tuple[str, ...] = ()) -> ConventionReport:
     """Verify the student's CS231n functions, given by name; one section per pair found.
 
     ``functions``: name -> callable (``vars(module)`` will do: unknown names and non-callables
-    are ignored). ValueError (one line) when none of :data:`FUNCTION_NAMES` is there, for a bad
-    ``dtype`` or ``seed``. Anything the student's code does is in the report, never raised.
+    are ignored); ``file`` and ``notes`` (what of a notebook was skipped) go into the report.
+    ValueError (one line) when none of :data:`FUNCTION_NAMES` is there, for a bad ``dtype`` or
+    ``seed``. Anything the student's code does is in the report, never raised.
     """
     dtype, seed = check_dtype(dtype), check_seed(seed)
     found = {n: f for n, f in functions.items() if n in FUNCTION_NAMES and callable(f)}
@@ -151,21 +152,23 @@ def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", se
     finally:
         np.random.set_state(state)
     return ConventionReport("cs231n", file, dtype, seed, [s for s in sections if s is not None],
-                            [n for n in FUNCTION_NAMES if n not in found])
+                            [n for n in FUNCTION_NAMES if n not in found], input_notes=list(notes))
 
 
-def verify_cs231n_file(path: str | Path, *, dtype: str = "float64",
-                       seed: int = 0) -> ConventionReport:
-    """Import ``path`` and verify its CS231n functions; UsageError when it has none.
+def verify_cs231n_file(path: str | Path, *, dtype: str = "float64", seed: int = 0,
+                       cell: str | None = None,
+                       data_dir: str | Path | None = None) -> ConventionReport:
+    """Import ``path`` (a .py file or a notebook, ``cell`` and ``data_dir`` as for ``verify``)
+    and verify its CS231n functions; UsageError (one line) when it has none.
 
     Anything raised while importing the file is the report's ``error``."""
     dtype, seed = check_dtype(dtype), check_seed(seed)
     try:
-        _, module = import_file(path)
+        _, module, notes = import_source(path, cell=cell, data_dir=data_dir)
     except UserCodeError as exc:
         return ConventionReport("cs231n", str(path), dtype, seed, error=error_text(exc))
     functions = {n: getattr(module, n) for n in FUNCTION_NAMES if hasattr(module, n)}
     if not any(callable(f) for f in functions.values()):
         raise UsageError(f"{path}: none of CS231n's layers.py functions is defined (expected "
                          f"e.g. affine_forward and affine_backward, relu_forward, softmax_loss)")
-    return verify_functions(functions, dtype=dtype, seed=seed, file=str(path))
+    return verify_functions(functions, dtype=dtype, seed=seed, file=str(path), notes=notes)

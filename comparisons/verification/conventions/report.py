@@ -4,6 +4,7 @@ JSON (``ConventionReport.to_json``, also ``backprop-lab verify FILE --convention
 
     {"convention": str, "file": str | null, "passed": bool, "error": str | null,
      "dtype": str, "seed": int, "skipped": [function names not in the file],
+     "input_notes": [what of a notebook was skipped],
      "functions": [{"function": "affine", "forward_function": "affine_forward",
                     "backward_function": "affine_backward" | null,
                     ...the VerifyReport JSON of the pair ("op" is the op it was verified
@@ -102,6 +103,7 @@ class ConventionReport:
     sections: list[FunctionSection] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    input_notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -130,14 +132,14 @@ class ConventionReport:
         """The documented JSON shape (module docstring)."""
         return {"convention": self.convention, "file": self.file, "passed": self.passed,
                 "error": self.error, "dtype": self.dtype, "seed": self.seed,
-                "skipped": list(self.skipped),
+                "skipped": list(self.skipped), "input_notes": list(self.input_notes),
                 "functions": [s.to_json() for s in self.sections]}
 
     def __str__(self) -> str:
         head = (f"verify {self.file or '(functions)'} --convention {self.convention} "
                 f"({self.dtype}, seed {self.seed}): {len(self.sections)} "
                 f"pair{'' if len(self.sections) == 1 else 's'} of functions found")
-        lines = [head]
+        lines = [head, *(f"input: {n}" for n in self.input_notes)]
         if self.skipped:
             lines.append(textwrap.fill(f"not in the file (skipped): {', '.join(self.skipped)}",
                                        width=100, subsequent_indent="    "))

@@ -10,13 +10,14 @@ from comparisons.verification.conventions.cs231n import verify_cs231n_file
 from comparisons.verification.conventions.report import ConventionReport
 
 CONVENTIONS: dict[str, Callable[..., ConventionReport]] = {"cs231n": verify_cs231n_file}
-"""Convention name -> ``verify(path, *, dtype, seed) -> ConventionReport``."""
+"""Convention name -> ``verify(path, *, dtype, seed, cell, data_dir) -> ConventionReport``."""
 
 
 def verify_convention_file(path: str | Path, convention: str, *, dtype: str = "float64",
-                           seed: int = 0) -> ConventionReport:
+                           seed: int = 0, cell: str | None = None,
+                           data_dir: str | Path | None = None) -> ConventionReport:
     """Verify ``path`` under ``convention``; UsageError (one line) for an unknown one."""
     if convention not in CONVENTIONS:
         raise UsageError(f"--convention: expected one of {', '.join(CONVENTIONS)}, "
                          f"got {convention!r}")
-    return CONVENTIONS[convention](path, dtype=dtype, seed=seed)
+    return CONVENTIONS[convention](path, dtype=dtype, seed=seed, cell=cell, data_dir=data_dir)
