@@ -186,13 +186,30 @@ def backward(t):
 '''
 
 
-def test_a_float32_rounding_mismatch_is_labelled_an_artefact_and_passes(tmp_path) -> None:
+@pytest.mark.parametrize("pinned", [False, True])
+def test_a_float32_rounding_mismatch_is_labelled_an_artefact_and_passes(tmp_path,
+                                                                        pinned) -> None:
     path = tmp_path / "cancel.py"
-    path.write_text(FLOAT32_CANCELLATION)
+    dw = 't["c"].clone()'
+    # a backward that pins float32 returns float32 in the float64 rerun too: right at float32
+    path.write_text(FLOAT32_CANCELLATION.replace(dw, dw + ".float()") if pinned
+                    else FLOAT32_CANCELLATION)
     report = verify_intermediates_file(path)
     assert report.dtype == "float32" and report.passed, str(report)
     assert report.gradient("dw").precision == ARTEFACT  # set only on a float32 failure
     assert report.gradient("du").precision is None
+
+
+def test_a_file_whose_leaves_stay_float32_is_not_rerun_and_says_so(tmp_path) -> None:
+    path = tmp_path / "global_leaf.py"
+    made_at_import = "W = torch.randn(16, generator=torch.Generator().manual_seed(0))\n" \
+                     "W.requires_grad = True\n"
+    text = FLOAT32_CANCELLATION.replace("def forward():", made_at_import + "def forward():")
+    path.write_text(text.replace("    w = torch.randn(16, generator=g)\n"
+                                 "    w.requires_grad = True\n", "    w = W\n"))
+    report = verify_intermediates_file(path)
+    precision = report.gradient("dw").precision or ""
+    assert not report.passed and "w stay float32" in precision, str(report)
 
 
 def test_the_float64_rerun_is_at_the_float32_run_s_point() -> None:
