@@ -146,13 +146,35 @@ def test_an_argument_edited_in_place_is_seen_by_the_caller(tmp_path: Path) -> No
         sandbox.close()
 
 
+SLOW_RELU = ("import time\nimport numpy as np\nOP = 'relu'\n"
+             "def forward(x):\n    BODY\n    return np.maximum(x, 0), x\n"
+             "def backward(dout, x):\n    return dout * (x > 0)\n")
+
+
+@pytest.mark.parametrize("body, limits, reason", [
+    ("time.sleep(0.05)", Limits(call_timeout=5, total_timeout=0.5),
+     r"your forward \(case [^)]*\) exceeded the 0.5 s total time limit"),
+    ("while True: pass", Limits(call_timeout=60, total_timeout=60, cpu_seconds=1),
+     r"your forward \(case [^)]*\) exceeded the 1 s CPU time limit"),
+])
+def test_the_total_time_and_cpu_limits_hold(tmp_path: Path, body: str, limits: Limits,
+                                            reason: str) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_RELU.replace("BODY", body))
+    report = verify_isolated(path, limits=limits)
+    assert report.error is not None and re.match(reason, report.error), report.error
+    assert re.search(reason, report.verdict())
+
+
 def test_the_wire_refuses_what_is_not_plain_data() -> None:
     enc = Encoder(lambda v: {"h": [1, type(v).__name__, ""]})
     node = enc.value({"a": [1, (2.5, None)], 3: "x"})
-    dec = Decoder(b"", lambda a, g: a, lambda h: h)
+    dec = Decoder(bytes(16), lambda a, g: a, lambda h: h)
     assert dec.value(node) == {"a": [1, (2.5, None)], 3: "x"}
-    for bad in ({"a": ["object", [1], 0, 8]}, {"a": ["float64", [2], 0, 16]},
-                {"zz": 1}, {"a": ["float64", [-1], 0, 0]}, {"d": [[{"l": []}, 1]]}):
+    assert dec.value({"a": ["float64", [2], 0, 16]}).tolist() == [0.0, 0.0]
+    for bad in ({"a": ["object", [2], 0, 16]}, {"a": ["float64", [4], 0, 32]},
+                {"a": ["float64", [2], 0, 8]}, {"a": ["float64", [-2], 0, 16]},
+                {"zz": 1}, {"d": [[{"l": []}, 1]]}):
         with pytest.raises(WireError):
             dec.value(bad)
 
