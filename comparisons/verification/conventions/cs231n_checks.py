@@ -63,7 +63,7 @@ def close(a: Any, b: Any) -> bool:
 
 
 def out_of(forward: Fn, name: str, *args: Any) -> F64:
-    """The student's out as float64; StructureError if it is no array."""
+    """The student's out as float64; :func:`wrong_structure` if it is no array."""
     out, _ = pair_result(forward(*args), name)
     try:
         return np.asarray(out, dtype=np.float64)

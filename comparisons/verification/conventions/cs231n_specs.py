@@ -80,7 +80,7 @@ def wrong_structure(name: str, sentence: str) -> UserCodeError:
 
 
 def pair_result(result: Any, name: str, second: str = "cache") -> tuple[Any, Any]:
-    """``result`` as a 2-tuple, else a StructureError naming the function."""
+    """``result`` as a 2-tuple, else :func:`wrong_structure` naming the function."""
     if not isinstance(result, tuple) or len(result) != 2:
         first = "loss" if second == "dx" else "out"
         raise wrong_structure(name, f"your {name} returned {type(result).__name__}; expected "
