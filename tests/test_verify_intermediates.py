@@ -251,8 +251,10 @@ def test_bad_files_are_one_line_and_exit_2(tmp_path, capsys, text, words) -> Non
 def test_options_that_do_not_apply_are_one_line_and_exit_2(capsys) -> None:
     assert main(["verify", str(RIGHT), "--intermediates", "--against", "linear"]) == 2
     assert main(["verify", str(RIGHT), "--intermediates", "--dtype", "float32"]) == 2
+    assert main(["verify", str(RIGHT), "--intermediates", "--backward", "bwd"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "--against" in err[0] and "--dtype" in err[1]
+    assert len(err) == 3 and "--against" in err[0] and "--dtype" in err[1]
+    assert err[2].startswith("backprop-lab: error: --backward:")
 
 
 SQUARE = ("def forward():\n    w = torch.ones(3, dtype=torch.float64, requires_grad=True)\n"

@@ -77,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
         return run_convention(args, conventions.verify_convention_file)
     if args.intermediates:
         intermediates.check_options(against=(args.against, None), dtype=(args.dtype, "float64"),
-                                    seed=(args.seed, 0), cell=(args.cell, None))
+                                    seed=(args.seed, 0), cell=(args.cell, None),
+                                    data_dir=(args.data_dir, None),
+                                    forward=(args.forward, "forward"),
+                                    backward=(args.backward, "backward"))
         report = intermediates.verify_intermediates_file(args.file)
     elif runs_isolated(args):
         report = isolation.verify_isolated(args.file, args.against, dtype=args.dtype,
