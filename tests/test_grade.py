@@ -141,6 +141,7 @@ def test_gradebook_scores_are_recomputed_from_the_rows_and_the_rubric(graded) ->
     assert status["exits"] == "crashed"
     hang = next(r for r in rows if r["student"] == "hangs")
     assert hang["reason"] == "exceeded 4 s (wall time)"
+    assert 4 <= hang["elapsed"] < 8  # killed at the limit, not when it would have ended
 
 
 def test_planted_bugs_are_named_in_rows_and_in_the_class_chart(graded) -> None:
@@ -279,6 +280,36 @@ def test_a_zip_of_the_class_grades_like_the_folder(tmp_path: Path) -> None:
     assert book == {"alice": "passed", "bob": "failed"}
 
 
+CS231N_RUBRIC = """[[item]]
+name = "layers"
+convention = "cs231n"
+points = { affine = 2, relu = 1, dropout = 1, softmax_loss = 2 }
+"""
+
+
+def test_a_cs231n_class_is_graded_per_function(tmp_path: Path) -> None:
+    gallery = ROOT / "tests" / "cs231n_layers"
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("correct_layers", "correct_alt_layers", "affine_db_not_summed",
+                 "relu_dout_passed", "dropout_not_divided"):
+        shutil.copy(gallery / f"{name}.py", folder / f"{name}.py")
+    (tmp_path / "rubric.toml").write_text(CS231N_RUBRIC)
+    assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    points = tomllib.loads(CS231N_RUBRIC)["item"][0]["points"]
+    with (tmp_path / "out" / "gradebook.csv").open() as f:
+        book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
+    for row in read_rows(tmp_path / "out"):
+        found = {s["function"]: s for s in row["report"]["functions"]}
+        score = sum(p for name, p in points.items() if name in found and found[name]["passed"])
+        assert book[row["student"]] == score, row["student"]
+    assert book["correct_layers"] == book["correct_alt_layers"] == sum(points.values())
+    assert book["affine_db_not_summed"] == 0 and book["relu_dout_passed"] == 0
+    md = (tmp_path / "out" / "feedback" / "dropout_not_divided.md").read_text()
+    assert "mask_not_divided" in md and "convention cs231n" in md
+
+
 @pytest.mark.parametrize("extra, needle", [
     (["--jobs", "0"], "--jobs"), (["--jobs", "-1"], "--jobs"), (["--jobs", "abc"], "--jobs"),
     (["--timeout", "0"], "--timeout"),
@@ -297,12 +328,15 @@ def test_bad_input_is_one_line_and_exit_2_before_any_run(tmp_path: Path, capsys)
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "a.py").write_text("x = 1\n")
     (tmp_path / "bad.toml").write_text(RUBRIC.replace("points = 2", "pionts = 2"))
+    (tmp_path / "cs.toml").write_text(CS231N_RUBRIC.replace("affine", "afine"))
     (tmp_path / "file").write_text("")
     cases = [
         (["grade", str(tmp_path / "nope"), "--against", "two_layer"], "no such file"),
         (["grade", str(tmp_path / "empty"), "--against", "two_layer"], "no .py file"),
         (["grade", str(tmp_path / "class"), "--rubric", str(tmp_path / "bad.toml")], "pionts"),
         (["grade", str(tmp_path / "class"), "--against", "nope"], "--against"),
+        (["grade", str(tmp_path / "class"), "--rubric", str(tmp_path / "cs.toml")], "afine"),
+        (["grade", str(tmp_path / "class"), "--convention", "nope"], "--convention"),
         (["grade", str(tmp_path / "class")], "--rubric"),
         (["grade", str(tmp_path / "class"), "--against", "two_layer", "--out",
           str(tmp_path / "file")], "--out"),

@@ -1,5 +1,7 @@
-"""``backprop-lab grade SUBMISSIONS (--against OP | --rubric RUBRIC.toml)``: grade a class.
+"""``backprop-lab grade SUBMISSIONS --rubric RUBRIC.toml``: grade a whole class.
 
+What is checked comes from ``--rubric``, or ``--against OP`` (one point per gradient of a
+built-in op) or ``--convention NAME`` (one point per function of a course's file, cs231n).
 SUBMISSIONS is a directory of .py files (one per student) or of folders (one per student), a
 .zip of one, or with ``--gradescope results.json`` Gradescope's one submission folder. Writes
 under ``--out``: results.jsonl (streamed; a rerun skips what is done), gradebook.csv,
@@ -47,6 +49,9 @@ def register(sub: Any) -> None:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--against", metavar="OP", help="grade every file against this "
                                                       "built-in op (1 point per gradient)")
+    what.add_argument("--convention", metavar="NAME",
+                      help="grade every file as a course's file (cs231n: its layers.py), "
+                           "1 point per function")
     what.add_argument("--rubric", type=Path, metavar="RUBRIC.toml",
                       help="the items, points, hidden items, seed and timeout")
     what.add_argument("--gradescope-bundle", type=Path, metavar="RUBRIC.toml",
@@ -74,8 +79,9 @@ def _check(args: argparse.Namespace) -> None:
     if args.submissions is None:
         raise UsageError("grade: expected SUBMISSIONS (a directory, a .zip) and --against OP "
                          "or --rubric RUBRIC.toml")
-    if args.against is None and args.rubric is None:
-        raise UsageError("grade: expected --against OP or --rubric RUBRIC.toml, got neither")
+    if args.against is None and args.rubric is None and args.convention is None:
+        raise UsageError("grade: expected --against OP, --convention NAME or --rubric "
+                         "RUBRIC.toml, got none")
     if not args.submissions.exists():
         raise UsageError(f"SUBMISSIONS: expected a directory or a .zip, got {args.submissions} "
                          f"(no such file or directory)")
@@ -93,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.rubric is not None:
         plan = rubric.load_rubric(args.rubric)
+    elif args.convention is not None:
+        plan = rubric.rubric_for_convention(args.convention)
     else:
         plan = rubric.rubric_for_op(args.against)
     changes: dict[str, Any] = {}

@@ -26,18 +26,31 @@ def points(x: float) -> str:
     return f"{x:g}"
 
 
-def _wrong_gradients(report: dict[str, Any]) -> list[Block]:
+def wrong_gradients(report: dict[str, Any], prefix: str = "") -> list[Block]:
+    """A verify report's wrong forward value, wrong gradients and first divergence."""
     blocks: list[Block] = []
     fwd = report.get("forward") or {}
     if fwd and not fwd.get("passed"):
-        blocks.append(("p", f"forward value wrong: {fwd.get('message') or ''}".strip()))
+        blocks.append(("p", f"{prefix}forward value wrong: {fwd.get('message') or ''}".strip()))
     for g in report.get("gradients", []):
         if not g.get("passed") or g.get("fd") == "FAIL":
             where = f" (case {g['case']})" if g.get("case") else ""
-            blocks.append(("p", f"{g.get('name')}: {g.get('diagnosis')}{where}. "
+            blocks.append(("p", f"{prefix}{g.get('name')}: {g.get('diagnosis')}{where}. "
                                 f"{g.get('message', '')}"))
     if report.get("first_divergence"):
-        blocks.append(("p", f"first divergence: {report['first_divergence']}"))
+        blocks.append(("p", f"{prefix}first divergence: {report['first_divergence']}"))
+    return blocks
+
+
+def section_blocks(section: dict[str, Any]) -> list[Block]:
+    """What is wrong in one function's section of a convention report."""
+    name = f"{section.get('function')}: "
+    if section.get("error"):
+        return [("p", f"{name}{str(section['error']).splitlines()[0]}"),
+                ("pre", section["error"])]
+    blocks = wrong_gradients(section, name)
+    blocks += [("p", f"{name}{c.get('name')}: {c.get('diagnosis')}. {c.get('message', '')}")
+               for c in section.get("checks", []) if not c.get("passed")]
     return blocks
 
 
@@ -46,7 +59,8 @@ def item_blocks(item: Item, row: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [("h2", f"{item.name}: {points(row['score'])} / "
                                   f"{points(row['max'])} ({row['status']})")]
     if row.get("file"):
-        blocks.append(("p", f"op {item.op}, file {row['file'].rsplit('/', 1)[-1]}"))
+        what = f"convention {item.convention}" if item.convention else f"op {item.op}"
+        blocks.append(("p", f"{what}, file {row['file'].rsplit('/', 1)[-1]}"))
     table = [[t["name"], f"{points(t['score'])} / {points(t['max'])}",
               "right" if t["passed"] else "wrong", t["diagnosis"] or "—"] for t in row["tests"]]
     blocks.append(("table", (["checked", "points", "verdict", "diagnosis"], table)))
@@ -58,8 +72,11 @@ def item_blocks(item: Item, row: dict[str, Any]) -> list[Block]:
         blocks.append(("p", f"reason: {row['reason']}"))
     if report is not None and report.get("error"):
         blocks.append(("pre", report["error"]))
+    elif report is not None and "functions" in report:
+        for section in report["functions"]:
+            blocks += [] if section.get("passed") else section_blocks(section)
     elif report is not None:
-        blocks += _wrong_gradients(report)
+        blocks += wrong_gradients(report)
     return blocks
 
 

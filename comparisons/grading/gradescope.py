@@ -27,8 +27,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from comparisons.grading.feedback import item_blocks, points, to_markdown
+from comparisons.grading.feedback import item_blocks, points, section_blocks, to_markdown
 from comparisons.grading.rubric import FORWARD, Item, Rubric
+from comparisons.grading.scoring import sections
 
 SOURCE_PARTS = ("pyproject.toml", "README.md", "constraints.txt", "handmade", "reference",
                 "comparisons")
@@ -74,10 +75,16 @@ def _test_output(item: Item, row: dict[str, Any], test: dict[str, Any]) -> str:
     report = row.get("report")
     if item.total is not None or report is None or report.get("error"):
         return to_markdown(item_blocks(item, row))
+    if item.convention is not None:
+        found = sections(report).get(test["name"])
+        if found is None:
+            return f"{test['name']}: not found in the file ({test['diagnosis']})."
+        return to_markdown(section_blocks(found))
     if test["name"] == FORWARD:
         fwd = report.get("forward") or {}
         return f"forward value wrong. {fwd.get('message') or ''}".strip()
-    g = next((g for g in report.get("gradients", []) if g.get("name") == test["name"]), {})
+    g: dict[str, Any] = next(
+        (g for g in report.get("gradients", []) if g.get("name") == test["name"]), {})
     where = f" (case {g['case']})" if g.get("case") else ""
     text = f"**{test['name']}: {g.get('diagnosis')}**{where}. {g.get('message', '')}"
     if g.get("passed") and g.get("fd") == "FAIL":

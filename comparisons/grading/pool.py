@@ -33,29 +33,38 @@ from typing import Any
 import torch
 
 from comparisons.core.errors import UsageError
+from comparisons.verification.conventions.run import verify_convention_file
 from comparisons.verification.loader import verify_file
 
-WARM_MODULES = ["numpy", "torch", "comparisons.verification.loader", "comparisons.grading.pool"]
+WARM_MODULES = ["numpy", "torch", "comparisons.verification.loader",
+                "comparisons.verification.conventions.run", "comparisons.grading.pool"]
 """What the fork server imports once, before any submission's process is forked from it."""
 
 
 @dataclass(frozen=True)
 class Task:
-    """One verification: ``path`` against ``op`` with the item's ``seed`` and ``dtype``."""
+    """One verification: ``path`` against ``op`` (or under ``convention``) with the item's
+    ``seed`` and ``dtype``."""
 
     key: str
     path: Path
     op: str
     dtype: str
     seed: int
+    convention: str | None = None
 
 
-def grade_one(path: Path, op: str, dtype: str, seed: int) -> dict[str, Any]:
+def grade_one(path: Path, op: str, dtype: str, seed: int,
+              convention: str | None = None) -> dict[str, Any]:
     """Verify one file (in the calling process) and return plain data for the parent:
     ``{"status": "verified", "report": JSON, "text": str}`` or, when verify cannot load it
-    (a syntax error, no forward), ``{"status": "error", "reason": one line}``."""
+    (a syntax error, no forward), ``{"status": "error", "reason": one line}``. A convention's
+    report is its JSON (``"functions"``, one section each)."""
     try:
-        report = verify_file(path, op, dtype=dtype, seed=seed)
+        if convention is not None:
+            report: Any = verify_convention_file(path, convention, dtype=dtype, seed=seed)
+        else:
+            report = verify_file(path, op, dtype=dtype, seed=seed)
     except UsageError as exc:
         return {"status": "error", "reason": str(exc)}
     return {"status": "verified", "report": report.to_json(), "text": str(report)}
@@ -71,7 +80,7 @@ def _child(conn: Connection, task: Task) -> None:
         torch.set_num_threads(1)
         with tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch:
             os.chdir(scratch)
-            result = grade_one(task.path, task.op, task.dtype, task.seed)
+            result = grade_one(task.path, task.op, task.dtype, task.seed, task.convention)
     except BaseException as exc:  # the grader's own failure in this process, said as such
         result = {"status": "error", "reason": f"the grader failed: {type(exc).__name__}"}
     conn.send(result)

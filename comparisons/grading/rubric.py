@@ -9,7 +9,9 @@
 
     [[item]]
     name = "two-layer network" # optional, default: the op
-    op = "two_layer"           # a built-in op (backprop-lab verify --list)
+    op = "two_layer"           # a built-in op (backprop-lab verify --list), or
+                               # convention = "cs231n": a course's file as written, with
+                               # points = { affine = 2, relu = 1, ... } per function
     file = "two_layer.py"      # optional: the file in a student's folder (a glob)
     points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
                                                 # or points = 6: all or nothing
@@ -33,6 +35,7 @@ from typing import Any
 
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
+from comparisons.verification.conventions.cs231n import PAIRS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +43,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TOP_KEYS = ("title", "seed", "dtype", "timeout", "item")
-ITEM_KEYS = ("name", "op", "file", "points", "hidden", "seed")
+ITEM_KEYS = ("name", "op", "convention", "file", "points", "hidden", "seed")
+CONVENTION_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS)}
+"""Each convention's sections (its functions, by the names its report gives them)."""
+DEFAULT_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS if not p.optional)}
 DEFAULT_TIMEOUT = 60.0
 FORWARD = "forward"
 """The key of ``points`` that scores the forward value."""
@@ -48,7 +54,9 @@ FORWARD = "forward"
 
 @dataclass(frozen=True)
 class Item:
-    """One rubric item: ``op`` verified, ``points`` per gradient (or ``total`` all or nothing)."""
+    """One rubric item: ``op`` verified, ``points`` per gradient (or ``total`` all or nothing);
+    or, with ``convention`` set (``op`` is then ""), ``points`` per function of the course's
+    file."""
 
     name: str
     op: str
@@ -57,6 +65,12 @@ class Item:
     file: str | None = None
     hidden: bool = False
     seed: int | None = None
+    convention: str | None = None
+
+    @property
+    def default_file(self) -> str:
+        """The file a student's folder is expected to hold when the item names none."""
+        return "layers.py" if self.convention is not None else f"{self.op}.py"
 
     @property
     def max_score(self) -> float:
@@ -115,15 +129,15 @@ def _unknown(where: str, table: dict[str, Any], allowed: tuple[str, ...]) -> Non
                          f"{', '.join(allowed)}")
 
 
-def _points(where: str, op: str, value: Any) -> tuple[dict[str, float], float | None]:
-    """``points``: a number (all or nothing) or a table of gradient -> points."""
+def _points(where: str, known: tuple[str, ...], what: str,
+            value: Any) -> tuple[dict[str, float], float | None]:
+    """``points``: a number (all or nothing) or a table of gradient (function) -> points."""
     if not isinstance(value, dict):
         return {}, float(_number(where, "points", value))
-    known = (*gradient_names(op), FORWARD)
     for name, pts in value.items():
         if name not in known:
-            raise UsageError(f"{where}: points: unknown gradient {name!r} of {op}; expected "
-                             f"some of {', '.join(known)}")
+            raise UsageError(f"{where}: points: unknown {what} {name!r}; expected some of "
+                             f"{', '.join(known)}")
         _number(where, f"points.{name}", pts)
     if not value:
         raise UsageError(f"{where}: points: expected a number or a table of gradients, got {{}}")
@@ -135,14 +149,26 @@ def parse_item(where: str, table: Any) -> Item:
     if not isinstance(table, dict):
         raise UsageError(f"{where}: expected a table [[item]], got {table!r}")
     _unknown(where, table, ITEM_KEYS)
-    op = table.get("op")
-    if op not in BUILTIN_OPS:
-        raise UsageError(f"{where}: op: expected a built-in op ({', '.join(BUILTIN_OPS)}), "
-                         f"got {op!r}")
+    op, convention = table.get("op"), table.get("convention")
+    if convention is not None:
+        if op is not None:
+            raise UsageError(f"{where}: expected op or convention, got both")
+        if convention not in CONVENTION_FUNCTIONS:
+            raise UsageError(f"{where}: convention: expected one of "
+                             f"{', '.join(CONVENTION_FUNCTIONS)}, got {convention!r}")
+        known, what, default = (CONVENTION_FUNCTIONS[convention], f"function of {convention}",
+                                DEFAULT_FUNCTIONS[convention])
+        op = ""
+    elif op not in BUILTIN_OPS:
+        raise UsageError(f"{where}: op: expected a built-in op ({', '.join(BUILTIN_OPS)}) or "
+                         f"convention = \"cs231n\", got {op!r}")
+    else:
+        known, what = (*gradient_names(op), FORWARD), f"gradient of {op}"
+        default = BUILTIN_OPS[op].grads
     if "points" in table:
-        points, total = _points(where, op, table["points"])
-    else:  # one point per gradient
-        points, total = {g: 1.0 for g in BUILTIN_OPS[op].grads}, None
+        points, total = _points(where, known, what, table["points"])
+    else:  # one point per gradient (per function)
+        points, total = {g: 1.0 for g in default}, None
     for key in ("name", "file"):
         if key in table and not (isinstance(table[key], str) and table[key]):
             raise UsageError(f"{where}: {key}: expected a non-empty string, got {table[key]!r}")
@@ -152,8 +178,8 @@ def parse_item(where: str, table: Any) -> Item:
     seed = table.get("seed")
     if seed is not None:
         _number(where, "seed", seed, integer=True)
-    return Item(str(table.get("name", op)), str(op), points, total, table.get("file"), hidden,
-                seed)
+    return Item(str(table.get("name", op or convention)), str(op), points, total,
+                table.get("file"), hidden, seed, convention)
 
 
 def parse_rubric(data: dict[str, Any], where: str) -> Rubric:
@@ -204,3 +230,13 @@ def rubric_for_op(op: str, seed: int = 0, timeout: float = DEFAULT_TIMEOUT) -> R
                          f"got {op!r}")
     return Rubric((parse_item("--against", {"op": op}),), f"verify against {op}", seed,
                   timeout=timeout)
+
+
+def rubric_for_convention(convention: str, seed: int = 0,
+                          timeout: float = DEFAULT_TIMEOUT) -> Rubric:
+    """``--convention NAME`` without a rubric: one item, one point per function."""
+    if convention not in CONVENTION_FUNCTIONS:
+        raise UsageError(f"--convention: expected one of {', '.join(CONVENTION_FUNCTIONS)}, "
+                         f"got {convention!r}")
+    item = parse_item("--convention", {"convention": convention})
+    return Rubric((item,), f"verify --convention {convention}", seed, timeout=timeout)

@@ -64,12 +64,47 @@ def _gradient_row(report: dict[str, Any], name: str) -> dict[str, Any] | None:
     return next((g for g in report.get("gradients", []) if g.get("name") == name), None)
 
 
+def section_code(section: dict[str, Any] | None) -> str:
+    """What is wrong with a convention's section: a gradient's diagnosis, else a check's."""
+    if section is None:
+        return "missing_function"
+    if section.get("error") is not None:
+        return "error"
+    codes = [str(g.get("diagnosis")) for g in section.get("gradients", []) if not g.get("passed")]
+    codes += [str(c.get("diagnosis")) for c in section.get("checks", []) if not c.get("passed")]
+    fwd = section.get("forward") or {}
+    if fwd and not fwd.get("passed"):
+        codes.append("forward_wrong")
+    return next((c for c in codes if c != "unknown"), codes[0] if codes else "unknown")
+
+
+def sections(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A convention report's sections by function name."""
+    return {str(f.get("function")): f for f in report.get("functions", [])}
+
+
+def convention_tests(item: Item, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One test per scored function: its points when its section passed."""
+    clean, found = report.get("error") is None, sections(report)
+    tests = []
+    for name, pts in item.points.items():
+        section = found.get(name)
+        ok = clean and section is not None and bool(section.get("passed"))
+        tests.append({"name": name, "score": pts if ok else 0.0, "max": pts, "passed": ok,
+                      "diagnosis": None if ok else section_code(section)})
+    return tests
+
+
 def score_tests(item: Item, report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The item's tests (one per scored gradient, or one for an all-or-nothing item)."""
+    """The item's tests (one per scored gradient or function, or one for an all-or-nothing
+    item)."""
     clean = report.get("error") is None
+    if item.convention is not None and item.total is None:
+        return convention_tests(item, report)
     if item.total is not None:
         ok = clean and bool(report.get("passed"))
         wrong = [g.get("diagnosis") for g in report.get("gradients", []) if not g.get("passed")]
+        wrong += [section_code(f) for f in report.get("functions", []) if not f.get("passed")]
         return [{"name": item.name, "score": item.total if ok else 0.0, "max": item.total,
                  "passed": ok, "diagnosis": None if ok else (wrong[0] if wrong else "error")}]
     tests = []
@@ -102,6 +137,8 @@ def class_codes(status: str, report: dict[str, Any] | None,
         return [status]
     if report is None:
         return []
+    if "functions" in report:
+        return sorted({str(t["diagnosis"]) for t in tests if not t["passed"]})
     found = {str(g.get("diagnosis")) for g in report.get("gradients", []) if not g.get("passed")}
     fwd = report.get("forward") or {}
     if fwd and not fwd.get("passed"):

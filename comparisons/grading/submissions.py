@@ -8,7 +8,8 @@ and one Gradescope submission (``/autograder/submission``: the folder is one stu
 ``submission``). Names starting with ``.`` or ``_`` (``__MACOSX``, ``.git``) are skipped.
 
 Which file of a student's folder an item checks: the item's ``file`` (a glob), else the
-folder's only ``.py`` file, else ``OP.py``; :func:`file_for` says why when none fits.
+folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention);
+:func:`file_for` says why when none fits.
 """
 
 from __future__ import annotations
@@ -108,10 +109,10 @@ def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
     files = sorted(m for m in sub.path.rglob("*.py") if _visible(m))
     if len(files) == 1:
         return files[0], None
-    named = [m for m in files if m.name == f"{item.op}.py"]
+    named = [m for m in files if m.name == item.default_file]
     if len(named) == 1:
         return named[0], None
     if not files:
         return None, "no .py file in the submission"
-    return None, (f"{len(files)} .py files in the submission and none is {item.op}.py "
+    return None, (f"{len(files)} .py files in the submission and none is {item.default_file} "
                   f"(the rubric's file = \"...\" names the one to check)")
