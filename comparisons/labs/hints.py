@@ -4,7 +4,8 @@
 which is the answer of a lab exercise. A check in a lab therefore shows, at hint level
 
 * ``"none"`` (the labs' default): the diagnosis only; every quoted equation (the kink rule's
-  too), and every suggested fix of an upstream note, is taken out of a wrong gradient's row;
+  too), every diagnosis's how-to-fix sentence (``diagnose_messages.FIXES``: "dx̂ = dout ⊙ γ")
+  and every suggested fix of an upstream note, is taken out of a wrong gradient's row;
 * ``"shape"``: in its place, the shape the gradient must have ("dW has the shape of W:
   (D_out, D_in)");
 * ``"formula"``: the report as ``verify`` wrote it.
@@ -19,6 +20,7 @@ import dataclasses
 from typing import Any
 
 from comparisons.core.builtin_ops import DECLARATIONS
+from comparisons.verification.diagnose_messages import FIXES
 from handmade.network import BOOK
 
 HINT_LEVELS = ("none", "shape", "formula")
@@ -68,6 +70,8 @@ def hide(text: str, name: str, op: str, hint: str) -> str:
         return text
     shape = gradient_shapes(op).get(name)
     said = f" {name} has {shape}." if hint == "shape" and shape else ""
+    for fix in FIXES.values():  # a diagnosis's "how to fix it" sentence gives the answer away
+        text = text.replace(f" {fix}", "")
     for answer in answers(op):
         for lead in (" Expected ", " Check "):
             text = text.replace(f"{lead}{answer}.", said)

@@ -151,46 +151,64 @@ def sign_flipped(name: str, ctx: DiagnosisContext) -> str:
     )
 
 
+FIXES = {
+    "missing_l2_term": "The penalty lam/2*||W||^2 adds lam*W to the gradient.",
+    "missing_activation_derivative": "(dz = dh * phi'(z)).",
+    "dropout_scale_missing": "Survivors are scaled by 1/(1 - p) in backward too.",
+    "mask_not_applied": "Multiply dout by the same mask as the forward (and by 1/(1 - p)).",
+    "not_summed_over_batch": "Sum (or average) the contributions of all examples.",
+    "upstream_ignored": "The chain rule multiplies the local derivative by dout.",
+    "repeated_index_not_accumulated": "Every position that reads row v adds its dout: "
+                                      "np.add.at(dW, idx, dout).",
+    "missing_cross_terms": "Each s_i depends on every x_j (∂s_i/∂x_j = −s_i s_j for j ≠ i): "
+                           "dx = s ⊙ (dout − Σ_j dout_j s_j).",
+    "missing_statistics_paths": "μ and σ² depend on every x of the axis: subtract mean(dx̂) "
+                                "and x̂·Σ(dx̂·x̂)/n.",
+    "missing_gamma": "dx̂ = dout ⊙ γ.",
+    "variance_convention": "Divide by the same count as the forward (torch: n, biased).",
+    "kernel_flipped": "torch's conv2d is a cross-correlation: no flip in the forward, and "
+                      "none in the scatter of dx or in dW.",
+    "not_routed_to_max": "A max pool sends each window's whole dout to its arg-max only (0 "
+                         "elsewhere).",
+}
+"""Candidate -> the sentence of its message that says how to fix it (what a lab's check at
+hint level "none" leaves out: :mod:`comparisons.labs.hints`)."""
+
+
 def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
-    """A context candidate matched."""
+    """A context candidate matched: what the gradient equals, then how to fix it."""
     lam = f" with lam = {ctx.lam:g}" if ctx.lam is not None else ""
     p = f" (p = {ctx.dropout_p:g})" if ctx.dropout_p is not None else ""
     text = {
         "missing_l2_term": f"{name} is missing the weight-decay term: it equals the reference "
-        f"minus lam*W{lam}. The penalty lam/2*||W||^2 adds lam*W to the gradient.",
+        f"minus lam*W{lam}.",
         "missing_activation_derivative": f"{name} is missing the activation derivative: it "
-        "equals the gradient without the elementwise factor phi'(z) (dz = dh * phi'(z)).",
+        "equals the gradient without the elementwise factor phi'(z)",
         "dropout_scale_missing": f"{name} is missing the inverted-dropout scale: it equals the "
-        f"reference times (1 - p){p}. Survivors are scaled by 1/(1 - p) in backward too.",
+        f"reference times (1 - p){p}.",
         "mask_not_applied": f"{name} ignores the dropout mask: it equals the gradient computed "
-        "without the mask. Multiply dout by the same mask as the forward (and by 1/(1 - p)).",
+        "without the mask.",
         "not_summed_over_batch": f"{name} was not reduced over the batch: it equals the "
-        "per-example candidate; sum (or average) the contributions of all examples.",
+        "per-example candidate.",
         "upstream_ignored": f"{name} ignores the upstream gradient: it equals the gradient "
-        "computed with dout = ones (the gradient of sum(out), not of <out, dout>). The chain "
-        "rule multiplies the local derivative by dout.",
+        "computed with dout = ones (the gradient of sum(out), not of <out, dout>).",
         "repeated_index_not_accumulated": f"{name} keeps one dout per repeated index: it "
-        "equals the assignment dW[idx] = dout, which overwrites where an index repeats. Every "
-        "position that reads row v adds its dout: np.add.at(dW, idx, dout).",
+        "equals the assignment dW[idx] = dout, which overwrites where an index repeats.",
         "missing_cross_terms": f"{name} is the softmax Jacobian's diagonal only: it equals "
-        "dout ⊙ s(1 − s). Each s_i depends on every x_j (∂s_i/∂x_j = −s_i s_j for j ≠ i): "
-        "dx = s ⊙ (dout − Σ_j dout_j s_j).",
+        "dout ⊙ s(1 − s).",
         "missing_statistics_paths": f"{name} is missing the paths through the mean and the "
-        "variance: it equals dout·γ/σ, the derivative with μ and σ² held constant. μ and σ² "
-        "depend on every x of the axis: subtract mean(dx̂) and x̂·Σ(dx̂·x̂)/n.",
+        "variance: it equals dout·γ/σ, the derivative with μ and σ² held constant.",
         "missing_gamma": f"{name} is missing γ: it equals the gradient computed with dx̂ = dout "
-        "(right only when γ = 1, which is why γ = 1 tests miss it). dx̂ = dout ⊙ γ.",
+        "(right only when γ = 1, which is why γ = 1 tests miss it).",
         "variance_convention": f"{name} uses the other variance convention: it equals the "
         "gradient with the variance divided by n − 1 where the forward divides by n (or the "
-        "other way round). Divide by the same count as the forward (torch: n, biased).",
+        "other way round).",
         "kernel_flipped": f"{name} was computed from the flipped kernel: it equals the "
-        "gradient with W rotated by 180° (a true convolution). torch's conv2d is a "
-        "cross-correlation: no flip in the forward, and none in the scatter of dx or in dW.",
+        "gradient with W rotated by 180° (a true convolution).",
         "not_routed_to_max": f"{name} spreads the gradient over the whole window: it equals "
-        "average pooling's dout / (KH·KW) at every element. A max pool sends each window's "
-        "whole dout to its arg-max only (0 elsewhere).",
+        "average pooling's dout / (KH·KW) at every element.",
     }[key]
-    return text + _eq(ctx)
+    return f"{text} {FIXES[key]}" + _eq(ctx)
 
 
 def scaled(name: str, factor: float, named: list[Factor], values: Mapping[str, float]) -> str:
