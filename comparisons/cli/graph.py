@@ -91,18 +91,11 @@ def check_finite_run(hand: Any, lam: float) -> None:
                              f"finite results")
 
 
-def run_worksheet(args: argparse.Namespace) -> int:
-    """``--worksheet``: write the worksheet PDF and SVGs; 0 (2 with --verify or --dot)."""
+def check_worksheet_args(args: argparse.Namespace) -> None:
+    """UsageError (one line) for --worksheet with --verify or --dot (it draws no run)."""
     for option, given in (("--verify", args.verify is not None), ("--dot", args.dot)):
         if given:
             raise UsageError(f"--worksheet: draws the blank worksheet; drop {option}")
-    out = ensure_out_dir(args.out)
-    from comparisons.graph.worksheet import write_worksheet  # deferred: matplotlib
-
-    paths = write_worksheet(out, activation=args.activation, bias=args.bias)
-    print(f"wrote the worksheet (page 1) and its answer key (page 2) to {out}/: "
-          + ", ".join(p.name for p in paths))
-    return 0
 
 
 def check_intermediates_args(args: argparse.Namespace) -> None:
@@ -125,12 +118,23 @@ def run(args: argparse.Namespace) -> int:
     if args.intermediates:
         check_intermediates_args(args)
     elif args.worksheet:
-        return run_worksheet(args)
+        check_worksheet_args(args)
     else:
         check_args(args)
     out = ensure_out_dir(args.out)
     # deferred: the graphs import torch and matplotlib, which --help does not need
-    from comparisons.graph.outputs import run_graphs, write_graphs, write_named_graph
+    from comparisons.graph.outputs import (
+        run_graphs,
+        write_graphs,
+        write_named_graph,
+        write_worksheet,
+    )
+
+    if args.worksheet:
+        paths = write_worksheet(out, activation=args.activation, bias=args.bias)
+        print(f"wrote the worksheet (page 1) and its answer key (page 2) to {out}/: "
+              + ", ".join(p.name for p in paths))
+        return 0
 
     if args.intermediates:
         report, written = write_named_graph(args.verify, out, dot=args.dot)

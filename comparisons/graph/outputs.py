@@ -20,8 +20,9 @@ user's gradients on the picture's inputs beside autograd's. Given arrays instead
 * with ``dot=True`` also ``graph_forward.dot``, ``graph_backward.dot``, ``graph_torch.dot``.
 
 A named-intermediates file (``graph --verify FILE --intermediates``) is drawn by
-:func:`~comparisons.graph.named.write_named_graph`, imported here so that the command defers one
-import.
+:func:`~comparisons.graph.named.write_named_graph` and the printable worksheet
+(``graph --worksheet``) by :func:`~comparisons.graph.worksheet.write_worksheet`, both imported
+here so that the command defers one import.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from comparisons.graph.named import write_named_graph as write_named_graph
 from comparisons.graph.record import make_network, record_two_layer
 from comparisons.graph.twin import TorchTwin, gradient_checks, torch_twin
 from comparisons.graph.user import check_book_network, picture_gradients, verify_report
+from comparisons.graph.worksheet import write_worksheet as write_worksheet
 
 
 @dataclass
