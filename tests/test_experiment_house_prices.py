@@ -70,8 +70,9 @@ def ctx_for(tmp_path: Path, engine: str) -> ExperimentContext:
 ], ids=["linear", "mlp-dropout"])
 def test_both_engines_agree_at_every_step(train_csv, tmp_path, args):
     code, data = run_cli(tmp_path / "out", "--train-csv", str(train_csv), "--folds", "3",
-                         "--epochs", "4", "--batch-size", "16", *args)
-    assert code == 0
+                         "--epochs", "4", "--batch-size", "16", "--engine", "both", *args)
+    assert code == 0 and data["engine"] == "both"
+    assert set(data["lockstep_checked"]) == {r["config"]["name"] for r in data["results"]}
     rtol = tolerance("lockstep", np.float64).rtol
     assert len(data["results"]) == 1 + len(args[-1].split(","))  # baseline + the sweep
     for result in data["results"]:

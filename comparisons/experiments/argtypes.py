@@ -3,11 +3,15 @@ one-line error naming the option (exit 2)."""
 
 from __future__ import annotations
 
+import argparse
+import os
 from argparse import ArgumentTypeError
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from comparisons.core.io import positive_int
 
 
 def _float(text: str) -> float:
@@ -56,3 +60,19 @@ def choices_list(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
         return text
 
     return list_of(item)
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def add_jobs_argument(p: argparse.ArgumentParser) -> None:
+    """``--jobs N``: worker processes of a sweep (an integer >= 1; default: this machine's
+    cores). Results do not depend on it (see :mod:`comparisons.experiments.parallel`)."""
+    cores = cpu_count()
+    p.add_argument("--jobs", type=positive_int, default=cores,
+                   help=f"worker processes training the runs in parallel, one thread each "
+                        f"(default {cores}, the cores here); results do not depend on it")

@@ -5,8 +5,9 @@ Registry: :data:`OPTIONS` maps a name to the module that holds the experiment's 
 ``DEFAULT_SEEDS`` and ``add_arguments(parser)`` (its ``options`` module); the module that runs it is
 in :data:`comparisons.experiments.runner.EXPERIMENTS`, under the same name. Each experiment gets
 its own sub-parser, so it can add options (``--lambdas 0,1,3``) beside the common ones:
-``--engine handmade|torch|both`` (default both), ``--seeds K``, ``--seed S`` (first seed),
-``--out DIR``, ``--json PATH`` (default ``DIR/NAME.json``), ``--dtype``, ``--quiet``.
+``--engine handmade|torch|both`` (default both; an options module may widen the choices with
+``ENGINES`` and change the default with ``DEFAULT_ENGINE``), ``--seeds K``, ``--seed S`` (first
+seed), ``--out DIR``, ``--json PATH`` (default ``DIR/NAME.json``), ``--dtype``, ``--quiet``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ OPTIONS: dict[str, ModuleType] = {
 ENGINE_CHOICES = ("handmade", "torch", "both")
 
 
-def add_common_arguments(p: argparse.ArgumentParser, default_seeds: int) -> None:
-    """The options every experiment has."""
-    p.add_argument("--engine", choices=ENGINE_CHOICES, default="both",
-                   help="which engine(s) to train; 'both' runs them in lockstep (default)")
+def add_common_arguments(p: argparse.ArgumentParser, default_seeds: int,
+                         engines: tuple[str, ...] = ENGINE_CHOICES,
+                         default_engine: str = "both") -> None:
+    """The options every experiment has (``engines``: the choices of ``--engine``)."""
+    p.add_argument("--engine", choices=engines, default=default_engine,
+                   help=f"which engine(s) to train; 'both' runs them in lockstep "
+                        f"(default {default_engine})")
     p.add_argument("--seeds", type=positive_int, default=default_seeds,
                    help=f"number of seeds (default {default_seeds})")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="first seed (default 0)")
@@ -58,7 +62,8 @@ def build_experiment_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     defaults record ``experiment=name`` and ``experiment_parser`` (for :func:`command_line`)."""
     module = OPTIONS[name]
     p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-    add_common_arguments(p, module.DEFAULT_SEEDS)
+    add_common_arguments(p, module.DEFAULT_SEEDS, getattr(module, "ENGINES", ENGINE_CHOICES),
+                         getattr(module, "DEFAULT_ENGINE", "both"))
     module.add_arguments(p)
     p.set_defaults(experiment=name, experiment_parser=p)
     return p

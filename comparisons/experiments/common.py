@@ -26,13 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from comparisons.experiments.parallel import WorkerPool, workers_for
 from comparisons.lockstep.train import run_lockstep
 
 
 @dataclass(frozen=True)
 class ExperimentContext:
     """The options every experiment has: ``--engine``, ``--seeds``/``--seed``, ``--out``,
-    ``--dtype``, ``--quiet``. ``seeds`` = ``[seed, seed + 1, ..., seed + K - 1]``."""
+    ``--dtype``, ``--quiet``; ``jobs`` is ``--jobs`` of the experiments that sweep (1 for the
+    others). ``seeds`` = ``[seed, seed + 1, ..., seed + K - 1]``."""
 
     name: str
     engine: str
@@ -40,6 +42,7 @@ class ExperimentContext:
     out: Path
     dtype: str = "float64"
     quiet: bool = False
+    jobs: int = 1
 
     @property
     def progress(self) -> bool:
@@ -55,6 +58,25 @@ class ExperimentContext:
         """A progress line on stderr unless ``--quiet``."""
         if not self.quiet:
             print(f"[{self.name}] {message}", file=sys.stderr, flush=True)
+
+    def map(self, fn: Any, tasks: list[Any], *, shared: Any = None, desc: str) -> list[Any]:
+        """``[fn(shared, t) for t in tasks]`` over ``--jobs`` worker processes, in task order,
+        with one progress bar (see :func:`comparisons.experiments.parallel.parallel_map`)."""
+        with self.pool(shared) as pool:
+            return self.map_in(pool, fn, tasks, desc=desc)
+
+    def pool(self, shared: Any = None) -> WorkerPool:
+        """A :class:`WorkerPool` of ``--jobs`` processes for several :meth:`map_in` calls."""
+        return WorkerPool(self.jobs, shared)
+
+    def map_in(self, pool: WorkerPool, fn: Any, tasks: list[Any], *, desc: str) -> list[Any]:
+        """:meth:`map` over the processes of ``pool`` (kept for its next call)."""
+        self.log(f"{desc}: {len(tasks)} runs on {self.workers(len(tasks))} process(es)")
+        return pool.map(fn, tasks, progress=self.progress, desc=desc)
+
+    def workers(self, tasks: int) -> int:
+        """The number of processes ``tasks`` tasks run on (1: this process)."""
+        return workers_for(self.jobs, tasks)
 
     def run(self, problem: Any, *, seed: int | tuple[int, ...], desc: str) -> Any:
         """``run_lockstep(problem)`` with this context's engine, dtype and progress bar."""

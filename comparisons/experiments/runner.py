@@ -18,8 +18,8 @@ from comparisons.core.errors import UsageError
 from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
 from comparisons.core.parser import Parser
 from comparisons.experiments.arguments import build_experiment_parser, command_line
-from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.cnn import experiment as cnn
+from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.dropout import experiment as dropout
 from comparisons.experiments.house_prices import experiment as house_prices
 from comparisons.experiments.overfitting import experiment as overfitting
@@ -45,7 +45,8 @@ def execute(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
         check_writable_file(args.json, "--json")  # before the run, not after it
     ctx = ExperimentContext(args.experiment, args.engine,
                             list(range(args.seed, args.seed + args.seeds)),
-                            ensure_out_dir(args.out), args.dtype, args.quiet)
+                            ensure_out_dir(args.out), args.dtype, args.quiet,
+                            getattr(args, "jobs", 1))
     payload = module.run(args, ctx)
     missing = [k for k in REQUIRED_KEYS if k not in payload]
     if missing:

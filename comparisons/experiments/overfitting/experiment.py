@@ -29,6 +29,7 @@ from comparisons.lockstep.train import (
     LossObjective,
     OptimizerSpec,
     Problem,
+    run_lockstep,
     torch_loss_objective,
 )
 
@@ -94,19 +95,28 @@ def underfit_test_ratio(underfit: dict[str, Any], normal: dict[str, Any]) -> flo
     return min(u[e] / n[e] for e in common)
 
 
+def train_task(engine: str, task: tuple[Any, int, int, tuple[int, int], str]) -> Any:
+    """A worker's job (module level, picklable): one (data, features, epochs, seed, dtype) fit
+    with ``engine``; its streams come from the fit's seed ``(seed, fit index)`` only."""
+    data, n_features, epochs, seed, dtype = task
+    return run_lockstep(make_problem(data, n_features, epochs), seed=seed,
+                        engine=engine, dtype=dtype)  # type: ignore[arg-type]
+
+
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
-    """Every fit for every seed; plots of curves, weights and lockstep agreement."""
-    results, fits = {}, []
-    for seed in ctx.seeds:
-        data = polynomial_data(np.random.default_rng(seed), N_TRAIN, N_TEST, MAX_DEGREE,
-                               dtype=ctx.dtype)
-        for i, name in enumerate(args.fits):
-            epochs = args.epochs or BOOK_EPOCHS[name]
-            ctx.log(f"seed {seed}: {name} fit, {FITS[name]} features, {epochs} epochs")
-            r = ctx.run(make_problem(data, FITS[name], epochs), seed=(seed, i),
-                        desc=f"{name} seed {seed}")
-            results[f"{name} seed {seed}"] = r
-            fits.append(fit_entry(name, seed, r, data.true_w))
+    """Every fit for every seed (over ``--jobs`` processes); plots of curves, weights and
+    lockstep agreement."""
+    datas = {seed: polynomial_data(np.random.default_rng(seed), N_TRAIN, N_TEST, MAX_DEGREE,
+                                   dtype=ctx.dtype) for seed in ctx.seeds}
+    keys = [(seed, i, name) for seed in ctx.seeds for i, name in enumerate(args.fits)]
+    for name in args.fits:
+        ctx.log(f"{name} fit, {FITS[name]} features, {args.epochs or BOOK_EPOCHS[name]} epochs, "
+                f"seeds {ctx.seeds}")
+    done = ctx.map(train_task, [(datas[s], FITS[n], args.epochs or BOOK_EPOCHS[n], (s, i),
+                                 ctx.dtype) for s, i, n in keys],
+                   shared=ctx.engine, desc="overfitting")
+    results = {f"{n} seed {s}": r for (s, _, n), r in zip(keys, done)}
+    fits = [fit_entry(n, s, r, datas[s].true_w) for (s, _, n), r in zip(keys, done)]
     first = {f"{n}": results[f"{n} seed {ctx.seeds[0]}"] for n in args.fits}
     paths = plots.overfitting_curves(fits, ctx.out, "overfitting_curves")
     paths += plots.overfitting_weights(fits, ctx.out, "overfitting_weights")
@@ -119,6 +129,7 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
                          "max_degree": MAX_DEGREE, "loss": "MSELoss (mean, no 1/2)",
                          "epochs": {n: args.epochs or BOOK_EPOCHS[n] for n in args.fits}},
             "files": [str(p.relative_to(ctx.out)) for p in paths],
+            "jobs": args.jobs, "workers": ctx.workers(len(keys)),
             "summary": summary_lines(fits, ctx)}
 
 

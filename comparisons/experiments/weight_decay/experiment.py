@@ -37,6 +37,7 @@ from comparisons.experiments.weight_decay.model import (
     one_step_identity,
 )
 from comparisons.lockstep.plots import lockstep_plot_data, plot_lockstep
+from comparisons.lockstep.train import run_lockstep
 
 CURVE_LAMBDAS = (0.0, 3.0)
 NORM_RANGE_LAMBDA0, NORM_MAX_LAMBDA3 = (10.0, 17.0), 0.6
@@ -92,21 +93,27 @@ def findings(runs: list[dict[str, Any]], seed: int, algebra: dict[str, Any]) -> 
     return out
 
 
+def train_task(engine: str, task: tuple[Any, str, float, int, int, str]) -> Any:
+    """A worker's job (module level, picklable): one (data, convention, λ, epochs, seed,
+    dtype) run with ``engine``; its streams come from the run's seed only."""
+    data, conv, lam, epochs, seed, dtype = task
+    return run_lockstep(make_problem(data, conv, lam, epochs), seed=seed,
+                        engine=engine, dtype=dtype)  # type: ignore[arg-type]
+
+
 def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
-    """Every (seed, convention, λ); the one-step algebra check; plots."""
+    """Every (seed, convention, λ) over ``--jobs`` processes; the one-step algebra check; plots."""
     lambdas = sorted(set(args.lambdas) | set(CURVE_LAMBDAS))
-    results, runs, first_data = {}, [], None
-    for seed in ctx.seeds:
-        data = high_dim_linear_data(np.random.default_rng(seed), N_TRAIN, N_TEST, NUM_INPUTS,
-                                    dtype=ctx.dtype)
-        first_data = first_data or data
-        for conv in args.conventions:
-            ctx.log(f"seed {seed}: {conv} convention, λ in {lambdas}")
-            for lam in lambdas:
-                r = ctx.run(make_problem(data, conv, lam, args.epochs), seed=seed,
-                            desc=f"{conv} λ={lam:g} seed {seed}")
-                results[f"{conv} λ={lam:g} seed {seed}"] = r
-                runs.append(run_entry(conv, lam, seed, r))
+    datas = {seed: high_dim_linear_data(np.random.default_rng(seed), N_TRAIN, N_TEST,
+                                        NUM_INPUTS, dtype=ctx.dtype) for seed in ctx.seeds}
+    keys = [(seed, conv, lam) for seed in ctx.seeds for conv in args.conventions
+            for lam in lambdas]
+    ctx.log(f"seeds {ctx.seeds}, conventions {args.conventions}, λ in {lambdas}")
+    done = ctx.map(train_task, [(datas[s], c, lam, args.epochs, s, ctx.dtype)
+                                for s, c, lam in keys], shared=ctx.engine, desc="weight-decay")
+    results = {f"{c} λ={lam:g} seed {s}": r for (s, c, lam), r in zip(keys, done)}
+    runs = [run_entry(c, lam, s, r) for (s, c, lam), r in zip(keys, done)]
+    first_data = datas[ctx.seeds[0]]
     algebra = one_step_identity(first_data, 3.0, ctx.seeds[0])
     s0 = ctx.seeds[0]
     shown = {f"{c} λ={lam:g}": results[f"{c} λ={lam:g} seed {s0}"]
@@ -124,6 +131,7 @@ def run(args: argparse.Namespace, ctx: ExperimentContext) -> dict[str, Any]:
                          "batch_size": BATCH, "lr": LR, "epochs": args.epochs,
                          "lambdas": lambdas, "losses_reported": "mean squared error, no 1/2"},
             "files": [str(p.relative_to(ctx.out)) for p in paths],
+            "jobs": args.jobs, "workers": ctx.workers(len(keys)),
             "summary": summary_lines(runs, s0, algebra, ctx)}
 
 
