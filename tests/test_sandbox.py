@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from comparisons.cli.main import main
+from comparisons.core.errors import UsageError
 from comparisons.verification.isolation import Limits, verify_isolated
 from comparisons.verification.loader import import_file, verify_file
 from comparisons.verification.sandbox.isolated import checked_source
@@ -109,6 +110,39 @@ def test_wrong_and_custom_files_get_the_in_process_report(path: Path) -> None:
         verify_file(path).to_json())
 
 
+def _cell(source: str) -> dict[str, object]:
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+            "execution_count": None}
+
+
+def test_a_notebook_runs_isolated_with_the_in_process_report(tmp_path: Path) -> None:
+    relu = (HERE / "verify_gallery" / "correct_relu.py").read_text()
+    nb = tmp_path / "lab.ipynb"
+    nb.write_text(json.dumps({"cells": [_cell("%matplotlib inline\n" + relu),
+                                        _cell("open('notes.txt', 'w').write('ok')\n")],
+                              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    isolated = verify_isolated(nb)
+    assert isolated.passed and isolated.input_notes  # the magic was skipped, and said so
+    assert not (tmp_path / "notes.txt").exists()  # it wrote in its scratch folder
+    assert {k: v for k, v in isolated.to_json().items() if not k.startswith("printed")} == (
+        verify_file(nb).to_json())
+
+
+def test_a_data_dir_is_readable_not_writable(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "names.txt").write_text("emma\n")
+    relu = (HERE / "verify_gallery" / "correct_relu.py").read_text()
+    path = tmp_path / "mine.py"
+    path.write_text("WORDS = open('names.txt').read()\n" + relu)
+    with pytest.raises(UsageError, match=r"mine.py: reads 'names.txt' while it is imported"):
+        verify_isolated(path)
+    assert verify_isolated(path, data_dir=tmp_path / "data").passed
+    path.write_text("open('names.txt', 'a').write('x')\n" + relu)
+    report = verify_isolated(path, data_dir=tmp_path / "data")
+    assert report.error is not None and "names.txt outside its scratch directory" in report.error
+    assert (tmp_path / "data" / "names.txt").read_text() == "emma\n"
+
+
 def test_an_exit_at_import_is_reported_under_the_original_path(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text("import sys\nOP = 'relu'\nsys.exit(3)\n")
@@ -132,7 +166,7 @@ def test_an_argument_edited_in_place_is_seen_by_the_caller(tmp_path: Path) -> No
                     "    return x, {'k': 1}\n\ndef backward(d, c):\n    return d\n")
     sandbox = Sandbox(Limits())
     try:
-        (sandbox.scratch / "bn.py").write_text(checked_source(path).read_text())
+        (sandbox.scratch / "bn.py").write_text(checked_source(path).path.read_text())
         session = Session(sandbox)
         reply = session.request(sandbox.load_request("bn.py"), {})
         module = RemoteModule(session, reply["decoded"]["constants"], reply["callables"])

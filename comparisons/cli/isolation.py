@@ -60,10 +60,6 @@ def limits_of(args: argparse.Namespace, no_import: tuple[str, ...] = ()) -> Limi
 
 
 def runs_isolated(args: argparse.Namespace) -> bool:
-    """The isolated path: a .py file, no --in-process, no option the sandbox lacks yet (a
-    notebook, --cell, --data-dir, other function names run in-process), not on Windows."""
-    plain = (getattr(args, "cell", None) is None and getattr(args, "data_dir", None) is None
-             and (getattr(args, "forward", "forward"), getattr(args, "backward", "backward"))
-             == ("forward", "backward"))
+    """The isolated path: anything but --in-process, and not on Windows."""
     posix = sys.platform != "win32"  # the sandbox waits on pipes with select(): POSIX only
-    return posix and not args.in_process and args.file.suffix == ".py" and plain
+    return posix and not args.in_process

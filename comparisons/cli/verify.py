@@ -84,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         report = intermediates.verify_intermediates_file(args.file)
     elif runs_isolated(args):
         report = isolation.verify_isolated(args.file, args.against, dtype=args.dtype,
-                                           seed=args.seed, limits=limits_of(args))
+                                           seed=args.seed, limits=limits_of(args),
+                                           cell=args.cell, data_dir=args.data_dir,
+                                           names=(args.forward, args.backward))
     else:
         report = loader.verify_file(args.file, args.against, dtype=args.dtype, seed=args.seed,
                                     cell=args.cell, data_dir=args.data_dir,

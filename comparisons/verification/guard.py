@@ -49,6 +49,7 @@ class ChildError(Exception):
         super().__init__(message)
         self.text = text
         self.reason = reason
+        self.missing: str | None = None  # the file a FileNotFoundError at import names
 
 
 class ChildExit(BaseException):

@@ -10,8 +10,9 @@ code: at worst the child dies, and a dead child is a failed check with the reaso
 
 API (``comparisons.verification.isolation`` re-exports the first three)::
 
-    verify_isolated(path, against=None, *, dtype="float64", seed=0,
-                    limits=None, spares=None) -> IsolatedReport
+    verify_isolated(path, against=None, *, dtype="float64", seed=0, limits=None,
+                    spares=None, cell=None, data_dir=None,
+                    names=("forward", "backward")) -> IsolatedReport
     Limits(call_timeout=10.0, total_timeout=60.0, memory_mb=3072, cpu_seconds=120,
            file_size_mb=64, output_kb=1024, message_mb=256, no_import=())
     Spares(count=1)            # children started ahead; .take(limits), .close(), a context
@@ -41,7 +42,10 @@ Limits and what enforces them:
   could read or write files the account can. Grade untrusted code as an unprivileged user,
   or per submission in a container (Gradescope's model).
 * the child's environment: a fresh temporary folder (``work/``, its cwd, holding only the
-  copy of the file), stdin ``/dev/null``, none of the parent's environment variables.
+  copy of the file), stdin ``/dev/null``, none of the parent's environment variables. A
+  notebook's cells run in order (``cell=``: up to that cell); the entries of its folder, or of
+  ``data_dir``, are linked into ``work/``: readable, not writable. Under ``grade``, pass
+  ``data_dir`` (the course's data): a notebook's own folder may hold other students' files.
 
 A custom layer (``reference`` + ``SHAPES`` in the student's file): the student's reference
 is student code too, so it runs in the child, autograd included (the child imports torch

@@ -12,6 +12,7 @@ process computes no verdict and holds no reference values: it only runs the stud
 
 from __future__ import annotations
 
+import linecache
 import os
 import signal
 import sys
@@ -53,7 +54,7 @@ class Child:
         self.module: ModuleType | None = None
         self.memory_mb = 0
         self.next_id = 1
-        self.user_file: str | None = None  # set while the file is imported
+        self.user_files: set[str] = set()  # the file's (or cells') names while it is imported
 
     # -- the pipe -------------------------------------------------------------------------
     def _read(self, n: int) -> bytes:
@@ -128,10 +129,14 @@ class Child:
             c if c.isalnum() else "_" for c in path.stem))
         module.__file__ = str(path)
         sys.modules[module.__name__] = module
-        code = compile(path.read_text(), str(path), "exec")
-        self.user_file = str(path)
-        exec(code, module.__dict__)  # noqa: S102 - running the student's file is the point
-        self.user_file = None
+        units = [(str(name), str(source)) for name, source in req.get("units") or
+                 [(str(path), path.read_text())]]
+        for name, source in units:  # a notebook's cells: their lines in tracebacks
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        self.user_files = {name for name, _ in units}
+        for name, source in units:
+            exec(compile(source, name, "exec"), module.__dict__)  # noqa: S102 - the point
+        self.user_files = set()
         self.module = module
 
     def describe(self, enc: Encoder) -> dict[str, Any]:
@@ -213,7 +218,9 @@ class Child:
             except BaseException as exc:  # the student's code may raise, exit, be interrupted
                 enc = self._enc()
                 reply = {"error": error_of(exc, skip=2, memory_mb=self.memory_mb,
-                                           user_file=self.user_file)}
+                                           user_files=self.user_files)}
+                if req["op"] == "load" and isinstance(exc, FileNotFoundError):
+                    reply["error"]["missing"] = str(exc.filename)  # a data file: a usage error
             if self.policy is not None and len(self.policy.violations) > seen:
                 error = reply.get("error") or {"type": "PermissionError", "message": "",
                                                "text": ""}
@@ -228,16 +235,16 @@ def snapshot(value: Any) -> bytes:
     return enc.frame({"v": enc.value(value)})
 
 
-def error_of(exc: BaseException, *, skip: int, memory_mb: int, user_file: str | None = None
-             ) -> dict[str, Any]:
+def error_of(exc: BaseException, *, skip: int, memory_mb: int,
+             user_files: set[str] | None = None) -> dict[str, Any]:
     """What the parent needs of an exception raised by the student's code: the traceback
     without the server's ``skip`` frames (while importing: from the file's first frame on)."""
     reason = exit_reason(exc)
     if isinstance(exc, MemoryError):
         reason = f"exceeded the memory limit ({memory_mb} MB)"
-    if user_file is not None:
+    if user_files:
         frames = traceback.extract_tb(exc.__traceback__)
-        skip = next((i for i, f in enumerate(frames) if f.filename == user_file), skip)
+        skip = next((i for i, f in enumerate(frames) if f.filename in user_files), skip)
     text = user_traceback(exc, skip)
     return {"type": type(exc).__name__, "message": short_repr(str(exc))[1:-1][:2000],
             "text": text[-20000:], "reason": reason, "exit": not isinstance(exc, Exception)

@@ -24,6 +24,7 @@ from comparisons.verification.aggregate import build_report
 from comparisons.verification.arguments import check_against, check_dtype, check_seed
 from comparisons.verification.guard import ChildError, ChildExit
 from comparisons.verification.loader import choose_op
+from comparisons.verification.notebook import read_notebook
 from comparisons.verification.report import VerifyReport
 from comparisons.verification.runner import resolve_spec
 from comparisons.verification.sandbox.limits import SHOWN, Limits
@@ -63,28 +64,65 @@ def visible(text: str) -> str:
     return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def checked_source(path: str | Path) -> Path:
-    """The resolved path of a .py file that compiles; UsageError (one line) otherwise."""
+@dataclass(frozen=True)
+class Source:
+    """What the child runs: ``units`` (filename, source) - the file, or each notebook cell -,
+    the folder whose files it may read as its own (a notebook's folder, or ``data_dir``;
+    None: none) and the notes on what of a notebook was skipped."""
+
+    path: Path
+    units: list[tuple[str, str]]
+    folder: Path | None
+    notes: tuple[str, ...]
+
+
+def _compiled(name: str, source: str, shown: str) -> tuple[str, str]:
+    try:
+        compile(source, name, "exec")
+    except SyntaxError as exc:
+        raise UsageError(f"{shown} line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:  # a null byte
+        raise UsageError(f"{shown}: cannot be compiled ({exc})") from None
+    return name, source
+
+
+def checked_source(path: str | Path, cell: str | None = None,
+                   data_dir: str | Path | None = None) -> Source:
+    """The file (or the notebook's cells) to run, each compiling; UsageError (one line) for a
+    missing file, another suffix, bad syntax, --cell on a .py, a missing --data-dir."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{p}: no such file")
-    if p.is_dir() or p.suffix != ".py":
-        raise UsageError(f"{p}: expected a Python file ending in .py")
-    try:
-        compile(p.read_text(), str(p), "exec")
-    except SyntaxError as exc:
-        raise UsageError(f"{path}: syntax error on line {exc.lineno}: {exc.msg}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot be read ({exc})") from None
-    return p.resolve()
+    if p.is_dir() or p.suffix not in (".py", ".ipynb"):
+        raise UsageError(f"{p}: expected a Python file ending in .py or a notebook (.ipynb)")
+    p = p.resolve()
+    if p.suffix == ".ipynb":
+        nb = read_notebook(p, cell)
+        units = [_compiled(f"{p} [cell {c.number}]", c.source,
+                           f"{path}: syntax error in cell {c.number},") for c in nb.cells]
+        notes = nb.notes
+    else:
+        if cell is not None:
+            raise UsageError(f"--cell: only for a notebook (.ipynb), got {path}")
+        try:
+            text = p.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot be read ({exc})") from None
+        units, notes = [_compiled(str(p), text, f"{path}: syntax error on")], ()
+    folder = Path(data_dir) if data_dir is not None else (
+        p.parent if p.suffix == ".ipynb" else None)
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"--data-dir: expected an existing folder, got {folder}")
+    return Source(p, units, None if folder is None else folder.resolve(), notes)
 
 
-def module_spec(module: Any, path: str | Path, against: str | None) -> OpSpec:
+def module_spec(module: Any, path: str | Path, against: str | None,
+                names: tuple[str, str] = ("forward", "backward")) -> OpSpec:
     """The op's spec with the remote functions: the loader's rules, UsageError otherwise."""
-    missing = [n for n in ("forward", "backward") if not callable(getattr(module, n, None))]
+    missing = [n for n in names if not callable(getattr(module, n, None))]
     if missing:
         raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
-                         f"forward(...) -> (out, cache) and backward(dout, cache))")
+                         f"{names[0]}(...) -> (out, cache) and {names[1]}(dout, cache))")
     op = choose_op(module, path, against)
     reference = shapes = min_batch = None
     if op not in BUILTIN_OPS:
@@ -95,44 +133,55 @@ def module_spec(module: Any, path: str | Path, against: str | None) -> OpSpec:
                 raise UsageError(f"{path}: a custom layer needs both reference and SHAPES; "
                                  f"{what} is missing")
     try:
-        return resolve_spec(module.forward, module.backward, op, reference, shapes,
+        return resolve_spec(getattr(module, names[0]), getattr(module, names[1]), op,
+                            reference, shapes,
                             getattr(module, "NONDIFF", ()), min_batch)
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
 
 
 def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str = "float64",
-                    seed: int = 0, limits: Limits | None = None,
-                    spares: Spares | None = None) -> IsolatedReport:
+                    seed: int = 0, limits: Limits | None = None, spares: Spares | None = None,
+                    cell: str | None = None, data_dir: str | Path | None = None,
+                    names: tuple[str, str] = ("forward", "backward")) -> IsolatedReport:
     """Verify ``path`` with its code in a sandboxed child (see the package's docstring).
 
-    Arguments as :func:`comparisons.verification.loader.verify_file`'s, plus ``limits``
-    (default :class:`Limits()`) and ``spares`` (children started ahead: a warm start). Anything
-    the code does, a limit hit included, is in ``report.error``; a usage problem (no such
-    file, bad syntax, no forward) is a UsageError.
+    Arguments as :func:`comparisons.verification.loader.verify_file`'s (``cell``,
+    ``data_dir``: a notebook's; ``data_dir`` becomes readable, not writable), plus ``limits``
+    (default :class:`Limits()`) and ``spares`` (children started ahead: a warm start).
+    Anything the code does, a limit hit included, is in ``report.error``; a usage problem
+    (no such file, bad syntax, no forward) is a UsageError.
     """
     name, seed = check_dtype(dtype), check_seed(seed)
     against = check_against(against, custom=True)
-    source = checked_source(path)
+    source = checked_source(path, cell, data_dir)
     limits = limits or Limits()
     sandbox = Sandbox(limits) if spares is None else spares.take(limits)
-    copy = sandbox.scratch / source.name
+    copy = sandbox.scratch / source.path.name
     try:
-        shutil.copyfile(source, copy)
+        shutil.copyfile(source.path, copy)
+        if source.folder is not None:
+            sandbox.link_folder(source.folder)
         session = Session(sandbox)
         try:
-            reply = session.request(sandbox.load_request(source.name), {})
+            reply = session.request(sandbox.load_request(source.path.name, source.units,
+                                                         source.folder), {})
         except (ChildError, ChildExit) as exc:
-            base = VerifyReport(against or source.stem, name, seed,
+            if isinstance(exc, ChildError) and exc.missing is not None:
+                where = source.folder or "the sandbox (a copy of the file alone)"
+                raise UsageError(f"{path}: reads {exc.missing!r} while it is imported, and "
+                                 f"there is no such file in {where}: put it there or pass "
+                                 f"--data-dir DIR") from None
+            base = VerifyReport(against or source.path.stem, name, seed,
                                 error=f"importing {path} {exc.reason}:\n{exc.text}".rstrip())
         else:
             module = RemoteModule(session, reply["decoded"].get("constants", {}),
-                                  [str(n) for n in reply.get("callables", ())])
-            base = build_report(module_spec(module, path, against), name, seed)
+                                  [str(n) for n in reply.get("callables", ())], names[0])
+            base = build_report(module_spec(module, path, against, names), name, seed)
         printed, size = sandbox.printed()
     finally:
         sandbox.close()
-    error = None if base.error is None else base.error.replace(str(copy), str(source))
+    error = None if base.error is None else base.error.replace(str(copy), str(source.path))
     kept = {f.name: getattr(base, f.name) for f in fields(base)}
-    return IsolatedReport(**{**kept, "error": error}, printed=visible(printed),
-                          printed_bytes=size)
+    return IsolatedReport(**{**kept, "error": error, "input_notes": list(source.notes)},
+                          printed=visible(printed), printed_bytes=size)

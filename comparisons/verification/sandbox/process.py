@@ -82,18 +82,32 @@ class Sandbox:
         os.set_blocking(self.wfd, False)
         self.dead: str | None = None
 
-    def load_request(self, name: str) -> dict[str, Any]:
-        """The ``load`` request: where things are, the limits, the read roots."""
+    def load_request(self, name: str, units: list[tuple[str, str]] | None = None,
+                     folder: Path | None = None) -> dict[str, Any]:
+        """The ``load`` request: where things are, the limits, the read roots; ``units``: the
+        (filename, source) pairs to run (default: the file ``name`` in the scratch folder),
+        ``folder``: a folder the code may read (its data files, linked into the scratch
+        folder by :meth:`link_folder`)."""
         lim = self.limits
         refused = [PROJECT / p for p in lim.no_import if (PROJECT / p).is_dir()]
         roots = {p for k, p in sysconfig.get_paths().items() if k != "scripts"}
         roots |= {str(PROJECT / p) for p in PACKAGES}
         roots |= {str(p) for p in PROJECT.glob("*.egg-info")}  # metadata torch's import scans
+        if folder is not None:
+            roots.add(str(folder))
         return {"op": "load", "scratch": str(self.scratch), "file": name, "project": str(PROJECT),
                 "output": str(self.output), "memory_mb": lim.memory_mb,
                 "cpu_seconds": lim.cpu_seconds, "file_size_mb": lim.file_size_mb,
                 "read_roots": sorted(roots), "refused_roots": [str(p) for p in refused],
-                "no_import": list(lim.no_import)}
+                "no_import": list(lim.no_import), "units": units}
+
+    def link_folder(self, folder: Path) -> None:
+        """Link each entry of ``folder`` into the scratch folder (a notebook's data files, read
+        as if it ran in its folder; a write to a linked name is refused, new files are not)."""
+        for entry in folder.iterdir():
+            link = self.scratch / entry.name
+            if not link.exists():
+                link.symlink_to(entry)
 
     # -- one request ----------------------------------------------------------------------
     def request(self, enc: Encoder, header: dict[str, Any], calls: int = 1

@@ -75,7 +75,9 @@ def failure(error: Any) -> BaseException:
         return ChildExit(f"{reason}", text, reason)
     name = str(error.get("type", "Exception"))
     cls = type(name if name.isidentifier() else "Exception", (ChildError,), {})
-    return cls(message, text, reason)
+    exc = cls(message, text, reason)
+    exc.missing = None if error.get("missing") is None else str(error["missing"])
+    return exc
 
 
 class Session:
@@ -204,10 +206,10 @@ class RemoteReference(RemoteFunction):
 class RemoteModule:
     """The submission as the loader reads a module: constants and proxies of its callables."""
 
-    def __init__(self, session: Session, constants: dict[str, Any], callables: list[str]
-                 ) -> None:
+    def __init__(self, session: Session, constants: dict[str, Any], callables: list[str],
+                 forward: str = "forward") -> None:
         for name, value in constants.items():
             setattr(self, name, value)
-        for name in callables:
+        for name in callables:  # the forward's cache stays in the child
             make: Callable[..., Any] = RemoteReference if name == "reference" else RemoteFunction
-            setattr(self, name, make(session, name, (1,) if name == "forward" else ()))
+            setattr(self, name, make(session, name, (1,) if name == forward else ()))
