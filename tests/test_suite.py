@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import handmade as hm
-from comparisons.check.suite import format_table, op_checks, run_suite
+from comparisons.check.suite import SuiteResult, format_table, op_checks, run_suite
 from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.compare import Check
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -58,3 +59,12 @@ def test_same_seed_same_numbers() -> None:
     a = run_suite("float64", seed=11, ops=["softmax_cross_entropy", "dropout"])
     b = run_suite("float64", seed=11, ops=["softmax_cross_entropy", "dropout"])
     assert [c.to_json() for c in a.checks] == [c.to_json() for c in b.checks]
+
+
+def test_the_table_stays_aligned_with_long_tensor_names() -> None:
+    checks = [Check("CNN[conv-bn] lockstep", "5.running_mean", "float64", [5], "lockstep", 0.0,
+                    1e-16, True),
+              Check("linear[N=1]", "dW", "float64", [3, 2], "autograd", 0.0, 0.0, True)]
+    table = format_table(SuiteResult("float64", 0, checks)).splitlines()
+    columns = [line.index("lockstep" if "CNN" in line else "autograd", 43) for line in table[2:4]]
+    assert columns[0] == columns[1] == table[0].index("against")

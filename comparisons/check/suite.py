@@ -130,15 +130,18 @@ def _progress(items: list[str], enabled: bool) -> Iterable[str]:
 
 
 def format_table(result: SuiteResult) -> str:
-    """A plain-text table: one row per op × tensor × witness, then a summary line."""
-    head = f"{'check':<42} {'tensor':<8} {'against':<19} {'max abs':>9} {'max rel':>9}  result"
+    """A plain-text table: one row per op × tensor × witness, then a summary line; the tensor
+    column is as wide as its longest name (``5.running_mean``), so the columns stay aligned."""
+    width = max([8, *(len(c.tensor) for c in result.checks)])
+    head = (f"{'check':<42} {'tensor':<{width}} {'against':<19} {'max abs':>9} {'max rel':>9}  "
+            f"result")
     lines = [head, "-" * len(head)]
     for c in result.checks:
         abs_s = "—" if c.max_abs_err is None else f"{c.max_abs_err:9.2e}"
         rel_s = "—" if c.max_rel_err is None else f"{c.max_rel_err:9.2e}"
         verdict = "ok" if c.passed else f"FAIL {c.message}"
-        lines.append(f"{c.name:<42} {c.tensor:<8} {c.against:<19} {abs_s:>9} {rel_s:>9}  "
-                     f"{verdict}")
+        lines.append(f"{c.name:<42} {c.tensor:<{width}} {c.against:<19} {abs_s:>9} "
+                     f"{rel_s:>9}  {verdict}")
     n_fail = sum(not c.passed for c in result.checks)
     lines.append(f"{len(result.checks) - n_fail} passed, {n_fail} failed ({result.dtype}, "
                  f"seed {result.seed})")
