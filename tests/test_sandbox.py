@@ -18,7 +18,7 @@ import pytest
 
 from comparisons.cli.main import main
 from comparisons.core.errors import UsageError
-from comparisons.verification.isolation import Limits, verify_isolated
+from comparisons.verification.isolation import Limits, Spares, verify_isolated
 from comparisons.verification.loader import import_file, verify_file
 from comparisons.verification.sandbox.isolated import checked_source
 from comparisons.verification.sandbox.process import Sandbox
@@ -64,6 +64,22 @@ def test_a_hostile_file_is_a_failed_report_with_its_reason(path: Path, tmp_path:
     assert re.search(_reason(path), verdict), verdict  # the verdict line says why
     assert not any(line.startswith("verdict: PASSED") for line in printed.splitlines())
     assert not WROTE.exists()
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "fresh"])
+def test_warm_children_give_the_same_reports(fork: bool) -> None:
+    """Children started ahead, forked from the fork server or fresh: each file's report as a
+    cold child's, the crash reasons included (the server reports how each child ended)."""
+    names = ["os_exit_backward", "ctypes_segfault", "forge_report", "busy_loop"]
+    limits = Limits(call_timeout=1, total_timeout=30)
+    correct = HERE / "verify_gallery" / "correct_relu.py"
+    with Spares(fork=fork) as spares:
+        for name in names:
+            report = verify_isolated(HOSTILE / f"{name}.py", limits=limits, spares=spares)
+            assert re.search(_reason(HOSTILE / f"{name}.py"), report.verdict()), name
+        assert verify_isolated(correct, spares=spares).to_json() == verify_isolated(
+            correct).to_json()
+    assert spares.zygote is None or spares.zygote.proc.poll() is not None
 
 
 def test_the_project_solution_is_allowed_by_default_and_refused_when_grading() -> None:

@@ -23,8 +23,9 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from comparisons.verification.guard import ChildExit
 from comparisons.verification.sandbox.limits import MB, SHOWN, Limits
@@ -58,10 +59,34 @@ def child_env(home: Path) -> dict[str, str]:
     return env
 
 
+class Process(Protocol):
+    """What the parent needs of a child process (``subprocess.Popen`` has it)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+Start = Callable[[Path, int, int], Process]
+"""Starts a child serving on the pipe ends (read fd, write fd) in a scratch folder."""
+
+
+def start_python(scratch: Path, c_read: int, c_write: int) -> Process:
+    """A fresh interpreter in its own session (the cold start)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "comparisons.verification.sandbox.child", str(c_read),
+         str(c_write)], pass_fds=(c_read, c_write), cwd=scratch, env=child_env(scratch),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=sys.platform != "win32")
+
+
 class Sandbox:
     """One child process and its folder; ``request`` is one call, under the limits."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, start: Start | None = None) -> None:
         self.limits = limits
         self.root = Path(tempfile.mkdtemp(prefix="backprop-lab-sandbox-"))
         self.scratch = self.root / "work"
@@ -70,12 +95,7 @@ class Sandbox:
         self.used = 0.0
         c_read, p_write = os.pipe()
         p_read, c_write = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "comparisons.verification.sandbox.child", str(c_read),
-             str(c_write)], pass_fds=(c_read, c_write), cwd=self.scratch,
-            env=child_env(self.scratch), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=sys.platform != "win32")
+        self.proc = (start or start_python)(self.scratch, c_read, c_write)
         os.close(c_read)
         os.close(c_write)
         self.rfd, self.wfd = p_read, p_write

@@ -2,7 +2,9 @@
 
 A child's start (the interpreter, NumPy, this package: ~0.15 s on an idle core) happens before
 it knows its submission or its limits, which it gets with the ``load`` request, so it can be
-started early. :class:`Spares` keeps ``count`` children starting or ready; :meth:`Spares.take`
+started early, and forked from a fork server that imported NumPy once
+(:mod:`~comparisons.verification.sandbox.forkserver`: a fork instead of a Python start).
+:class:`Spares` keeps ``count`` children ready beyond the one handed out; :meth:`Spares.take`
 hands one out (with the caller's limits) and starts its replacement at once, so the next
 submission's start overlaps this one's verification. Each child still serves one submission
 only and is killed after it: nothing one student's code does reaches the next.
@@ -10,33 +12,48 @@ only and is killed after it: nothing one student's code does reaches the next.
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections import deque
 
 from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.process import Sandbox
+from comparisons.verification.sandbox.zygote import Zygote
 
 
 class Spares:
-    """Children started ahead (``count`` >= 1); ``with Spares() as s:`` closes the unused."""
+    """Children started ahead (``count`` >= 0); ``with Spares() as s:`` closes the unused.
 
-    def __init__(self, count: int = 1) -> None:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count: expected a positive integer, got {count!r}")
+    ``fork``: fork each child from a fork server (:mod:`.zygote`: NumPy imported once) rather
+    than start a fresh interpreter; default on POSIX."""
+
+    def __init__(self, count: int = 1, *, fork: bool | None = None) -> None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count: expected an integer >= 0, got {count!r}")
         self.count = count
+        self.zygote = Zygote() if (sys.platform != "win32" if fork is None else fork) else None
         self.ready: deque[Sandbox] = deque()
+        self.lock = threading.Lock()
+
+    def _new(self) -> Sandbox:
+        return Sandbox(Limits(), None if self.zygote is None else self.zygote.start)
 
     def take(self, limits: Limits) -> Sandbox:
         """A started child for one submission under ``limits``; its replacement starts now."""
-        while len(self.ready) < self.count + 1:
-            self.ready.append(Sandbox(Limits()))
-        sandbox = self.ready.popleft()
+        with self.lock:
+            while len(self.ready) < self.count + 1:
+                self.ready.append(self._new())
+            sandbox = self.ready.popleft()
         sandbox.limits = limits
         return sandbox
 
     def close(self) -> None:
-        """Kill the children not handed out."""
-        while self.ready:
-            self.ready.popleft().close()
+        """Kill the children not handed out, and the fork server."""
+        with self.lock:
+            while self.ready:
+                self.ready.popleft().close()
+        if self.zygote is not None:
+            self.zygote.close()
 
     def __enter__(self) -> Spares:
         return self
