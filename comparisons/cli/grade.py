@@ -89,11 +89,16 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Grade (or write the bundle); 0 done, 2 usage."""
-    # deferred: grading imports torch and matplotlib, which --help does not need
-    from comparisons.grading import command, rubric
+    # deferred: grading imports torch and matplotlib, which --help does not need; the fork
+    # server (stdlib only) is started first, so its imports overlap the parent's
+    from comparisons.grading import server
 
     _check(args)
     check_out_dir(args.out)
+    if args.gradescope_bundle is None:
+        server.start()
+    from comparisons.grading import command, rubric
+
     if args.gradescope_bundle is not None:
         print(command.bundle(args.gradescope_bundle, args.out))
         return 0

@@ -8,7 +8,8 @@ Modules, bottom up: ``rubric`` (RUBRIC.toml read and checked: items, points per 
 per item, hidden items, seed, timeout), ``submissions`` (a directory of files or of folders,
 a zip, or one Gradescope submission, as students and their files), ``scoring`` (a verify
 report scored against an item; the streamed JSONL of rows, so a rerun skips what is done),
-``pool`` (each submission verified in a fresh process forked from a warm server, ``--jobs``
+``server`` (the warm fork server, stdlib only), ``pool`` (each submission verified in a
+fresh process forked from it, ``--jobs``
 at a time, a wall-time limit per submission enforced by the parent), ``feedback`` (each
 student's Markdown and HTML), ``summary`` (gradebook.csv, summary.html with its two charts,
 grades.json), ``gradescope`` (results.json and the autograder zip), ``command`` (the run).

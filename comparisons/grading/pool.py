@@ -1,10 +1,9 @@
 """Each submission verified in its own process, ``jobs`` at a time, under a wall-time limit.
 
-The processes are forked from a warm server (multiprocessing's ``forkserver``, where the
+The processes are forked from a warm server (:mod:`comparisons.grading.server`, where the
 server has imported NumPy, torch and the verification once): a fresh process per submission
 costs a fork, not an ``import torch``, and nothing one student's code does to its process
-(patching numpy, the report class, ``atexit`` hooks) reaches the next student's. Where
-``forkserver`` does not exist (Windows) the processes are spawned (correct, slower).
+(patching numpy, the report class, ``atexit`` hooks) reaches the next student's.
 
 The parent enforces the limit: a submission still running after ``timeout`` seconds is
 killed and is a ``timeout`` row ("exceeded 10 s"); a process that ends without sending a
@@ -20,7 +19,6 @@ file or network limits are set here.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tempfile
 import time
@@ -33,12 +31,12 @@ from typing import Any
 import torch
 
 from comparisons.core.errors import UsageError
+from comparisons.grading.server import start
 from comparisons.verification.conventions.run import verify_convention_file
 from comparisons.verification.loader import verify_file
 
-WARM_MODULES = ["numpy", "torch", "comparisons.verification.loader",
-                "comparisons.verification.conventions.run", "comparisons.grading.pool"]
-"""What the fork server imports once, before any submission's process is forked from it."""
+LINGER = 5.0
+"""Seconds a process that sent its result may take to exit before it is killed."""
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,6 @@ def _noop() -> None:
     """Started once so that the fork server (and its imports) exist before the clock runs."""
 
 
-def context() -> Any:
-    """The multiprocessing context: a warm fork server where there is one, else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(WARM_MODULES)
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 @dataclass
 class Running:
     """A submission's process, its pipe, its task and when it started."""
@@ -118,40 +107,59 @@ def _start(ctx: Any, task: Task) -> Running:
     return Running(task, process, receive, time.perf_counter())
 
 
-def _finish(run: Running, timeout: float) -> dict[str, Any] | None:
-    """The result when ``run`` is over (done, dead or out of time), else None."""
-    if run.conn.poll():
-        try:
-            result: dict[str, Any] = run.conn.recv()
-        except (EOFError, OSError):
-            run.process.join(5)
-            result = {"status": "crashed", "reason": f"the process ended (exit code "
-                      f"{run.process.exitcode}) without a report: os._exit, a crash or a kill"}
+def _crashed(run: Running) -> dict[str, Any]:
+    run.process.join(1)
+    if run.process.is_alive():  # it closed its pipe and went on
+        run.process.kill()
         run.process.join(5)
-        if run.process.is_alive():
-            run.process.kill()
-        return result
-    if not run.process.is_alive():
-        code = run.process.exitcode
-        return {"status": "crashed", "reason": f"the process ended (exit code {code}) without "
-                                               f"a report: os._exit, a crash or a kill"}
-    if time.perf_counter() - run.start > timeout:
+    return {"status": "crashed", "reason": f"the process ended (exit code "
+            f"{run.process.exitcode}) without a report: os._exit, a crash or a kill"}
+
+
+def _finish(run: Running, timeout: float, exiting: list[tuple[Any, float]]
+            ) -> dict[str, Any] | None:
+    """The result when ``run`` is over (done, dead or out of time), else None. A process that
+    sent its result is left to exit on its own (``exiting``: reaped later, not waited for)."""
+    if not run.conn.poll() and run.process.is_alive():
+        if time.perf_counter() - run.start <= timeout:
+            return None
         run.process.kill()
         run.process.join(5)
         return {"status": "timeout", "reason": f"exceeded {timeout:g} s (wall time)"}
-    return None
+    if run.conn.poll():  # its result, or the end of the pipe of a process that is gone
+        try:
+            result: dict[str, Any] = run.conn.recv()
+        except (EOFError, OSError):
+            return _crashed(run)
+        exiting.append((run.process, time.perf_counter() + LINGER))
+        return result
+    return _crashed(run)
+
+
+def _reap(exiting: list[tuple[Any, float]], wait_all: bool = False) -> None:
+    """Join the processes that have exited; kill those lingering past their time."""
+    for item in list(exiting):
+        process, deadline = item
+        if wait_all:
+            process.join(max(0.0, deadline - time.perf_counter()))
+        if process.is_alive() and time.perf_counter() > deadline:
+            process.kill()
+        if not process.is_alive():
+            process.join()
+            exiting.remove(item)
 
 
 def run_tasks(tasks: Iterable[Task], jobs: int, timeout: float,
               on_done: Callable[[Task, dict[str, Any], float], None]) -> None:
     """Run every task, ``jobs`` processes at a time; ``on_done(task, result, seconds)`` in the
     parent as each one ends, in completion order."""
-    ctx = context()
+    ctx = start()
     warm = ctx.Process(target=_noop)
     warm.start()
     warm.join()
     pending = list(tasks)[::-1]
     running: list[Running] = []
+    exiting: list[tuple[Any, float]] = []
     try:
         while pending or running:
             while pending and len(running) < jobs:
@@ -160,12 +168,16 @@ def run_tasks(tasks: Iterable[Task], jobs: int, timeout: float,
             soonest = min(r.start + timeout - now for r in running)
             wait([r.conn for r in running] + [r.process.sentinel for r in running],
                  timeout=max(0.0, soonest) + 0.01)
+            _reap(exiting)
             for run in list(running):
-                result = _finish(run, timeout)
+                result = _finish(run, timeout, exiting)
                 if result is not None:
                     running.remove(run)
                     run.conn.close()
                     on_done(run.task, result, time.perf_counter() - run.start)
+        _reap(exiting, wait_all=True)
     finally:
         for run in running:  # interrupted: leave no process behind
             run.process.kill()
+        for process, _ in exiting:
+            process.kill()
