@@ -20,7 +20,7 @@ from comparisons.cli.main import main
 from comparisons.core.errors import UsageError
 from comparisons.verification.isolation import Limits, Spares, verify_isolated
 from comparisons.verification.loader import import_file, verify_file
-from comparisons.verification.sandbox.isolated import checked_source
+from comparisons.verification.sandbox.isolated import checked_source, open_isolated
 from comparisons.verification.sandbox.process import Sandbox
 from comparisons.verification.sandbox.remote import RemoteModule, Session
 from comparisons.verification.sandbox.wire import Decoder, Encoder, WireError
@@ -214,6 +214,26 @@ def test_the_total_time_and_cpu_limits_hold(tmp_path: Path, body: str, limits: L
     report = verify_isolated(path, limits=limits)
     assert report.error is not None and re.match(reason, report.error), report.error
     assert re.search(reason, report.verdict())
+
+
+def test_open_isolated_gives_proxies_for_other_conventions(tmp_path: Path) -> None:
+    path = tmp_path / "layers.py"
+    path.write_text("import numpy as np\n"
+                    "def affine_forward(x, w, b):\n    return x @ w + b, (x, w)\n"
+                    "def affine_backward(dout, cache):\n    x, w = cache\n"
+                    "    return dout @ w.T, x.T @ dout, dout.sum(0)\n")
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
+    with open_isolated(path, forwards=("affine_forward",)) as opened:
+        assert opened.module is not None and opened.error is None
+        out, cache = opened.module.affine_forward(x, w, b)
+        assert out.tolist() == (x @ w + b).tolist() and type(cache).__name__ == "tuple"
+        assert not isinstance(cache, tuple)  # the cache stayed in the child
+        dx, dw, db = opened.module.affine_backward(np.ones((2, 4)), cache)
+        assert dx.tolist() == (np.ones((2, 4)) @ w.T).tolist() and db.tolist() == [2.0] * 4
+    path.write_text("raise SystemExit(4)\n")
+    with open_isolated(path) as opened:
+        assert opened.module is None and opened.error is not None
+        assert opened.error.startswith(f"importing {path} called sys.exit(4):")
 
 
 def test_the_wire_refuses_what_is_not_plain_data() -> None:

@@ -19,6 +19,9 @@ API (``comparisons.verification.isolation`` re-exports the first three)::
                                    # NumPy once (POSIX default), started ahead; .take(limits),
                                    # .close(), a context manager; thread-safe
     IsolatedReport(VerifyReport)   # + printed (first SHOWN characters), printed_bytes
+    open_isolated(path, *, limits=None, spares=None, cell=None, data_dir=None,
+                  forwards=("forward",))   # a context: .module (proxies), .error, .notes,
+                                           # .printed(); for other conventions' checkers
 
 ``verify_isolated`` takes ``verify_file``'s arguments and gives the same report, field for
 field (the tests hold the JSON of 115 correct and wrong files equal), plus what the code

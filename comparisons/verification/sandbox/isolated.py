@@ -13,6 +13,8 @@ the parent's alone. Paths of the scratch copy in tracebacks read as the original
 from __future__ import annotations
 
 import shutil
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -140,20 +142,33 @@ def module_spec(module: Any, path: str | Path, against: str | None,
         raise UsageError(f"{path}: {exc}") from None
 
 
-def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str = "float64",
-                    seed: int = 0, limits: Limits | None = None, spares: Spares | None = None,
-                    cell: str | None = None, data_dir: str | Path | None = None,
-                    names: tuple[str, str] = ("forward", "backward")) -> IsolatedReport:
-    """Verify ``path`` with its code in a sandboxed child (see the package's docstring).
+@dataclass
+class Opened:
+    """A submission imported in its child: ``module`` (None when importing it failed, then
+    ``error`` says how: ``"importing FILE called sys.exit(0):\n<traceback>"``), the notes on
+    what of a notebook was skipped, and :meth:`printed` (what the code printed so far)."""
 
-    Arguments as :func:`comparisons.verification.loader.verify_file`'s (``cell``,
-    ``data_dir``: a notebook's; ``data_dir`` becomes readable, not writable), plus ``limits``
-    (default :class:`Limits()`) and ``spares`` (children started ahead: a warm start).
-    Anything the code does, a limit hit included, is in ``report.error``; a usage problem
-    (no such file, bad syntax, no forward) is a UsageError.
-    """
-    name, seed = check_dtype(dtype), check_seed(seed)
-    against = check_against(against, custom=True)
+    module: RemoteModule | None
+    error: str | None
+    notes: tuple[str, ...]
+    sandbox: Sandbox
+
+    def printed(self) -> tuple[str, int]:
+        """The first SHOWN characters printed (control characters escaped) and the bytes."""
+        text, size = self.sandbox.printed()
+        return visible(text), size
+
+
+@contextmanager
+def open_isolated(path: str | Path, *, limits: Limits | None = None,
+                  spares: Spares | None = None, cell: str | None = None,
+                  data_dir: str | Path | None = None,
+                  forwards: Collection[str] = ("forward",)) -> Iterator[Opened]:
+    """Import ``path`` in a sandboxed child; yields an :class:`Opened` whose ``module`` has
+    proxies of the file's callables (``forwards``: the functions returning ``(out, cache)``,
+    whose cache stays in the child). For checkers of other conventions (CS231n's layers):
+    pass the proxies where the functions went. The child is killed on leaving the block.
+    UsageError as :func:`verify_isolated`."""
     source = checked_source(path, cell, data_dir)
     limits = limits or Limits()
     sandbox = Sandbox(limits) if spares is None else spares.take(limits)
@@ -172,16 +187,40 @@ def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str 
                 raise UsageError(f"{path}: reads {exc.missing!r} while it is imported, and "
                                  f"there is no such file in {where}: put it there or pass "
                                  f"--data-dir DIR") from None
-            base = VerifyReport(against or source.path.stem, name, seed,
-                                error=f"importing {path} {exc.reason}:\n{exc.text}".rstrip())
-        else:
-            module = RemoteModule(session, reply["decoded"].get("constants", {}),
-                                  [str(n) for n in reply.get("callables", ())], names[0])
-            base = build_report(module_spec(module, path, against, names), name, seed)
-        printed, size = sandbox.printed()
+            error = f"importing {path} {exc.reason}:\n{exc.text}".rstrip()
+            yield Opened(None, error.replace(str(copy), str(source.path)), source.notes,
+                         sandbox)
+            return
+        module = RemoteModule(session, reply["decoded"].get("constants", {}),
+                              [str(n) for n in reply.get("callables", ())], forwards)
+        yield Opened(module, None, source.notes, sandbox)
     finally:
         sandbox.close()
-    error = None if base.error is None else base.error.replace(str(copy), str(source.path))
+
+
+def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str = "float64",
+                    seed: int = 0, limits: Limits | None = None, spares: Spares | None = None,
+                    cell: str | None = None, data_dir: str | Path | None = None,
+                    names: tuple[str, str] = ("forward", "backward")) -> IsolatedReport:
+    """Verify ``path`` with its code in a sandboxed child (see the package's docstring).
+
+    Arguments as :func:`comparisons.verification.loader.verify_file`'s (``cell``,
+    ``data_dir``: a notebook's; ``data_dir`` becomes readable, not writable), plus ``limits``
+    (default :class:`Limits()`) and ``spares`` (children started ahead: a warm start).
+    Anything the code does, a limit hit included, is in ``report.error``; a usage problem
+    (no such file, bad syntax, no forward) is a UsageError.
+    """
+    name, seed = check_dtype(dtype), check_seed(seed)
+    against = check_against(against, custom=True)
+    with open_isolated(path, limits=limits, spares=spares, cell=cell, data_dir=data_dir,
+                       forwards=names[:1]) as opened:
+        if opened.module is None:
+            base = VerifyReport(against or Path(path).stem, name, seed, error=opened.error)
+        else:
+            base = build_report(module_spec(opened.module, path, against, names), name, seed)
+        printed, size = opened.printed()
+        copy, original = str(opened.sandbox.scratch / Path(path).name), str(Path(path).resolve())
+    error = None if base.error is None else base.error.replace(copy, original)
     kept = {f.name: getattr(base, f.name) for f in fields(base)}
-    return IsolatedReport(**{**kept, "error": error, "input_notes": list(source.notes)},
-                          printed=visible(printed), printed_bytes=size)
+    return IsolatedReport(**{**kept, "error": error, "input_notes": list(opened.notes)},
+                          printed=printed, printed_bytes=size)

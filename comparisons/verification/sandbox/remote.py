@@ -15,7 +15,7 @@ ChildExit`. A custom layer's ``reference`` runs in the child with autograd there
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -207,9 +207,9 @@ class RemoteModule:
     """The submission as the loader reads a module: constants and proxies of its callables."""
 
     def __init__(self, session: Session, constants: dict[str, Any], callables: list[str],
-                 forward: str = "forward") -> None:
+                 forwards: Collection[str] = ("forward",)) -> None:
         for name, value in constants.items():
             setattr(self, name, value)
-        for name in callables:  # the forward's cache stays in the child
+        for name in callables:  # a forward's cache stays in the child
             make: Callable[..., Any] = RemoteReference if name == "reference" else RemoteFunction
-            setattr(self, name, make(session, name, (1,) if name == forward else ()))
+            setattr(self, name, make(session, name, (1,) if name in forwards else ()))
