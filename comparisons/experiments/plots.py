@@ -1,7 +1,8 @@
 """Figures of the experiments (PNG + SVG via :func:`comparisons.lockstep.plots.save_figure`).
 
 Each function takes the JSON rows the experiment also writes, so every plotted number is in the
-JSON, and returns the paths written.
+JSON, and returns the paths written. The look is :mod:`comparisons.core.plotstyle`'s: training
+curves solid, held-out (test) curves dashed, every figure the same width.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from comparisons.core import plotstyle
+from comparisons.core.plotstyle import HELD_OUT, TRAIN
 
-matplotlib.use("Agg")
+plotstyle.use()
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -25,31 +27,31 @@ def _style_legend(fig: Any, seeds: list[int], extra: list[Line2D], lw: float = 2
     """One figure legend outside on the right: line styles (what), then colours (which seed)."""
     handles = extra + [Line2D([], [], color=f"C{i}", lw=lw, label=f"seed {s}")
                        for i, s in enumerate(seeds)]
-    fig.legend(handles=handles, fontsize=9, loc="outside right upper")
+    fig.legend(handles=handles, loc="outside right upper")
 
 
 def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
     """One panel per fit: train (solid) and test (dashed) MSE per epoch, one colour per seed."""
     names = list(dict.fromkeys(f["name"] for f in fits))
     seeds = sorted({f["seed"] for f in fits})
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.3), sharey=True,
+    fig, axes = plt.subplots(1, len(names), figsize=plotstyle.figsize(4.6), sharey=True,
                              layout="constrained", squeeze=False)
     for ax, name in zip(axes[0], names):
         for f in (f for f in fits if f["name"] == name):
             c = f"C{seeds.index(f['seed'])}"
-            ax.plot(f["epochs"], f["train_curve"], color=c, lw=1.5)
-            ax.plot(f["epochs"], f["test_curve"], color=c, lw=1.5, ls="--")
+            ax.plot(f["epochs"], f["train_curve"], color=c, lw=1.5, ls=TRAIN, label="train")
+            ax.plot(f["epochs"], f["test_curve"], color=c, lw=1.5, ls=HELD_OUT, label="test")
         ax.axhline(NOISE_VARIANCE, color="grey", ls=":", lw=1.2)
         ax.set_yscale("log")
         ax.set_title(f"{name} fit ({fits_features(fits, name)} features)")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3, which="both")
-    styles = [Line2D([], [], color="k", label="train"),
-              Line2D([], [], color="k", ls="--", label="test"),
+    styles = [Line2D([], [], color="k", ls=TRAIN, label="train"),
+              Line2D([], [], color="k", ls=HELD_OUT, label="test"),
               Line2D([], [], color="grey", ls=":", label="noise variance\n(best test MSE)")]
     _style_legend(fig, seeds, styles)
     axes[0][0].set_ylabel("mean squared error")
-    fig.suptitle("Polynomial regression: training and test loss per epoch", fontsize=13)
+    fig.suptitle("Polynomial regression: training and test loss per epoch")
     return save_figure(fig, out, stem)
 
 
@@ -63,7 +65,7 @@ def overfitting_weights(fits: list[dict[str, Any]], out: Path, stem: str) -> lis
     names = list(dict.fromkeys(f["name"] for f in fits))
     seeds = sorted({f["seed"] for f in fits})
     widths = [max(fits_features(fits, n), 3) for n in names]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 + 0.55 * sum(widths), 4.3),
+    fig, axes = plt.subplots(1, len(names), figsize=plotstyle.figsize(4.6),
                              width_ratios=widths, layout="constrained", squeeze=False)
     for ax, name in zip(axes[0], names):
         rows = [f for f in fits if f["name"] == name]
@@ -81,7 +83,7 @@ def overfitting_weights(fits: list[dict[str, Any]], out: Path, stem: str) -> lis
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("weight")
     _style_legend(fig, seeds, [Line2D([], [], color="black", lw=6, label="true")], lw=6)
-    fig.suptitle("Fitted weights beside the true ones [5, 1.2, -3.4, 5.6, 0, ...]", fontsize=13)
+    fig.suptitle("Fitted weights beside the true ones [5, 1.2, -3.4, 5.6, 0, ...]")
     return save_figure(fig, out, stem)
 
 
@@ -89,23 +91,23 @@ def weight_decay_curves(runs: list[dict[str, Any]], seed: int, out: Path,
                         stem: str) -> list[Path]:
     """One panel per convention: train (solid) and test (dashed) MSE per epoch, λ = 0 and 3."""
     convs = list(dict.fromkeys(r["convention"] for r in runs))
-    fig, axes = plt.subplots(1, len(convs), figsize=(6 * len(convs), 4.4), sharey=True,
+    fig, axes = plt.subplots(1, len(convs), figsize=plotstyle.figsize(4.8), sharey=True,
                              layout="constrained", squeeze=False)
     for ax, conv in zip(axes[0], convs):
         for i, lam in enumerate((0.0, 3.0)):
             r = next(r for r in runs if (r["convention"], r["lambda"], r["seed"])
                      == (conv, lam, seed))
-            ax.plot(r["epochs"], r["train_curve"], color=f"C{i}", lw=1.8,
+            ax.plot(r["epochs"], r["train_curve"], color=f"C{i}", lw=1.8, ls=TRAIN,
                     label=f"λ = {lam:g}: train")
-            ax.plot(r["epochs"], r["test_curve"], color=f"C{i}", lw=1.8, ls="--",
+            ax.plot(r["epochs"], r["test_curve"], color=f"C{i}", lw=1.8, ls=HELD_OUT,
                     label=f"λ = {lam:g}: test (‖w‖₂ = {r['w_norm']:.2f})")
         ax.set_yscale("log")
         ax.set_title(f"{conv} convention")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend()
     axes[0][0].set_ylabel("mean squared error")
-    fig.suptitle(f"Weight decay: 20 examples, 200 inputs (seed {seed})", fontsize=13)
+    fig.suptitle(f"Weight decay: 20 examples, 200 inputs (seed {seed})")
     return save_figure(fig, out, stem)
 
 
@@ -121,7 +123,7 @@ def weight_decay_sweep(runs: list[dict[str, Any]], out: Path, stem: str) -> list
     convs = list(dict.fromkeys(r["convention"] for r in runs))
     lams = sorted({r["lambda"] for r in runs})
     positive = [x for x in lams if x > 0]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=plotstyle.figsize(4.6), layout="constrained")
     for ax, (key, label) in zip(axes, SWEEP_PANELS):
         for i, conv in enumerate(convs):
             rows = [r for r in runs if r["convention"] == conv]
@@ -135,6 +137,6 @@ def weight_decay_sweep(runs: list[dict[str, Any]], out: Path, stem: str) -> list
         ax.set_ylabel(label)
         ax.set_title(f"{label} after training")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=9, title="convention (line: mean, dots: seeds)", title_fontsize=8)
-    fig.suptitle("Weight-decay sweep: final losses and weight norm against λ", fontsize=13)
+        ax.legend(title="convention (line: mean, dots: seeds)")
+    fig.suptitle("Weight-decay sweep: final losses and weight norm against λ")
     return save_figure(fig, out, stem)

@@ -10,7 +10,9 @@ A step passes when every ``Δ <= tol.atol + tol.rtol * ref`` (compare's rule). T
 differences are kept: the plain one, ``Δ / ref`` (``loss_rel_diff``, ``param_drift``), and the
 *envelope-relative* one, ``Δ / (ref + atol / rtol)``, which is ``<= rtol`` exactly when the step
 passes (it differs from the plain one only for values near zero, e.g. a training loss that falls
-to 1e-12, where rounding of ``ŷ - y`` dominates any relative measure).
+to 1e-12, where rounding of ``ŷ - y`` dominates any relative measure). The limit the rule puts
+on a plain one is ``rtol + atol / ref`` (:func:`plain_limit`); ``drift_limit`` keeps it for the
+parameter whose drift is the step's largest, so plots draw the limit actually applied.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from numpy.typing import NDArray
 
 from comparisons.core.compare import compare
 from comparisons.core.tolerances import Tolerance
+
+
+def plain_limit(ref: NDArray | float, tol: Tolerance) -> NDArray | float:
+    """The largest plain relative difference ``Δ / ref`` that passes: ``rtol + atol / ref``
+    (compare's ``Δ <= atol + rtol * ref`` divided by ``ref``; ``ref`` floored at the smallest
+    normal float64)."""
+    return tol.rtol + tol.atol / np.maximum(ref, np.finfo(np.float64).tiny)
 
 
 def _relative(delta: float | None, ref: float, tol: Tolerance) -> tuple[float, float]:
@@ -42,6 +51,7 @@ class StepLog:
     losses: dict[str, list[float]] = field(default_factory=dict)
     loss_rel: list[float] = field(default_factory=list)
     drift: list[float] = field(default_factory=list)
+    drift_limit: list[float] = field(default_factory=list)
     envelope: list[float] = field(default_factory=list)
     first: int | None = None
     steps: int = 0
@@ -57,16 +67,20 @@ class StepLog:
         pairs = [("loss", losses["handmade"], losses["torch"])]
         ref = pt.state_dict(copy=False)
         pairs += [(k, v, ref[k]) for k, v in hm.state_dict(copy=False).items()]
-        rel, env, passed = [], [], True
+        rel, env, limits, passed = [], [], [], True
         for key, actual, expected in pairs:
             c = compare(actual, expected, name=f"step {step}", tensor=key, against="lockstep",
                         tol=self.tol)
-            plain, envelope = _relative(c.max_abs_err, float(np.max(np.abs(expected))), self.tol)
+            ref = float(np.max(np.abs(expected)))
+            plain, envelope = _relative(c.max_abs_err, ref, self.tol)
             rel.append(plain)
             env.append(envelope)
+            limits.append(float(plain_limit(ref, self.tol)))
             passed = passed and c.passed
         self.loss_rel.append(rel[0])
-        self.drift.append(max(rel[1:], default=0.0))
+        worst = int(np.argmax(rel[1:])) + 1 if len(rel) > 1 else 0
+        self.drift.append(rel[worst] if worst else 0.0)
+        self.drift_limit.append(limits[worst] if worst else self.tol.rtol)
         self.envelope.append(max(env))
         if self.first is None and not passed:
             self.first = step

@@ -1,6 +1,9 @@
 """Plots of lockstep runs: both engines' loss curves overlaid, and their relative difference.
 
-Figures are written as PNG and SVG (matplotlib's Agg backend, no display needed).
+Figures are written as PNG and SVG (matplotlib's Agg backend, no display needed), in the
+shared look of :mod:`comparisons.core.plotstyle`. The difference panels draw, per run and step,
+the limit the divergence rule applied (red, dashed): ``rtol + atol / |ref|``, which rises above
+``rtol`` where the reference value is small enough for the absolute tolerance to dominate.
 """
 
 from __future__ import annotations
@@ -9,19 +12,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from comparisons.core import plotstyle
 
-matplotlib.use("Agg")
+plotstyle.use()
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from comparisons.core.tolerances import Tolerance  # noqa: E402
+from comparisons.lockstep.log import plain_limit  # noqa: E402
 from comparisons.lockstep.train import LockstepResult  # noqa: E402
 
 EXACT_FLOOR = 1e-17
 """Where a difference of exactly 0 (bit-identical) is drawn on the log-scale difference plot."""
+
+TOLERANCE_STYLE: dict[str, Any] = {"color": "red", "ls": "--", "lw": 1.5}
+"""How the tolerance applied is drawn: a red dashed line, per run, step by step."""
 
 
 def save_figure(fig: Figure, out: Path, stem: str) -> list[Path]:
@@ -49,7 +56,7 @@ def _overlay(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
                    for i, label in enumerate(runs)]
     styles = [Line2D([], [], color="grey", lw=4, alpha=0.35, label="handmade"),
               Line2D([], [], color="grey", lw=1, ls="--", label="torch")]
-    ax.legend(handles=styles + runs_legend, fontsize=8)
+    ax.legend(handles=styles + runs_legend)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training objective, mean over the epoch's batches")
     ax.set_title("Training loss: both engines overlaid")
@@ -61,60 +68,79 @@ def _no_comparison(ax: Any) -> None:
     ax.set_axis_off()
 
 
-def _finish(ax: Any, tol: Tolerance, title: str, extra: list[Line2D]) -> None:
-    """Tolerance line, log axis with exact zeros at the floor, labels, style legend."""
-    ax.axhline(tol.rtol, color="red", ls="--", lw=1.5)
+def _finish(ax: Any, tol: Tolerance, title: str, limit: str) -> None:
+    """Log axis with exact zeros at the floor, labels, and the legend of the tolerance drawn."""
     ax.set_yscale("log")
     ax.set_ylim(EXACT_FLOOR / 3, max(tol.rtol * 1e3, min(ax.get_ylim()[1], 1.0)))
     ax.set_xlabel("optimiser step")
     ax.set_ylabel(f"relative difference (exact 0 drawn at {EXACT_FLOOR:g})")
     ax.set_title(title)
-    line = Line2D([], [], color="red", ls="--", lw=1.5, label=f"tolerance rtol = {tol.rtol:g}")
-    ax.legend(handles=[line, *extra], fontsize=8, loc="upper left")
+    line = Line2D([], [], **TOLERANCE_STYLE,
+                  label=f"tolerance applied: {limit}\n(rtol = {tol.rtol:g}, atol = {tol.atol:g};"
+                        " a step fails above it)")
+    ax.legend(handles=[line], loc="upper left")
+
+
+def _differences(ax: Any, runs: Mapping[str, LockstepResult], which: str) -> Tolerance | None:
+    """Each run's plain relative difference (``which``: "loss" or "drift") in its colour, and
+    the limit the rule applied at each step as a red dashed line; the tolerance, None when no
+    run compared two engines."""
+    tol = None
+    for i, r in enumerate(runs.values()):
+        values, limit = difference_and_limit(r, which)
+        if values is None or limit is None:
+            continue
+        tol = r.tolerance
+        steps = np.arange(len(values))
+        ax.plot(steps, np.maximum(values, EXACT_FLOOR), color=f"C{i}", lw=1.0)
+        ax.plot(steps, limit, **TOLERANCE_STYLE)
+    return tol
+
+
+def difference_and_limit(r: LockstepResult, which: str) -> tuple[Any, Any]:
+    """``(plain relative differences, the largest each step allowed)`` per step for the loss
+    (``which="loss"``: ``|Δloss| / |loss_t|`` against ``rtol + atol / |loss_t|``) or the
+    parameters (``"drift"``: ``param_drift`` against ``param_drift_limit``); ``(None, None)``
+    for a one-engine run."""
+    if which == "loss":
+        if r.loss_rel_diff is None:
+            return None, None
+        return r.loss_rel_diff, plain_limit(np.abs(r.step_loss["torch"]), r.tolerance)
+    if which != "drift":
+        raise ValueError(f"which: expected 'loss' or 'drift', got {which!r}")
+    if r.param_drift is None:
+        return None, None
+    limit = r.param_drift_limit
+    return r.param_drift, np.full(len(r.param_drift), r.tolerance.rtol) if limit is None else limit
 
 
 def _loss_differences(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
-    """|Δloss| / |loss| per run; dash-dotted, the allowed ``rtol + atol/|loss|`` where the loss
-    is so small that the absolute tolerance dominates."""
-    tol, extra = None, []
-    for i, r in enumerate(runs.values()):
-        if r.loss_rel_diff is None:
-            continue
-        tol = r.tolerance
-        steps = np.arange(len(r.loss_rel_diff))
-        ax.plot(steps, np.maximum(r.loss_rel_diff, EXACT_FLOOR), color=f"C{i}", lw=1.0)
-        allowed = tol.rtol + tol.atol / np.maximum(np.abs(r.step_loss["torch"]), 1e-300)
-        if np.max(r.loss_rel_diff) > tol.rtol:  # passed only thanks to atol: show why
-            ax.plot(steps, allowed, color=f"C{i}", lw=1.2, ls="-.")
-            extra = [Line2D([], [], color="grey", ls="-.", label="allowed: rtol + atol / |loss|")]
+    """|Δloss| / |loss| per run against ``rtol + atol/|loss|``, which rises above rtol where
+    the loss is so small that the absolute tolerance dominates."""
+    tol = _differences(ax, runs, "loss")
     if tol is None:
         return _no_comparison(ax)
-    _finish(ax, tol, "|Δloss| / |loss| per step", extra)
+    _finish(ax, tol, "|Δloss| / |loss| per step", "rtol + atol / |loss|")
 
 
 def _param_drift(ax: Any, runs: Mapping[str, LockstepResult]) -> None:
     """max over parameters of max|θ_h - θ_t| / max|θ_t| after each step, per run."""
-    tol = None
-    for i, r in enumerate(runs.values()):
-        if r.param_drift is None:
-            continue
-        tol = r.tolerance
-        ax.plot(np.maximum(r.param_drift, EXACT_FLOOR), color=f"C{i}", lw=1.0)
+    tol = _differences(ax, runs, "drift")
     if tol is None:
         return _no_comparison(ax)
-    _finish(ax, tol, "Parameter drift: max|Δθ| / max|θ| per step", [])
+    _finish(ax, tol, "Parameter drift: max|Δθ| / max|θ| per step", "rtol + atol / max|θ|")
 
 
 def plot_lockstep(runs: Mapping[str, LockstepResult], out: Path, stem: str,
                   title: str) -> list[Path]:
     """Overlay, loss-difference and drift panels for labelled runs (``stem``.png/.svg)."""
-    fig, axes = plt.subplots(1, 3, figsize=(18, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=plotstyle.figsize(5.0), layout="constrained")
     _overlay(axes[0], runs)
     _loss_differences(axes[1], runs)
     _param_drift(axes[2], runs)
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
-    fig.suptitle(title, fontsize=13)
+    fig.suptitle(title)
     return save_figure(fig, out, stem)
 
 

@@ -101,6 +101,8 @@ class LockstepResult:
     ``first_divergent_step``: the first failing step (0-based) or None; ``max_rel_diff``: the
     largest ``step_rel_diff``; ``max_plain_rel_diff``: the largest plain one;
     ``metric_max_rel_diff``: envelope-relative, over the per-epoch metrics.
+    ``param_drift_limit``: the largest ``param_drift`` the rule allowed at each step (``rtol +
+    atol / max|θ_t|`` of the parameter that drifted most; the loss's is ``rtol + atol / |loss_t|``).
     ``eval_epochs``: 1-based epochs at which ``metrics[engine][name]`` were evaluated.
     """
 
@@ -119,6 +121,7 @@ class LockstepResult:
     max_rel_diff: float | None
     max_plain_rel_diff: float | None = None
     metric_max_rel_diff: float | None = None
+    param_drift_limit: NDArray | None = None
 
     @property
     def primary(self) -> str:
@@ -162,6 +165,7 @@ class LockstepResult:
             "epoch_loss": {k: listed(self.epoch_loss(k)) for k in self.engines},
             "loss_rel_diff": listed(self.loss_rel_diff),
             "param_drift": listed(self.param_drift),
+            "param_drift_limit": listed(self.param_drift_limit),
             "step_rel_diff": listed(self.step_rel_diff),
             "eval_epochs": self.eval_epochs, "metrics": self.metrics,
             "max_plain_rel_diff": self.max_plain_rel_diff,
@@ -224,7 +228,7 @@ def run_lockstep(
         {k: np.asarray(v) for k, v in log.losses.items()}, arr(log.loss_rel), arr(log.drift),
         arr(log.envelope), eval_epochs, metrics, {e.name: e.state_dict() for e in engines},
         log.first, worst(log.envelope), worst(log.loss_rel, log.drift),
-        metric_rel_diff(metrics, log.tol),
+        metric_rel_diff(metrics, log.tol), arr(log.drift_limit),
     )
 
 

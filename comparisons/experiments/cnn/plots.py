@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from comparisons.core import plotstyle
+from comparisons.core.plotstyle import HELD_OUT, TRAIN
 
-matplotlib.use("Agg")
+plotstyle.use()
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -22,7 +23,7 @@ from comparisons.lockstep.plots import EXACT_FLOOR, save_figure  # noqa: E402
 
 STYLE: dict[str, dict[str, Any]] = {"handmade": {"lw": 4.0, "alpha": 0.35},
                                   "torch": {"lw": 1.2, "alpha": 1.0}}
-SETS = {"train": "-", "test": "--"}
+SETS = {"train": TRAIN, "test": HELD_OUT}
 
 
 def _engine_handles(engines: list[str]) -> list[Line2D]:
@@ -38,13 +39,13 @@ def curves_figure(runs: list[dict[str, Any]], out: Path, stem: str) -> list[Path
     the runs of the first seed."""
     seed = runs[0]["seed"]
     mine = [r for r in runs if r["seed"] == seed]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=plotstyle.figsize(4.8), layout="constrained")
     for i, r in enumerate(mine):
         for engine, curves in r["curves"].items():
             for part, ls in SETS.items():
                 for ax, metric in zip(axes, ("loss", "acc")):
                     ax.plot(r["epochs"], curves[f"{part}_{metric}"], color=f"C{i}", ls=ls,
-                            **STYLE[engine])
+                            label=f"{r['model']}, {engine}: {part}", **STYLE[engine])
     sets = [Line2D([], [], color="k", lw=1.2, ls=ls, label=part) for part, ls in SETS.items()]
     handles = (_model_handles([r["model"] for r in mine]) + sets
                + _engine_handles(list(mine[0]["curves"])))
@@ -59,9 +60,9 @@ def curves_figure(runs: list[dict[str, Any]], out: Path, stem: str) -> list[Path
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3, which="both")
-        ax.legend(handles=handles, fontsize=8, ncol=2)
+        ax.legend(handles=handles, ncol=2)
     fig.suptitle(f"CNN on the 8x8 digits, seed {seed}: handmade vs torch (evaluation mode: "
-                 "batch norm uses its running statistics)", fontsize=13)
+                 "batch norm uses its running statistics)")
     return save_figure(fig, out, stem)
 
 
@@ -86,7 +87,7 @@ def lockstep_figure(curves: dict[str, dict[str, Any]], runs: list[dict[str, Any]
                     stem: str) -> list[Path]:
     """Step loss of both engines; the per-step difference (loss, parameters, buffers) and the
     evaluation-mode metrics' difference per epoch, each against the tolerance applied."""
-    fig, axes = plt.subplots(1, 3, figsize=(18, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=plotstyle.figsize(5), layout="constrained")
     models = list(curves)
     for i, c in enumerate(curves.values()):
         for engine, losses in c["step_loss"].items():
@@ -96,10 +97,10 @@ def lockstep_figure(curves: dict[str, dict[str, Any]], runs: list[dict[str, Any]
     axes[0].set_ylabel("training objective of the batch, before the update (log)")
     axes[0].set_title("Training loss, every step")
     engines = list(next(iter(curves.values()))["step_loss"])
-    axes[0].legend(handles=_model_handles(models) + _engine_handles(engines), fontsize=8)
+    axes[0].legend(handles=_model_handles(models) + _engine_handles(engines))
     axes[0].grid(alpha=0.3, which="both")
     dtype = next(iter(curves.values()))["dtype"]
-    fig.suptitle(f"CNN lockstep: handmade vs torch, {dtype}", fontsize=13)
+    fig.suptitle(f"CNN lockstep: handmade vs torch, {dtype}")
     compared = [c for c in curves.values() if c["step_rel_diff"] is not None]
     if not compared:
         _one_engine(axes[1])
@@ -123,6 +124,6 @@ def lockstep_figure(curves: dict[str, dict[str, Any]], runs: list[dict[str, Any]
                  label=f"tolerance: fails above rtol = {rtol:g} (|Δ| > {atol:g} + rtol·|ref|)")
     marks = [Line2D([], [], color="grey", marker=m, lw=1, label=k)
              for k, m in (("test loss", "o"), ("test accuracy", "s"))]
-    axes[1].legend(handles=[tol, *_model_handles(models)], fontsize=8, loc="upper left")
-    axes[2].legend(handles=[tol, *_model_handles(models), *marks], fontsize=8, loc="upper left")
+    axes[1].legend(handles=[tol, *_model_handles(models)], loc="upper left")
+    axes[2].legend(handles=[tol, *_model_handles(models), *marks], loc="upper left")
     return save_figure(fig, out, stem)

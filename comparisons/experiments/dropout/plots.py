@@ -1,7 +1,8 @@
 """Figures of the ``dropout`` experiment (PNG + SVG via ``lockstep_plots.save_figure``).
 
 Both take the JSON rows the experiment writes, so every plotted number is in the JSON. Colours:
-without dropout C0 (blue), with dropout C1 (orange); thin lines are seeds, thick the mean.
+without dropout C0 (blue), with dropout C1 (orange); thin lines are seeds, thick the mean;
+train solid, test dashed (:mod:`comparisons.core.plotstyle`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from comparisons.core import plotstyle
+from comparisons.core.plotstyle import HELD_OUT, TRAIN
 
-matplotlib.use("Agg")
+plotstyle.use()
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -22,43 +24,47 @@ COLOR = {False: "C0", True: "C1"}
 NAME = {False: "without dropout", True: "with dropout"}
 
 
-def _lines(ax: Any, runs: list[dict[str, Any]], dropout: bool, values: Any, ls: str) -> None:
-    """Thin line per seed, thick mean over seeds, for the runs of one variant."""
+def _lines(ax: Any, runs: list[dict[str, Any]], dropout: bool, values: Any, ls: str,
+           part: str) -> None:
+    """Thin line per seed, thick mean over seeds, for the runs of one variant; ``part`` (train,
+    test, gap) labels the lines."""
     mine = [r for r in runs if r["dropout"] is dropout]
     ys = np.array([values(r) for r in mine])
     for r, y in zip(mine, ys):
-        ax.plot(r["epochs"], y, color=COLOR[dropout], lw=0.8, alpha=0.45, ls=ls)
-    ax.plot(mine[0]["epochs"], ys.mean(axis=0), color=COLOR[dropout], lw=2.2, ls=ls)
+        ax.plot(r["epochs"], y, color=COLOR[dropout], lw=0.8, alpha=0.45, ls=ls,
+                label=f"{part}, seed {r['seed']}")
+    ax.plot(mine[0]["epochs"], ys.mean(axis=0), color=COLOR[dropout], lw=2.2, ls=ls,
+            label=f"{part}, mean")
 
 
 def _legend(ax: Any, styles: list[tuple[str, str]], loc: str) -> None:
     handles = [Line2D([], [], color=COLOR[d], lw=2.2, label=NAME[d]) for d in (False, True)]
     handles += [Line2D([], [], color="k", lw=1.5, ls=ls, label=lab) for ls, lab in styles]
     handles.append(Line2D([], [], color="grey", lw=0.8, alpha=0.6, label="single seeds"))
-    ax.legend(handles=handles, fontsize=8, loc=loc)
+    ax.legend(handles=handles, loc=loc)
 
 
 def curves_figure(runs: list[dict[str, Any]], p: list[float], out: Path,
                   stem: str) -> list[Path]:
     """Accuracy, loss (log) and generalisation gap per epoch, with and without dropout."""
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), layout="constrained")
+    fig, axes = plt.subplots(1, 3, figsize=plotstyle.figsize(5.0), layout="constrained")
     acc, loss, gap = axes
     for d in (False, True):
-        _lines(acc, runs, d, lambda r: r["train_acc_curve"], "-")
-        _lines(acc, runs, d, lambda r: r["test_acc_curve"], "--")
-        _lines(loss, runs, d, lambda r: r["train_loss_curve"], "-")
-        _lines(loss, runs, d, lambda r: r["test_loss_curve"], "--")
+        _lines(acc, runs, d, lambda r: r["train_acc_curve"], TRAIN, "train")
+        _lines(acc, runs, d, lambda r: r["test_acc_curve"], HELD_OUT, "test")
+        _lines(loss, runs, d, lambda r: r["train_loss_curve"], TRAIN, "train")
+        _lines(loss, runs, d, lambda r: r["test_loss_curve"], HELD_OUT, "test")
         _lines(gap, runs, d, lambda r: np.subtract(r["train_acc_curve"], r["test_acc_curve"]),
-               "-")
+               "-", "gap")
     low = min(min(r["test_acc_curve"][-1], r["train_acc_curve"][-1]) for r in runs)
     acc.set_ylim(max(0.0, low - 0.15), 1.005)
     acc.set_ylabel("accuracy (zoomed on the end of training)")
     acc.set_title("Accuracy per epoch (evaluation mode)")
-    _legend(acc, [("-", "train"), ("--", "test")], "lower right")
+    _legend(acc, [(TRAIN, "train"), (HELD_OUT, "test")], "lower right")
     loss.set_yscale("log")
     loss.set_ylabel("cross-entropy (log scale)")
     loss.set_title("Loss per epoch")
-    _legend(loss, [("-", "train"), ("--", "test")], "lower left")
+    _legend(loss, [(TRAIN, "train"), (HELD_OUT, "test")], "lower left")
     gap.axhline(0, color="grey", lw=0.8)
     gap.set_ylabel("train accuracy − test accuracy")
     gap.set_title("Generalisation gap per epoch")
@@ -68,8 +74,7 @@ def curves_figure(runs: list[dict[str, Any]], p: list[float], out: Path,
         ax.grid(alpha=0.3)
     n = len({r["seed"] for r in runs})
     ps = ", ".join(f"{v:g}" for v in p)
-    fig.suptitle(f"Dropout (p = {ps}) vs none: same initial weights and batches, {n} seeds",
-                 fontsize=13)
+    fig.suptitle(f"Dropout (p = {ps}) vs none: same initial weights and batches, {n} seeds")
     return save_figure(fig, out, stem)
 
 
@@ -81,15 +86,15 @@ def gaps_figure(gaps: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
     without.append(float(np.mean(without)))
     with_.append(float(np.mean(with_)))
     x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(labels) + 2), 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(4.6), layout="constrained")
     for dx, values, d in ((-0.2, without, False), (0.2, with_, True)):
         bars = ax.bar(x + dx, values, 0.4, color=COLOR[d], label=NAME[d])
-        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+        ax.bar_label(bars, fmt="%.3f", fontsize="small", padding=2)
     ax.set_xticks(x, labels)
     ax.axvline(len(gaps) - 0.5, color="grey", lw=0.8, ls=":")
     ax.set_ylabel("final train accuracy − test accuracy")
     ax.set_ylim(min(0.0, 1.2 * min(without + with_)), max(without + with_) * 1.2 + 1e-3)
     ax.set_title("Generalisation gap after training: smaller is better")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=9)
+    ax.legend()
     return save_figure(fig, out, stem)

@@ -1,7 +1,8 @@
 """What the house-price experiment writes: the fold table, the predictions CSV and two figures.
 
 Every function takes the JSON rows of :meth:`CVResult.to_json` (so every plotted or tabulated
-number is also in the JSON). Figures go through ``save_figure`` (PNG 150 dpi + SVG).
+number is also in the JSON). Figures go through ``save_figure`` (PNG 150 dpi + SVG), in the
+look of :mod:`comparisons.core.plotstyle` (train solid, validation dashed).
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
-from numpy.typing import NDArray
+from comparisons.core import plotstyle
+from comparisons.core.plotstyle import HELD_OUT, TRAIN
 
-from comparisons.lockstep.plots import save_figure
+plotstyle.use()
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+
+from comparisons.lockstep.plots import save_figure  # noqa: E402
 
 STATS_TEXT = {"train": "training folds only (leak-free)",
               "all": "all rows, the test file's too if given (the book's way)"}
@@ -69,11 +74,13 @@ def table_lines(results: list[dict[str, Any]], best: str, stats: str) -> list[st
 
 
 def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]:
-    """Train (dashed) and validation (solid) log RMSE per epoch, one colour per fold."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    """Train (solid) and validation (dashed) log RMSE per epoch, one colour per fold."""
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(5.2), layout="constrained")
     for i, f in enumerate(result["folds"]):
-        ax.plot(f["epochs"], f["valid_curve"], color=f"C{i}", lw=1.8)
-        ax.plot(f["epochs"], f["train_curve"], color=f"C{i}", lw=1.2, ls="--")
+        ax.plot(f["epochs"], f["train_curve"], color=f"C{i}", lw=1.5, ls=TRAIN,
+                label=f"train, fold {f['fold']}")
+        ax.plot(f["epochs"], f["valid_curve"], color=f"C{i}", lw=1.5, ls=HELD_OUT,
+                label=f"validation, fold {f['fold']}")
     _log_axis(ax)
     ax.set_xlabel("epoch")
     ax.set_ylabel("log RMSE" + (" (log scale)" if ax.get_yscale() == "log" else ""))
@@ -81,12 +88,12 @@ def plot_fold_curves(result: dict[str, Any], out: Path, stem: str) -> list[Path]
     name = result["config"]["name"]
     ax.set_title(f"{name}: log RMSE per epoch on each fold\n"
                  f"average over folds at the end: train {result['avg_train_log_rmse']:.4f}, "
-                 f"validation {result['avg_valid_log_rmse']:.4f}", fontsize=11)
-    handles = [Line2D([], [], color="k", lw=1.8, label="validation"),
-               Line2D([], [], color="k", lw=1.2, ls="--", label="train")]
+                 f"validation {result['avg_valid_log_rmse']:.4f}")
+    handles = [Line2D([], [], color="k", lw=1.5, ls=TRAIN, label="train"),
+               Line2D([], [], color="k", lw=1.5, ls=HELD_OUT, label="validation")]
     handles += [Line2D([], [], color=f"C{i}", lw=2, label=f"fold {f['fold']}")
                 for i, f in enumerate(result["folds"])]
-    ax.legend(handles=handles, fontsize=8, loc="upper right", ncols=2)
+    ax.legend(handles=handles, loc="upper right", ncols=2)
     return save_figure(fig, out, stem)
 
 
@@ -125,16 +132,19 @@ def _series(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
                       stem: str) -> list[Path]:
-    """Average validation log RMSE (± std over folds) against λ, one line per model/dropout."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    """Average validation log RMSE (± std over folds) against λ, one line per model/dropout;
+    with a single λ (no sweep) the configurations side by side instead (:func:`plot_configs`)."""
     lams = [r["config"]["weight_decay"] for r in results if r["config"]["name"] != "baseline"]
+    if len(set(lams)) < 2:
+        return plot_configs(results, best, out, stem)
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(5.2), layout="constrained")
     for i, (label, rows) in enumerate(_series(results).items()):
         x = [r["config"]["weight_decay"] for r in rows]
-        y = [r["avg_valid_log_rmse"] for r in rows]
-        ax.errorbar(x, y, yerr=[r["std_valid_log_rmse"] for r in rows], color=f"C{i}",
-                    marker="o", capsize=3, lw=1.5, label=label)
-        ax.plot(x, [r["avg_train_log_rmse"] for r in rows], color=f"C{i}", ls=":", lw=1.2,
-                marker=".")
+        ax.plot(x, [r["avg_train_log_rmse"] for r in rows], color=f"C{i}", ls=TRAIN, lw=1.5,
+                marker=".", label=f"{label}: train")
+        ax.errorbar(x, [r["avg_valid_log_rmse"] for r in rows], capsize=3, lw=1.5,
+                    yerr=[r["std_valid_log_rmse"] for r in rows], color=f"C{i}", marker="o",
+                    ls=HELD_OUT, label=f"{label}: validation")
     top = ax.get_ylim()[1] * 3  # a baseline this far above the sweep would flatten it
     for r in results:
         if r["config"]["name"] == "baseline":
@@ -155,7 +165,45 @@ def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
     ax.set_xlabel("weight decay λ (symmetric log axis; 0 = none)")
     ax.set_ylabel("log RMSE (average over folds)")
     ax.set_title("Cross-validated log RMSE against weight decay\n"
-                 "solid: validation (bars: ± std over folds), dotted: train", fontsize=11)
+                 "solid: train, dashed: validation (bars: ± std over folds)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(loc="best")
     return save_figure(fig, out, stem)
+
+
+def plot_configs(results: list[dict[str, Any]], best: str, out: Path, stem: str) -> list[Path]:
+    """One row per configuration: its average train (square) and validation (dot, ± std over
+    folds) log RMSE on a log axis; drawn when every configuration has the same λ (no sweep)."""
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(0.9 * len(results) + 2.2),
+                           layout="constrained")
+    for y, r in enumerate(results):
+        name = r["config"]["name"]
+        colour = "gold" if name == best else "C0"
+        ax.errorbar(r["avg_valid_log_rmse"], y, xerr=r["std_valid_log_rmse"], color="k",
+                    marker="o", mfc=colour, ms=9, capsize=4, ls="none")
+        ax.plot(r["avg_train_log_rmse"], y, marker="s", mfc="none", mec="k", ms=8, ls="none")
+        ax.annotate(f"validation {r['avg_valid_log_rmse']:.4f}", (r["avg_valid_log_rmse"], y),
+                    xytext=(0, 9), textcoords="offset points", ha="center")
+    ax.set_yticks(range(len(results)), [_config_label(r, best) for r in results])
+    ax.set_ylim(-0.7, len(results) - 0.3)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("log RMSE, average over folds (log axis)")
+    lams = sorted({r["config"]["weight_decay"] for r in results
+                   if r["config"]["name"] != "baseline"})
+    ax.set_title(f"Cross-validated log RMSE of each configuration: one λ "
+                 f"({', '.join(f'{v:g}' for v in lams) or 'none'}), so no sweep to draw\n"
+                 "(give --weight-decay several values, e.g. 0,0.003,0.03, for a curve against λ)")
+    ax.grid(alpha=0.3, axis="x", which="both")
+    ax.legend(handles=[Line2D([], [], color="k", marker="o", ls="none", label="validation ± std"),
+                       Line2D([], [], color="k", marker="s", mfc="none", ls="none",
+                              label="train")], loc="lower right")
+    return save_figure(fig, out, stem)
+
+
+def _config_label(r: dict[str, Any], best: str) -> str:
+    """A configuration's row label: its name, the book's baseline or the best marked."""
+    name = r["config"]["name"]
+    if name == "baseline":
+        return "book's baseline\n(linear, raw prices)"
+    return f"{name}\n(best)" if name == best else name
