@@ -142,10 +142,11 @@ def test_key_numbers_table_holds_the_scalars_only(page) -> None:
     rows = {tr.iter("th")[0].all_text(): tr.iter("td")[0].all_text()
             for tr in table.iter("tr") if tr.iter("td")}
     assert {"files", "command", "title", "passed"}.isdisjoint(rows)
-    assert float(rows["final_loss"]) == pytest.approx(sections[0]["final_loss"], rel=1e-5)
+    assert float(rows["final loss"]) == pytest.approx(sections[0]["final_loss"], rel=1e-5)
     assert int(rows["epochs"]) == sections[0]["epochs"]
-    assert float(rows["loss.valid"]) == sections[0]["loss"]["valid"]
+    assert float(rows["loss: validation"]) == sections[0]["loss"]["valid"]
     assert rows["lambdas"].split(", ") == [str(v) for v in sections[0]["lambdas"]]
+    assert float(rows["run time (s)"]) == sections[0]["seconds"]
 
 
 def test_text_files_are_shown_and_long_ones_collapsible(page) -> None:

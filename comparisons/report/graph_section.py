@@ -14,6 +14,11 @@ from typing import Any
 from comparisons.graph.outputs import run_graphs, write_graphs
 
 LAMBDA = 0.1
+LABELS = {"nodes": "nodes of the hand-written graph", "edges": "edges of the hand-written graph",
+          "torch_nodes": "nodes of autograd's grad_fn graph",
+          "gradients_compared": "node gradients compared with autograd",
+          "gradients_disagreeing": "node gradients disagreeing",
+          "max_rel_err": "largest relative error of a node gradient"}
 
 
 def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
@@ -38,4 +43,5 @@ def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, A
         "gradients_compared": len(result.checks),
         "gradients_disagreeing": n_bad,
         "max_rel_err": result.max_rel_err,
+        "labels": LABELS,
     }

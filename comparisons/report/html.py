@@ -60,6 +60,8 @@ figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: .9rem; }
 .note { color: var(--muted); font-style: italic; }
+.note-box { border-left: 4px solid var(--info); background: var(--info-bg); padding: .5rem .75rem;
+  margin: .75rem 0; }
 footer.page { border-top: 1px solid var(--line); margin-top: 2rem; padding-bottom: 2rem;
   color: var(--muted); font-size: .9rem; }
 """

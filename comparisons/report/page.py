@@ -3,7 +3,10 @@
 :func:`build_report` knows nothing about particular sections. Each section dict gives at least
 ``title``, ``passed`` (True, False or absent), ``files`` (paths relative to the output folder)
 and ``command`` (the exact command that reproduces it); every other scalar entry is a key
-number and goes into the section's table (nested dicts are flattened as ``outer.inner``).
+number and goes into the section's table (nested dicts are flattened as ``outer.inner``), named
+in words (:func:`comparisons.report.labels.label`; a section may give its own ``labels``, by
+key). Optional: ``note`` (a paragraph under the heading, e.g. that a failure shown is planted)
+and ``folded`` (file name -> a one-line summary: that file is shown collapsed behind it).
 
 Files are embedded: PNG, JPEG, GIF and SVG images as base64 ``data:`` URIs (so an SVG's
 scripts can never run), text files (``.txt``, ``.json``, ...) as escaped ``<pre>`` blocks,
@@ -25,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from comparisons.report import html as h
+from comparisons.report import labels as key_labels
 
 REPORT_NAME = "report.html"
-NOT_NUMBERS = frozenset({"files", "command", "title", "passed", "error"})
+NOT_NUMBERS = frozenset({"files", "command", "title", "passed", "error", "labels", "note",
+                         "folded"})
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
                ".jpeg": "image/jpeg", ".gif": "image/gif"}
 SIGNATURES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8",
@@ -94,6 +99,15 @@ def key_numbers(section: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def labelled_numbers(section: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """:func:`key_numbers` with each key replaced by its label (the section's ``labels``
+    first)."""
+    own = section.get("labels")
+    labels = {str(k): str(v) for k, v in own.items()} if isinstance(own, Mapping) else {}
+    return [(key_labels.label(key, labels), text, numeric)
+            for key, text, numeric in key_numbers(section)]
+
+
 def _image(path: Path, name: str) -> str:
     """An ``<img>`` with the file as a base64 data URI, or a note when the file is not one."""
     suffix = path.suffix.lower()
@@ -105,8 +119,9 @@ def _image(path: Path, name: str) -> str:
     return h.figure(uri, name)
 
 
-def _text(path: Path, name: str) -> str:
-    """A text file as a ``<pre>`` block; collapsible when long or raw data (JSON, CSV)."""
+def _text(path: Path, name: str, summary: str | None = None) -> str:
+    """A text file as a ``<pre>`` block; collapsible when long or raw data (JSON, CSV), and
+    always collapsed behind ``summary`` when one is given."""
     text = path.read_text(encoding="utf-8", errors="replace")
     cut = ""
     if len(text) > MAX_TEXT_CHARS:
@@ -119,14 +134,17 @@ def _text(path: Path, name: str) -> str:
     lines = text.count("\n") + 1
     block = h.pre(text.rstrip("\n"), label=name)
     raw_data = path.suffix.lower() in (".json", ".csv")
+    if summary is not None:
+        return h.details(f"{summary} ({name}, {lines} lines){cut}", block)
     if lines <= OPEN_LINES and not raw_data:
         return f"<h3>{h.esc(name)}{h.esc(cut)}</h3>{block}"
     shown = lines <= FOLDED_LINES and not raw_data
     return h.details(f"{name} ({lines} lines){cut}", block, open_=shown)
 
 
-def render_file(out_dir: Path, name: str) -> str:
-    """One of a section's files, embedded by kind; a note when it is missing or unknown."""
+def render_file(out_dir: Path, name: str, summary: str | None = None) -> str:
+    """One of a section's files, embedded by kind; a note when it is missing or unknown.
+    ``summary``: a text file is shown collapsed behind this line."""
     path = Path(name) if Path(name).is_absolute() else out_dir / name
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -134,7 +152,7 @@ def render_file(out_dir: Path, name: str) -> str:
     if suffix in IMAGE_TYPES:
         return _image(path, name)
     if suffix in TEXT_TYPES:
-        return _text(path, name)
+        return _text(path, name, summary)
     return f'<p class="note">{h.esc(name)}: not embedded (unknown kind)</p>'
 
 
@@ -151,7 +169,9 @@ def render_section(index: int, section: Mapping[str, Any], out_dir: Path) -> str
     parts = [f'<section class="report" id="{anchor}" aria-labelledby="{anchor}-h">',
              f'<div class="section-head"><h2 id="{anchor}-h">{h.esc(title)}</h2>'
              f"{h.badge(_verdict(section))}</div>",
-             h.numbers_table(key_numbers(section), "key numbers")]
+             *([f'<p class="note-box">{h.esc(section["note"])}</p>'] if section.get("note")
+               else []),
+             h.numbers_table(labelled_numbers(section), "key numbers")]
     command = section.get("command")
     if command:
         parts += ["<h3>Reproduce</h3>", h.pre(str(command), label=f"command for {title}")]
@@ -160,7 +180,8 @@ def render_section(index: int, section: Mapping[str, Any], out_dir: Path) -> str
     files = [str(f) for f in section.get("files", [])]
     images = [f for f in files if Path(f).suffix.lower() in IMAGE_TYPES]
     others = [f for f in files if f not in images]
-    parts += [render_file(out_dir, f) for f in images + others]
+    folded = {str(k): str(v) for k, v in dict(section.get("folded") or {}).items()}
+    parts += [render_file(out_dir, f, folded.get(f)) for f in images + others]
     parts.append("</section>")
     return "".join(parts)
 
