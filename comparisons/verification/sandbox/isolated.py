@@ -33,6 +33,7 @@ from comparisons.verification.sandbox.limits import SHOWN, Limits
 from comparisons.verification.sandbox.process import Sandbox
 from comparisons.verification.sandbox.remote import RemoteModule, Session
 from comparisons.verification.sandbox.spares import Spares
+from comparisons.verification.sandbox.wire import visible
 
 MARGIN = "  | "
 
@@ -59,11 +60,6 @@ class IsolatedReport(VerifyReport):
                 if self.printed_bytes > len(self.printed.encode()) else "")
         shown = [MARGIN + line for line in self.printed.splitlines()]
         return "\n".join([body, f"your code printed{more}:", *shown, "", verdict])
-
-
-def visible(text: str) -> str:
-    """``text`` with every control character but newline and tab escaped (no cursor tricks)."""
-    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass(frozen=True)

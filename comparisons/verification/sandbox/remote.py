@@ -23,7 +23,7 @@ import torch
 
 from comparisons.verification.guard import ChildError, ChildExit, StructureError, UserCodeError
 from comparisons.verification.sandbox.process import Sandbox
-from comparisons.verification.sandbox.wire import Decoder, Encoder, Opaque, WireError
+from comparisons.verification.sandbox.wire import Decoder, Encoder, Opaque, WireError, quoted
 
 MAX_CLASSES = 256
 _CLASSES: dict[tuple[str, bool], type] = {}
@@ -69,8 +69,8 @@ def failure(error: Any) -> BaseException:
     """The parent's exception for the child's error record."""
     if not isinstance(error, dict):
         return ChildExit("a malformed error", "", "sent a malformed error")
-    reason, text = str(error.get("reason", "raised an exception")), str(error.get("text", ""))
-    message = str(error.get("message", ""))
+    reason = " ".join(quoted(str(error.get("reason", "raised an exception")), 300).split())
+    text, message = quoted(str(error.get("text", "")), 20000), str(error.get("message", ""))
     if error.get("exit"):
         return ChildExit(f"{reason}", text, reason)
     name = str(error.get("type", "Exception"))

@@ -62,6 +62,19 @@ def short_repr(value: Any) -> str:
     return text if len(text) <= REPR_CHARS else text[:REPR_CHARS] + "..."
 
 
+def visible(text: str) -> str:
+    """``text`` with every control character but newline and tab escaped (no cursor tricks)."""
+    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def quoted(text: str, limit: int) -> str:
+    """The child's text as the parent shows it: at most ``limit`` characters, control
+    characters escaped, a line that starts like a verdict marked ``> `` (it is not one)."""
+    lines = visible(text[:limit]).splitlines()
+    return "\n".join(f"> {line}" if line.lstrip().startswith("verdict") else line
+                     for line in lines)
+
+
 class Encoder:
     """Encodes one message; ``opaque(value)`` gives the node of a value that is not plain data
     (a handle, a tensor's values, an array-like's array)."""
