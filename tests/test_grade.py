@@ -30,6 +30,10 @@ HOSTILE = {
              "def backward(dJ, cache):\n    while True:\n        pass\n",
     "exits": "import os\nOP = 'two_layer'\ndef forward(X, Y, W1, W2, lam):\n    os._exit(0)\n"
              "def backward(dJ, cache):\n    return {}\n",
+    "forges": "from comparisons.verification.report import VerifyReport\n"
+              "VerifyReport.passed = property(lambda self: True)\n"
+              "OP = 'two_layer'\ndef forward(X, Y, W1, W2, lam):\n    return (X @ W1.T).sum(), X\n"
+              "def backward(dJ, cache):\n    return {}\n",
 }
 RUBRIC = """title = "HW 3"
 seed = 3
@@ -139,8 +143,9 @@ def test_gradebook_scores_are_recomputed_from_the_rows_and_the_rubric(graded) ->
             assert status[student] == "failed" and expected[student] < full, student
     assert status["raises"] == "error" and status["hangs"] == "timeout"
     assert status["exits"] == "crashed"
+    assert status["forges"] == "failed" and expected["forges"] == 0  # the verdict is ours
     hang = next(r for r in rows if r["student"] == "hangs")
-    assert hang["reason"] == "exceeded 4 s (wall time)"
+    assert "exceeded the 4 s" in hang["reason"] and "time limit" in hang["reason"]
     assert 4 <= hang["elapsed"] < 8  # killed at the limit, not when it would have ended
 
 
@@ -310,9 +315,24 @@ def test_a_cs231n_class_is_graded_per_function(tmp_path: Path) -> None:
     assert "mask_not_divided" in md and "convention cs231n" in md
 
 
+def test_no_import_refuses_the_projects_own_solution(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "copier.py").write_text("OP = 'two_layer'\nfrom handmade import "
+                                      "two_layer_forward as forward, two_layer_backward as "
+                                      "backward\n")
+    base = ["grade", str(folder), "--against", "two_layer", "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "allowed")]) == 0
+    assert main([*base, "--out", str(tmp_path / "refused"), "--no-import",
+                 "handmade,reference"]) == 0
+    allowed, refused = (read_rows(tmp_path / d)[0] for d in ("allowed", "refused"))
+    assert allowed["status"] == "passed"  # self-checking against the solution is allowed
+    assert refused["status"] == "error" and refused["score"] == 0, refused["reason"]
+
+
 @pytest.mark.parametrize("extra, needle", [
     (["--jobs", "0"], "--jobs"), (["--jobs", "-1"], "--jobs"), (["--jobs", "abc"], "--jobs"),
-    (["--timeout", "0"], "--timeout"),
+    (["--timeout", "0"], "--timeout"), (["--no-import", "a b"], "--no-import"),
 ])
 def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, capsys, extra, needle) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")

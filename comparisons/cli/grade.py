@@ -39,6 +39,15 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def package_list(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated package names (``handmade,reference``)."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names or not all(n.isidentifier() for n in names):
+        raise argparse.ArgumentTypeError(f"expected package names separated by commas, got "
+                                         f"{text!r}")
+    return names
+
+
 def register(sub: Any) -> None:
     """Add the ``grade`` subcommand."""
     p = sub.add_parser("grade", help="grade a class's derivations: gradebook, feedback, "
@@ -67,6 +76,12 @@ def register(sub: Any) -> None:
                         "else 60)")
     p.add_argument("--gradescope", type=Path, metavar="RESULTS.json",
                    help="SUBMISSIONS is one Gradescope submission: write its results.json")
+    p.add_argument("--no-import", type=package_list, default=(), metavar="PKG,...",
+                   help="packages the students' code may not import (handmade,reference: "
+                        "the project's own solutions)")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="verify in a forked process beside the student's code (no sandbox: "
+                        "a hostile file can forge its own row)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -115,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
         changes["timeout"] = args.timeout
     plan = dataclasses.replace(plan, **changes)
     table = command.grade(command.GradeRun(args.submissions, plan, args.out, args.jobs,
-                                           args.gradescope, not args.no_progress))
+                                           args.gradescope, not args.no_progress,
+                                           not args.no_isolation, args.no_import))
     mean = sum(s["score"] for s in table) / len(table)
     print(f"graded {len(table)} students: mean {mean:.2f} / {plan.max_score:g}; "
           f"{args.out / 'gradebook.csv'}, {args.out / 'summary.html'}")

@@ -8,9 +8,10 @@ Modules, bottom up: ``rubric`` (RUBRIC.toml read and checked: items, points per 
 per item, hidden items, seed, timeout), ``submissions`` (a directory of files or of folders,
 a zip, or one Gradescope submission, as students and their files), ``scoring`` (a verify
 report scored against an item; the streamed JSONL of rows, so a rerun skips what is done),
-``server`` (the warm fork server, stdlib only), ``pool`` (each submission verified in a
-fresh process forked from it, ``--jobs``
-at a time, a wall-time limit per submission enforced by the parent), ``feedback`` (each
+``server`` (the warm fork server, stdlib only), ``pool`` (a submission verified in a fresh
+process forked from it, under a wall-time limit), ``runner`` (``--jobs`` at a time, each
+built-in op's submission in verify's sandbox, the verdict computed by the grader; conventions
+and ``--no-isolation`` through ``pool``), ``feedback`` (each
 student's Markdown and HTML), ``summary`` (gradebook.csv, summary.html with its two charts,
 grades.json), ``gradescope`` (results.json and the autograder zip), ``command`` (the run).
 """

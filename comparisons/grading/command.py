@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
 from comparisons.grading.feedback import student_blocks, to_html, to_markdown
 from comparisons.grading.gradescope import results_json, write_bundle
-from comparisons.grading.pool import Task, run_tasks
+from comparisons.grading.pool import Task
 from comparisons.grading.rubric import Item, Rubric, load_rubric
+from comparisons.grading.runner import run_tasks
 from comparisons.grading.scoring import RowStore, make_row, row_key
 from comparisons.grading.submissions import (
     Submission,
@@ -42,7 +43,9 @@ from comparisons.grading.summary import (
 
 @dataclass(frozen=True)
 class GradeRun:
-    """What to grade and how: ``gradescope`` is the results.json path of one submission."""
+    """What to grade and how: ``gradescope`` is the results.json path of one submission;
+    ``isolated``: built-in ops' items in the sandbox (see :mod:`comparisons.grading.runner`),
+    ``no_import``: packages the students' code may not import there."""
 
     submissions: Path
     rubric: Rubric
@@ -50,6 +53,8 @@ class GradeRun:
     jobs: int = os.cpu_count() or 1
     gradescope: Path | None = None
     progress: bool = True
+    isolated: bool = True
+    no_import: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,8 @@ def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:
         bar.update(1)
 
     try:
-        run_tasks(tasks, run.jobs, run.rubric.timeout, done)
+        run_tasks(tasks, run.jobs, run.rubric.timeout, done, isolated=run.isolated,
+                  no_import=run.no_import)
     finally:
         bar.close()
 

@@ -1,20 +1,21 @@
-"""Each submission verified in its own process, ``jobs`` at a time, under a wall-time limit.
+"""A submission verified in a forked process of its own, under a wall-time limit.
 
 The processes are forked from a warm server (:mod:`comparisons.grading.server`, where the
 server has imported NumPy, torch and the verification once): a fresh process per submission
 costs a fork, not an ``import torch``, and nothing one student's code does to its process
 (patching numpy, the report class, ``atexit`` hooks) reaches the next student's.
 
-The parent enforces the limit: a submission still running after ``timeout`` seconds is
+The caller enforces the limit: a submission still running after ``timeout`` seconds is
 killed and is a ``timeout`` row ("exceeded 10 s"); a process that ends without sending a
 result (``os._exit``, a segfault, the memory killer) is a ``crashed`` row with its exit code.
 The grader keeps going either way. The child's stdout and stderr go to ``os.devnull`` (an
 output flood costs nothing) and it works in a temporary directory of its own.
 
-What this does not do (the sandbox of ``comparisons.verification``'s isolation work does):
-the verdict is still computed in the child, beside the student's code, so code that forges
-its own report can forge its own grade (never another student's); no memory, CPU, process,
-file or network limits are set here.
+What this does not do (the sandbox does, :mod:`comparisons.grading.runner` uses it for every
+built-in op): the verdict is computed in the child, beside the student's code, so code that
+forges its own report can forge its own grade (never another student's); no memory, CPU,
+process, file or network limit is set. It serves convention items (``verify --convention``
+runs in-process for now) and ``grade --no-isolation``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -149,35 +149,28 @@ def _reap(exiting: list[tuple[Any, float]], wait_all: bool = False) -> None:
             exiting.remove(item)
 
 
-def run_tasks(tasks: Iterable[Task], jobs: int, timeout: float,
-              on_done: Callable[[Task, dict[str, Any], float], None]) -> None:
-    """Run every task, ``jobs`` processes at a time; ``on_done(task, result, seconds)`` in the
-    parent as each one ends, in completion order."""
+def run_forked(ctx: Any, task: Task, timeout: float) -> dict[str, Any]:
+    """Run one task in its own forked process and wait for it (at most ``timeout`` s)."""
+    run = _start(ctx, task)
+    exiting: list[tuple[Any, float]] = []
+    try:
+        while True:
+            left = run.start + timeout - time.perf_counter()
+            wait([run.conn, run.process.sentinel], timeout=max(0.0, left) + 0.01)
+            result = _finish(run, timeout, exiting)
+            if result is not None:
+                return result
+    finally:
+        run.conn.close()
+        _reap(exiting, wait_all=True)
+        if run.process.is_alive():
+            run.process.kill()
+
+
+def warm_context() -> Any:
+    """The fork server's context, started and ready (its imports done)."""
     ctx = start()
     warm = ctx.Process(target=_noop)
     warm.start()
     warm.join()
-    pending = list(tasks)[::-1]
-    running: list[Running] = []
-    exiting: list[tuple[Any, float]] = []
-    try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                running.append(_start(ctx, pending.pop()))
-            now = time.perf_counter()
-            soonest = min(r.start + timeout - now for r in running)
-            wait([r.conn for r in running] + [r.process.sentinel for r in running],
-                 timeout=max(0.0, soonest) + 0.01)
-            _reap(exiting)
-            for run in list(running):
-                result = _finish(run, timeout, exiting)
-                if result is not None:
-                    running.remove(run)
-                    run.conn.close()
-                    on_done(run.task, result, time.perf_counter() - run.start)
-        _reap(exiting, wait_all=True)
-    finally:
-        for run in running:  # interrupted: leave no process behind
-            run.process.kill()
-        for process, _ in exiting:
-            process.kill()
+    return ctx

@@ -7,8 +7,9 @@ A **row** is one student's result on one item (plain JSON)::
      "passed", "diagnosis"}], "report": VerifyReport JSON | null, "text": str | null}
 
 ``status``: ``passed`` (every point earned), ``failed`` (verified, something wrong),
-``error`` (the code raised, exited, or is no derivation verify can load), ``timeout``,
-``crashed`` (the process ended without a report), ``missing`` (no file for the item).
+``error`` (the code raised, exited, or is no derivation verify can load), ``timeout`` (a
+time limit), ``crashed`` (the process ended without a report, a signal, the memory limit),
+``missing`` (no file for the item).
 A gradient earns its points when its row passed and its finite-difference witness did not
 fail; ``forward`` when the forward value is right; an all-or-nothing item when the whole
 report passed. Nothing is earned when the report has an error.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,17 @@ def unverified_tests(item: Item, status: str) -> list[dict[str, Any]]:
             for n, m in zip(names, maxima)]
 
 
+def error_status(headline: str) -> str:
+    """``timeout`` or ``crashed`` when the sandbox's error headline says so, else ``error``
+    ("your backward (case N=1, float64) exceeded the 10 s time limit", "... crashed: SIGSEGV",
+    "... ended the process with exit code 0 (os._exit)", "... exceeded the memory limit")."""
+    if re.search(r"exceeded the [\d.]+ s (total |CPU )?time limit", headline):
+        return "timeout"
+    if re.search(r"crashed: |ended the process|exceeded the memory limit", headline):
+        return "crashed"
+    return "error"
+
+
 def class_codes(status: str, report: dict[str, Any] | None,
                 tests: list[dict[str, Any]]) -> list[str]:
     """What went wrong, for the class's chart: the status when nothing was verified, else the
@@ -160,7 +173,8 @@ def make_row(key: str, student: str, item: Item, path: Path | None, result: dict
     if result.get("status") == "verified" and report is not None:
         tests = score_tests(item, report)
         if report.get("error") is not None:
-            status, reason = "error", str(report["error"]).splitlines()[0]
+            reason = str(report["error"]).splitlines()[0].rstrip(":")
+            status = error_status(reason)
         else:
             status = "passed" if all(t["passed"] for t in tests) else "failed"
     else:

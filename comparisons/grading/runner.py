@@ -1,0 +1,79 @@
+"""Every task of a run, ``jobs`` at a time, each in the process it belongs in.
+
+- A built-in op's item: :func:`comparisons.verification.isolation.verify_isolated`, the
+  student's file in a sandboxed child (its limits: ``total_timeout`` the rubric's timeout,
+  ``call_timeout`` at most 10 s, memory, CPU, output, and ``no_import``), forked ahead by a
+  shared :class:`~comparisons.verification.isolation.Spares`; the verdict is computed here, in
+  the grader, which alone holds the reference, the tolerances and the diagnosis: nothing the
+  student's code does can change it.
+- A convention's item (``verify --convention`` runs in-process for now), every item with
+  ``isolated=False`` (``grade --no-isolation``), and all of them on Windows (the sandbox is
+  POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process of its own whose
+  wall time the grader limits.
+
+One thread per job waits on its child (the GIL is free while it waits); ``on_done`` runs in
+the calling thread, in completion order, so rows are appended by one writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+
+from comparisons.core.errors import UsageError
+from comparisons.grading.pool import Task, run_forked, warm_context
+from comparisons.verification.isolation import Limits, Spares, verify_isolated
+
+CALL_TIMEOUT = 10.0
+"""The longest one call into a student's code may take (less when the timeout is shorter)."""
+SANDBOX = sys.platform != "win32"
+
+
+def limits_for(timeout: float, no_import: tuple[str, ...] = ()) -> Limits:
+    """The sandbox's limits for a submission under the run's wall-time ``timeout``."""
+    return Limits(call_timeout=min(CALL_TIMEOUT, timeout), total_timeout=timeout,
+                  no_import=no_import)
+
+
+def isolated_one(task: Task, limits: Limits, spares: Spares | None) -> dict[str, Any]:
+    """Verify one file in the sandbox; plain data as :func:`~comparisons.grading.pool.grade_one`
+    returns it (a limit hit is in the report's ``error``)."""
+    try:
+        report = verify_isolated(task.path, task.op, dtype=task.dtype, seed=task.seed,
+                                 limits=limits, spares=spares)
+    except UsageError as exc:
+        return {"status": "error", "reason": str(exc)}
+    return {"status": "verified", "report": report.to_json(), "text": str(report)}
+
+
+def run_tasks(tasks: Sequence[Task], jobs: int, timeout: float,
+              on_done: Callable[[Task, dict[str, Any], float], None], *,
+              isolated: bool = True, no_import: tuple[str, ...] = ()) -> None:
+    """Run every task, ``jobs`` at a time; ``on_done(task, result, seconds)`` as each ends."""
+    sandboxed = [isolated and SANDBOX and t.convention is None for t in tasks]
+    ctx = warm_context() if not all(sandboxed) else None
+    limits = limits_for(timeout, no_import)
+
+    def one(task: Task, in_sandbox: bool, spares: Spares | None) -> tuple[dict[str, Any], float]:
+        start = time.perf_counter()
+        if in_sandbox:
+            result = isolated_one(task, limits, spares)
+        else:
+            result = run_forked(ctx, task, timeout)
+        return result, time.perf_counter() - start
+
+    with contextlib.ExitStack() as stack:
+        spares = stack.enter_context(Spares(jobs)) if any(sandboxed) else None
+        pool = ThreadPoolExecutor(jobs, thread_name_prefix="grade")
+        futures: dict[Future[tuple[dict[str, Any], float]], Task] = {
+            pool.submit(one, t, s, spares): t for t, s in zip(tasks, sandboxed)}
+        try:
+            for future in as_completed(futures):
+                result, seconds = future.result()
+                on_done(futures[future], result, seconds)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
