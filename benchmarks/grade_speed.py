@@ -7,13 +7,14 @@ tests/verify_correct, every planted bug of tests/verify_gallery, and a few hosti
 exception at import, ``sys.exit`` and ``os._exit`` in the backward, a 20 MB print, one
 endless loop under a 2 s ``--timeout``), cycled to ``--students``. Measured in one run:
 
-- ``grade``: the whole command in a fresh process (interpreter, torch import, fork server,
-  every submission, gradebook, feedback and summary written): submissions per second;
+- ``grade``: the whole command in a fresh process (interpreter, torch import, the sandbox's
+  children, every submission, gradebook, feedback and summary written): submissions per
+  second; the same with ``--no-isolation`` (a forked process per submission, the verdict
+  beside the student's code) for the isolation's cost;
 - the loop: ``backprop-lab verify FILE`` in a fresh process for ``--loop`` of the files,
   its mean seconds per file extrapolated to the class; the ratio of the two throughputs;
-- the isolation's own cost: the mean time of a submission's row (a process forked, the
-  verification, the result sent back) minus the mean in-process ``verify_file`` time of the
-  same files in this process.
+- per submission: the mean time of a row (sandboxed: the child, every call's round trip and
+  the verification) beside the mean in-process ``verify_file`` time of the same files.
 
 Targets: >= 20 submissions/s with ``--jobs 2`` and >= 50x the loop. Not part of the tests.
 """
@@ -69,12 +70,13 @@ def write_class(folder: Path, students: int, hang: bool) -> list[Path]:
     return paths
 
 
-def time_grade(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict[str, Any]]]:
+def time_grade(folder: Path, out: Path, jobs: int,
+               *extra: str) -> tuple[float, list[dict[str, Any]]]:
     """Seconds of one whole ``grade`` command, and its rows."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "comparisons", "grade", str(folder), "--against",
                     "two_layer", "--out", str(out), "--jobs", str(jobs), "--timeout", "2",
-                    "--no-progress"], check=True, capture_output=True, timeout=1800)
+                    "--no-progress", *extra], check=True, capture_output=True, timeout=1800)
     seconds = time.perf_counter() - start
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     return seconds, rows
@@ -114,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="grade-speed-") as tmp:
         paths = write_class(Path(tmp) / "class", students, hang=not args.tiny)
         seconds, rows = time_grade(Path(tmp) / "class", Path(tmp) / "out", args.jobs)
+        bare, _ = time_grade(Path(tmp) / "class", Path(tmp) / "bare", args.jobs,
+                             "--no-isolation")
         plain = [p for p, s in zip(paths, range(students)) if s % len(sources()) < 20]
         loop = time_loop(plain[:loop_n])
         verified = {r["file"] for r in rows if r["status"] in ("passed", "failed")}
@@ -129,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{loop_rate:.2f}/s, {students * loop:.0f} s extrapolated to the class")
     print(f"ratio grade / loop: {rate / loop_rate:.0f}x (target >= {TARGET_RATIO:g}: "
           f"{'met' if rate / loop_rate >= TARGET_RATIO else 'NOT met'})")
-    print(f"isolation per submission: {forked * 1000:.0f} ms in its own process vs "
-          f"{inside * 1000:.0f} ms in-process = {(forked - inside) * 1000:.0f} ms of fork, "
-          f"pipe and process exit")
+    print(f"--no-isolation: {students / bare:.1f}/s; the sandbox costs "
+          f"{(seconds - bare) / students * 1000:.0f} ms of wall time per submission over a "
+          f"forked process")
+    print(f"per submission (sandboxed row): {forked * 1000:.0f} ms vs {inside * 1000:.0f} ms "
+          f"in-process verify_file")
     return 0
 
 

@@ -19,24 +19,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from comparisons.cli.isolation import positive_seconds
 from comparisons.core.errors import UsageError
 from comparisons.core.io import check_out_dir, nonnegative_int, positive_int
 
 EPILOG = ("Three commands an instructor needs: grade SUBMISSIONS --rubric RUBRIC.toml --out "
           "DIR; the same again after a crash (graded rows are kept); grade --gradescope-bundle "
           "RUBRIC.toml --out DIR to upload autograder.zip to Gradescope.")
-
-
-def positive_seconds(text: str) -> float:
-    """argparse type: a number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") \
-            from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
 
 
 def package_list(text: str) -> tuple[str, ...]:
