@@ -18,7 +18,7 @@ import pytest
 
 from comparisons.cli.main import main
 from comparisons.core.errors import UsageError
-from comparisons.verification.isolation import Limits, Spares, verify_isolated
+from comparisons.verification.isolation import IsolatedReport, Limits, Spares, verify_isolated
 from comparisons.verification.loader import import_file, verify_file
 from comparisons.verification.sandbox.isolated import checked_source, open_isolated
 from comparisons.verification.sandbox.process import Sandbox
@@ -36,6 +36,12 @@ def _reason(path: Path) -> str:
     found = re.search(r'^REASON = r"(.*)"$', text, re.MULTILINE)
     assert found, f"{path.name} states no REASON"
     return found.group(1)
+
+
+def _core(report: IsolatedReport) -> dict[str, object]:
+    """The report's JSON without what only an isolated run has (what it printed, refused)."""
+    extra = ("printed", "printed_bytes", "refused")
+    return {k: v for k, v in report.to_json().items() if k not in extra}
 
 
 def _main(args: list[str]) -> int:
@@ -109,7 +115,7 @@ def test_correct_files_pass_isolated_with_the_in_process_report(path: Path) -> N
     isolated = verify_isolated(path, dtype=dtype)
     assert isolated.passed, str(isolated)
     reference = verify_file(path, dtype=dtype).to_json()
-    assert {k: v for k, v in isolated.to_json().items() if not k.startswith("printed")} == (
+    assert _core(isolated) == (
         reference)
 
 
@@ -121,8 +127,8 @@ CUSTOM = sorted((HERE / "verify_custom").glob("*.py"))
 @pytest.mark.parametrize("path", [p for p in WRONG if p.exists()] + CUSTOM,
                          ids=lambda p: p.stem)
 def test_wrong_and_custom_files_get_the_in_process_report(path: Path) -> None:
-    isolated = verify_isolated(path).to_json()
-    assert {k: v for k, v in isolated.items() if not k.startswith("printed")} == (
+    isolated = verify_isolated(path)
+    assert _core(isolated) == (
         verify_file(path).to_json())
 
 
@@ -140,7 +146,7 @@ def test_a_notebook_runs_isolated_with_the_in_process_report(tmp_path: Path) -> 
     isolated = verify_isolated(nb)
     assert isolated.passed and isolated.input_notes  # the magic was skipped, and said so
     assert not (tmp_path / "notes.txt").exists()  # it wrote in its scratch folder
-    assert {k: v for k, v in isolated.to_json().items() if not k.startswith("printed")} == (
+    assert _core(isolated) == (
         verify_file(nb).to_json())
 
 
@@ -166,6 +172,18 @@ def test_an_exit_at_import_is_reported_under_the_original_path(tmp_path: Path) -
     assert report.error is not None
     assert report.error.startswith(f"importing {path} called sys.exit(3):")
     assert str(path) in report.error and "backprop-lab-sandbox" not in report.error
+
+
+def test_a_refused_action_the_code_catches_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    """matplotlib's import runs fc-list and lists font folders, and goes on when refused: a
+    correct file that imports it must pass; the refusal is noted."""
+    relu = (HERE / "verify_gallery" / "correct_relu.py").read_text()
+    path = tmp_path / "catches.py"
+    path.write_text(relu + f"\ntry:\n    open({str(WROTE)!r}, 'w')\nexcept OSError:\n    pass\n")
+    report = verify_isolated(path)
+    assert report.passed and not WROTE.exists()
+    assert report.refused == [f"tried to write {WROTE} outside its scratch directory"]
+    assert "refused by the sandbox (the error was caught" in str(report)
 
 
 def test_writing_in_the_scratch_folder_is_allowed(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Hostile: at import, writes a file beside the instructor's (the tests folder), and catches
-the error so the import goes on; the backward is right."""
+"""Hostile: at import, writes a file beside the instructor's (the tests folder); the backward
+is right. (Had it caught the error, the report would pass with a 'refused' note: nothing was
+written, and the check is of the gradients.)"""
 
 from pathlib import Path
 
@@ -10,10 +11,7 @@ import comparisons
 OP = "relu"
 REASON = r"importing \S+ tried to write \S+WROTE_OUTSIDE outside its scratch directory"
 TARGET = Path(comparisons.__file__).resolve().parents[1] / "tests" / "hostile" / "WROTE_OUTSIDE"
-try:
-    TARGET.write_text("pwned")
-except OSError:
-    pass
+TARGET.write_text("pwned")
 
 
 def forward(x):

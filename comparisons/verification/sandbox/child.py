@@ -6,7 +6,9 @@ its resource limits, installs the audit hook of :mod:`~comparisons.verification.
 imports the submission, describes it (its plain constants and the names of its callables) and
 then serves calls until the pipe closes. Each call's reply is the student's outputs: values as
 plain data, what is not data as a handle (kept here in :data:`HANDLES`), the arguments the call
-edited in place, or the error the call raised (its type, message, reason and traceback). This
+edited in place, or the error the call raised (its type, message, reason and traceback; an
+action the policy refused is the reason); an action refused whose error the code caught is
+listed in ``refused`` (a note: the call went on, nothing was done). This
 process computes no verdict and holds no reference values: it only runs the student's code.
 """
 
@@ -221,11 +223,11 @@ class Child:
                                            user_files=self.user_files)}
                 if req["op"] == "load" and isinstance(exc, FileNotFoundError):
                     reply["error"]["missing"] = str(exc.filename)  # a data file: a usage error
-            if self.policy is not None and len(self.policy.violations) > seen:
-                error = reply.get("error") or {"type": "PermissionError", "message": "",
-                                               "text": ""}
-                reply = {"error": {**error, "reason": self.policy.violations[seen],
-                                   "exit": True}}
+            refused = self.policy.violations[seen:] if self.policy is not None else []
+            if refused and "error" in reply:  # what was refused is why the call failed
+                reply["error"] = {**reply["error"], "reason": refused[0], "exit": True}
+            elif refused:  # refused, caught, and the call went on: a note, not a failure
+                reply["refused"] = refused[:20]
             self.send(enc, reply)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +41,33 @@ MARGIN = "  | "
 @dataclass(frozen=True)
 class IsolatedReport(VerifyReport):
     """A :class:`VerifyReport` with what the student's code printed (``printed``, at most
-    SHOWN characters, control characters escaped) and how many bytes it printed in all."""
+    SHOWN characters, control characters escaped), how many bytes it printed in all, and the
+    actions the sandbox refused whose error the code caught (``refused``: notes, not
+    failures - matplotlib's import tries ``fc-list`` and goes on without it)."""
 
     printed: str = ""
     printed_bytes: int = 0
+    refused: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The report's JSON plus ``printed`` and ``printed_bytes``."""
+        """The report's JSON plus ``printed``, ``printed_bytes`` and ``refused``."""
         return {**super().to_json(), "printed": self.printed,
-                "printed_bytes": self.printed_bytes}
+                "printed_bytes": self.printed_bytes, "refused": list(self.refused)}
 
     def __str__(self) -> str:
         text = super().__str__()
-        if not self.printed_bytes:
+        if not self.printed_bytes and not self.refused:
             return text
         body, _, verdict = text.rpartition("\n")
-        more = (f" (the first {SHOWN} characters of {self.printed_bytes:,} bytes)"
-                if self.printed_bytes > len(self.printed.encode()) else "")
-        shown = [MARGIN + line for line in self.printed.splitlines()]
-        return "\n".join([body, f"your code printed{more}:", *shown, "", verdict])
+        lines = [body]
+        if self.printed_bytes:
+            more = (f" (the first {SHOWN} characters of {self.printed_bytes:,} bytes)"
+                    if self.printed_bytes > len(self.printed.encode()) else "")
+            lines += [f"your code printed{more}:",
+                      *(MARGIN + line for line in self.printed.splitlines())]
+        lines += [f"refused by the sandbox (the error was caught; nothing was done): your code "
+                  f"{what}" for what in self.refused]
+        return "\n".join([*lines, "", verdict])
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,7 @@ class Opened:
     error: str | None
     notes: tuple[str, ...]
     sandbox: Sandbox
+    session: Session
 
     def printed(self) -> tuple[str, int]:
         """The first SHOWN characters printed (control characters escaped) and the bytes."""
@@ -185,11 +194,11 @@ def open_isolated(path: str | Path, *, limits: Limits | None = None,
                                  f"--data-dir DIR") from None
             error = f"importing {path} {exc.reason}:\n{exc.text}".rstrip()
             yield Opened(None, error.replace(str(copy), str(source.path)), source.notes,
-                         sandbox)
+                         sandbox, session)
             return
         module = RemoteModule(session, reply["decoded"].get("constants", {}),
                               [str(n) for n in reply.get("callables", ())], forwards)
-        yield Opened(module, None, source.notes, sandbox)
+        yield Opened(module, None, source.notes, sandbox, session)
     finally:
         sandbox.close()
 
@@ -215,8 +224,9 @@ def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str 
         else:
             base = build_report(module_spec(opened.module, path, against, names), name, seed)
         printed, size = opened.printed()
+        refused = list(opened.session.refused)
         copy, original = str(opened.sandbox.scratch / Path(path).name), str(Path(path).resolve())
     error = None if base.error is None else base.error.replace(copy, original)
     kept = {f.name: getattr(base, f.name) for f in fields(base)}
     return IsolatedReport(**{**kept, "error": error, "input_notes": list(opened.notes)},
-                          printed=printed, printed_bytes=size)
+                          printed=printed, printed_bytes=size, refused=refused)

@@ -1,7 +1,9 @@
 """What the child refuses the student's code: an audit hook (:pep:`578`), installed before it runs.
 
 Refused, with a PermissionError (ImportError for an import) raised where the code asked, and
-recorded as a *violation* so that the call fails even if the code catches the error:
+recorded as a *violation*: the reason of the call's failure when the error ends it, a note in
+the report when the code catches it and goes on (nothing was done; matplotlib's import tries
+``fc-list`` and lists font folders, then goes on: a correct file must still pass):
 
 * new processes: ``os.fork``/``forkpty``, ``os.system``, ``os.exec*``, ``os.posix_spawn``,
   ``os.spawn*``, ``subprocess.Popen``, ``pty.spawn``; signals to other processes (``os.kill``,
@@ -10,7 +12,8 @@ recorded as a *violation* so that the call fails even if the code catches the er
 * writing (open for writing, creating, removing, renaming, linking, chmod) outside the scratch
   directory; reading a file or listing a folder outside the read roots (the Python
   installation, its site-packages, the project's own packages, the scratch directory, the
-  process's own ``/proc/PID``: torch reads its memory map), but for listing the folders of
+  process's own ``/proc/PID``: torch reads its memory map; system data: ``/usr/share``,
+  ``/usr/local/share``, ``/etc/fonts``), but for listing the folders of
   ``sys.path`` (the import system does: names, not contents);
 * importing a package named in ``no_import`` (and reading its files).
 

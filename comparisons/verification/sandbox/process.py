@@ -113,6 +113,8 @@ class Sandbox:
         roots = {p for k, p in sysconfig.get_paths().items() if k != "scripts"}
         roots |= {str(PROJECT / p) for p in PACKAGES}
         roots |= {str(p) for p in PROJECT.glob("*.egg-info")}  # metadata torch's import scans
+        roots |= {p for p in ("/usr/share", "/usr/local/share", "/etc/fonts")
+                  if os.path.isdir(p)}  # system data (fonts: matplotlib's import lists them)
         if folder is not None:
             roots.add(str(folder))
         return {"op": "load", "scratch": str(self.scratch), "file": name, "project": str(PROJECT),

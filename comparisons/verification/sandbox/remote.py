@@ -86,6 +86,7 @@ class Session:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.release: list[int] = []
+        self.refused: list[str] = []  # actions refused whose error the code caught
 
     def _node(self, enc: Encoder, value: Any) -> Any:
         if isinstance(value, Remote):
@@ -110,6 +111,10 @@ class Session:
         reply, payload = self.sandbox.request(enc, header, calls)
         if "error" in reply:
             raise failure(reply["error"])
+        for what in reply.get("refused", ())[:20]:
+            note = " ".join(quoted(str(what), 300).split())
+            if note not in self.refused and len(self.refused) < 20:
+                self.refused.append(note)
         dec = self._decoder(payload)
         try:
             reply["decoded"] = {"value": dec.value(reply.get("value")), "edited": [
