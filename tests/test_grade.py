@@ -330,6 +330,50 @@ def test_no_import_refuses_the_projects_own_solution(tmp_path: Path) -> None:
     assert refused["status"] == "error" and refused["score"] == 0, refused["reason"]
 
 
+LAB = "01_forward_backward"
+LAB_RUBRIC = f"""[[item]]
+name = "lab 1"
+lab = "{LAB}"
+points = {{ linear = 2, two_layer = 3 }}
+"""
+
+
+def student_notebook(path: Path, solved: set[str], forged_checks: bool = False) -> None:
+    """The shipped lab with the exercises ``solved`` written from the solutions file; with
+    ``forged_checks`` every check cell prints its own 'correct' line instead."""
+    nb = json.loads((ROOT / "notebooks" / f"{LAB}.ipynb").read_text())
+    text = (ROOT / "notebooks" / "solutions" / f"{LAB}.py").read_text()
+    blocks = {b.split("\n", 1)[0].strip(): b.split("\n", 1)[1]
+              for b in text.split("# %% solution ")[1:]}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {})
+        ident, tags = meta.get("exercise"), meta.get("tags", [])
+        if "exercise" in tags and ident in solved:
+            cell["source"] = blocks[ident]
+        if "check" in tags and forged_checks:
+            cell["source"] = f"print('[check {ident}] correct: all gradients are right')"
+    path.write_text(json.dumps(nb))
+
+
+def test_a_lab_is_graded_per_exercise_and_edited_checks_change_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    student_notebook(folder / "solved.ipynb", {"linear", "two_layer"})
+    student_notebook(folder / "half.ipynb", {"linear"})
+    student_notebook(folder / "forger.ipynb", set(), forged_checks=True)
+    (folder / "in_folder").mkdir()
+    student_notebook(folder / "in_folder" / f"{LAB}.ipynb", {"two_layer"}, forged_checks=True)
+    (tmp_path / "rubric.toml").write_text(LAB_RUBRIC)
+    assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    with (tmp_path / "out" / "gradebook.csv").open() as f:
+        book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert book == {"solved": 5.0, "half": 2.0, "forger": 0.0, "in_folder": 3.0}
+    rows = {r["student"]: r for r in read_rows(tmp_path / "out")}
+    wrong = {t["name"]: t["diagnosis"] for t in rows["forger"]["tests"]}
+    assert wrong["linear"] not in (None, "error", "missing_function"), wrong
+
+
 @pytest.mark.parametrize("extra, needle", [
     (["--jobs", "0"], "--jobs"), (["--jobs", "-1"], "--jobs"), (["--jobs", "abc"], "--jobs"),
     (["--timeout", "0"], "--timeout"), (["--no-import", "a b"], "--no-import"),

@@ -90,7 +90,8 @@ def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:
                                   {"status": "missing", "reason": p.reason}, 0.0))
         else:
             tasks.append(Task(p.key, p.path, p.item.op, run.rubric.dtype,
-                              run.rubric.seed_of(p.item), p.item.convention))
+                              run.rubric.seed_of(p.item), p.item.convention, p.item.lab,
+                              tuple(p.item.points)))
     if not tasks:
         return
     bar = tqdm(total=len(tasks), unit="sub", desc="grading", disable=not run.progress or None)

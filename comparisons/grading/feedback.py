@@ -59,7 +59,8 @@ def item_blocks(item: Item, row: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [("h2", f"{item.name}: {points(row['score'])} / "
                                   f"{points(row['max'])} ({row['status']})")]
     if row.get("file"):
-        what = f"convention {item.convention}" if item.convention else f"op {item.op}"
+        what = (f"lab {item.lab}" if item.lab else f"convention {item.convention}"
+                if item.convention else f"op {item.op}")
         blocks.append(("p", f"{what}, file {row['file'].rsplit('/', 1)[-1]}"))
     table = [[t["name"], f"{points(t['score'])} / {points(t['max'])}",
               "right" if t["passed"] else "wrong", t["diagnosis"] or "—"] for t in row["tests"]]

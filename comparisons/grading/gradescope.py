@@ -16,7 +16,8 @@ The autograder zip (``grade --gradescope-bundle RUBRIC.toml --out DIR`` writes
 backprop-lab with pip, torch's CPU wheels), ``run_autograder`` (grades
 ``$ROOT/submission`` into ``$ROOT/results/results.json``, where ``ROOT`` is
 ``$AUTOGRADER_ROOT`` or ``/autograder``; ``$BACKPROP_LAB`` names the command, default
-``backprop-lab``), ``rubric.toml`` and ``backprop-lab/`` (the source). When grading itself
+``backprop-lab``), ``rubric.toml`` and ``backprop-lab/`` (the source, the labs' notebooks
+too: a lab item is graded against them). When grading itself
 fails, run_autograder still writes a results.json (score 0, the reason).
 """
 
@@ -32,7 +33,7 @@ from comparisons.grading.rubric import FORWARD, Item, Rubric
 from comparisons.grading.scoring import sections
 
 SOURCE_PARTS = ("pyproject.toml", "README.md", "constraints.txt", "handmade", "reference",
-                "comparisons")
+                "comparisons", "notebooks")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -50,6 +51,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for each submission: grade $ROOT/submission into results.json.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 BACKPROP_LAB="${BACKPROP_LAB:-backprop-lab}"
+export BACKPROP_LAB_NOTEBOOKS="$ROOT/source/backprop-lab/notebooks"
 mkdir -p "$ROOT/results"
 cd "$ROOT"
 $BACKPROP_LAB grade "$ROOT/submission" --rubric "$ROOT/source/rubric.toml" \\
@@ -75,7 +77,7 @@ def _test_output(item: Item, row: dict[str, Any], test: dict[str, Any]) -> str:
     report = row.get("report")
     if item.total is not None or report is None or report.get("error"):
         return to_markdown(item_blocks(item, row))
-    if item.convention is not None:
+    if item.convention is not None or item.lab is not None:
         found = sections(report).get(test["name"])
         if found is None:
             return f"{test['name']}: not found in the file ({test['diagnosis']})."

@@ -20,6 +20,7 @@ runs in-process for now) and ``grade --no-isolation``.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -31,6 +32,7 @@ from typing import Any
 import torch
 
 from comparisons.core.errors import UsageError
+from comparisons.grading.labs import grade_lab
 from comparisons.grading.server import start
 from comparisons.verification.conventions.run import verify_convention_file
 from comparisons.verification.loader import verify_file
@@ -41,8 +43,8 @@ LINGER = 5.0
 
 @dataclass(frozen=True)
 class Task:
-    """One verification: ``path`` against ``op`` (or under ``convention``) with the item's
-    ``seed`` and ``dtype``."""
+    """One verification: ``path`` against ``op`` (or under ``convention``, or the exercises
+    ``checks`` of ``lab``) with the item's ``seed`` and ``dtype``."""
 
     key: str
     path: Path
@@ -50,6 +52,8 @@ class Task:
     dtype: str
     seed: int
     convention: str | None = None
+    lab: str | None = None
+    checks: tuple[str, ...] = ()
 
 
 def grade_one(path: Path, op: str, dtype: str, seed: int,
@@ -78,7 +82,12 @@ def _child(conn: Connection, task: Task) -> None:
         torch.set_num_threads(1)
         with tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch:
             os.chdir(scratch)
-            result = grade_one(task.path, task.op, task.dtype, task.seed, task.convention)
+            if task.lab is not None:
+                result = grade_lab(task.path, task.lab, task.checks,
+                                   functools.partial(verify_file, dtype=task.dtype,
+                                                     seed=task.seed))
+            else:
+                result = grade_one(task.path, task.op, task.dtype, task.seed, task.convention)
     except BaseException as exc:  # the grader's own failure in this process, said as such
         result = {"status": "error", "reason": f"the grader failed: {type(exc).__name__}"}
     conn.send(result)

@@ -11,7 +11,9 @@
     name = "two-layer network" # optional, default: the op
     op = "two_layer"           # a built-in op (backprop-lab verify --list), or
                                # convention = "cs231n": a course's file as written, with
-                               # points = { affine = 2, relu = 1, ... } per function
+                               # points = { affine = 2, relu = 1, ... } per function, or
+                               # lab = "01_forward_backward": a shipped lab, with points
+                               # per exercise (its checks that call comparisons.verify)
     file = "two_layer.py"      # optional: the file in a student's folder (a glob)
     points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
                                                 # or points = 6: all or nothing
@@ -35,6 +37,7 @@ from typing import Any
 
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
+from comparisons.grading.labs import lab_exercises
 from comparisons.verification.conventions.cs231n import PAIRS
 
 if sys.version_info >= (3, 11):
@@ -43,7 +46,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TOP_KEYS = ("title", "seed", "dtype", "timeout", "item")
-ITEM_KEYS = ("name", "op", "convention", "file", "points", "hidden", "seed")
+ITEM_KEYS = ("name", "op", "convention", "lab", "file", "points", "hidden", "seed")
 CONVENTION_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS)}
 """Each convention's sections (its functions, by the names its report gives them)."""
 DEFAULT_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS if not p.optional)}
@@ -66,10 +69,13 @@ class Item:
     hidden: bool = False
     seed: int | None = None
     convention: str | None = None
+    lab: str | None = None
 
     @property
     def default_file(self) -> str:
         """The file a student's folder is expected to hold when the item names none."""
+        if self.lab is not None:
+            return f"{self.lab}.ipynb"
         return "layers.py" if self.convention is not None else f"{self.op}.py"
 
     @property
@@ -149,10 +155,22 @@ def parse_item(where: str, table: Any) -> Item:
     if not isinstance(table, dict):
         raise UsageError(f"{where}: expected a table [[item]], got {table!r}")
     _unknown(where, table, ITEM_KEYS)
-    op, convention = table.get("op"), table.get("convention")
-    if convention is not None:
-        if op is not None:
-            raise UsageError(f"{where}: expected op or convention, got both")
+    op, convention, lab = table.get("op"), table.get("convention"), table.get("lab")
+    if sum(x is not None for x in (op, convention, lab)) > 1:
+        raise UsageError(f"{where}: expected one of op, convention, lab; got more than one")
+    if lab is not None:
+        if not isinstance(lab, str):
+            raise UsageError(f"{where}: lab: expected a lab's name, got {lab!r}")
+        try:
+            exercises, _ = lab_exercises(lab)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+        if not exercises:
+            raise UsageError(f"{where}: lab: {lab} has no exercise whose check calls "
+                             f"comparisons.verify; nothing to grade")
+        known = default = tuple(exercises)
+        what, op = f"gradable exercise of {lab}", ""
+    elif convention is not None:
         if convention not in CONVENTION_FUNCTIONS:
             raise UsageError(f"{where}: convention: expected one of "
                              f"{', '.join(CONVENTION_FUNCTIONS)}, got {convention!r}")
@@ -178,8 +196,8 @@ def parse_item(where: str, table: Any) -> Item:
     seed = table.get("seed")
     if seed is not None:
         _number(where, "seed", seed, integer=True)
-    return Item(str(table.get("name", op or convention)), str(op), points, total,
-                table.get("file"), hidden, seed, convention)
+    return Item(str(table.get("name", op or convention or lab)), str(op), points, total,
+                table.get("file"), hidden, seed, convention, lab)
 
 
 def parse_rubric(data: dict[str, Any], where: str) -> Rubric:

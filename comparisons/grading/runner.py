@@ -18,6 +18,7 @@ the calling thread, in completion order, so rows are appended by one writer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from comparisons.core.errors import UsageError
+from comparisons.grading.labs import grade_lab
 from comparisons.grading.pool import Task, run_forked, warm_context
 from comparisons.verification.isolation import Limits, Spares, verify_isolated
 
@@ -42,6 +44,10 @@ def limits_for(timeout: float, no_import: tuple[str, ...] = ()) -> Limits:
 def isolated_one(task: Task, limits: Limits, spares: Spares | None) -> dict[str, Any]:
     """Verify one file in the sandbox; plain data as :func:`~comparisons.grading.pool.grade_one`
     returns it (a limit hit is in the report's ``error``)."""
+    if task.lab is not None:
+        return grade_lab(task.path, task.lab, task.checks,
+                         functools.partial(verify_isolated, dtype=task.dtype, seed=task.seed,
+                                           limits=limits, spares=spares))
     try:
         report = verify_isolated(task.path, task.op, dtype=task.dtype, seed=task.seed,
                                  limits=limits, spares=spares)

@@ -101,7 +101,7 @@ def score_tests(item: Item, report: dict[str, Any]) -> list[dict[str, Any]]:
     """The item's tests (one per scored gradient or function, or one for an all-or-nothing
     item)."""
     clean = report.get("error") is None
-    if item.convention is not None and item.total is None:
+    if (item.convention is not None or item.lab is not None) and item.total is None:
         return convention_tests(item, report)
     if item.total is not None:
         ok = clean and bool(report.get("passed"))

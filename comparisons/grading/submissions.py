@@ -1,6 +1,7 @@
 """SUBMISSIONS as students and their files.
 
-Accepted: a directory of ``.py`` files (one per student, named by the file's stem), a
+Accepted: a directory of ``.py`` (or ``.ipynb``, for a lab) files (one per student, named by
+the file's stem), a
 directory of folders (one per student, named by the folder; both may mix), a ``.zip`` of
 either (extracted under the output folder; members that would land outside it are refused;
 a single top folder is the class's),
@@ -73,7 +74,7 @@ def discover(path: str | Path, scratch: Path) -> list[Submission]:
         p = extract_zip(p, scratch)
     found: dict[str, Submission] = {}
     for entry in sorted(p.iterdir()):
-        if not _visible(entry) or not (entry.is_dir() or entry.suffix == ".py"):
+        if not _visible(entry) or not (entry.is_dir() or entry.suffix in (".py", ".ipynb")):
             continue
         student = entry.stem if entry.is_file() else entry.name
         if student in found:
@@ -106,13 +107,16 @@ def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
             return None, f"no file matching {item.file!r} in the submission"
         names = ", ".join(m.relative_to(sub.path).as_posix() for m in matches)
         return None, f"{len(matches)} files match {item.file!r} ({names}); expected one"
-    files = sorted(m for m in sub.path.rglob("*.py") if _visible(m))
+    kind = "*.ipynb" if item.lab is not None else "*.py"
+    files = sorted(m for m in sub.path.rglob(kind)
+                   if all(_visible(Path(part)) for part in m.relative_to(sub.path).parts))
     if len(files) == 1:
         return files[0], None
     named = [m for m in files if m.name == item.default_file]
     if len(named) == 1:
         return named[0], None
     if not files:
-        return None, "no .py file in the submission"
-    return None, (f"{len(files)} .py files in the submission and none is {item.default_file} "
+        return None, f"no {kind[1:]} file in the submission"
+    return None, (f"{len(files)} {kind[1:]} files in the submission and none is "
+                  f"{item.default_file} "
                   f"(the rubric's file = \"...\" names the one to check)")
