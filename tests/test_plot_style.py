@@ -148,7 +148,7 @@ def test_plot_a_single_weight_decay_is_no_sweep(monkeypatch, tmp_path) -> None:
     assert "no sweep" in ax.get_title()
     assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == ["book's baseline",
                                                                           "mlp"]
-    assert ax.get_xscale() == "log"
+    assert ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0
     plt.close(figures[0])
 
 
@@ -160,19 +160,22 @@ def _result(loss: np.ndarray, drift: np.ndarray, drift_limit: np.ndarray) -> Loc
                           param_drift_limit=drift_limit)
 
 
-def _red_dashed(ax: Any) -> list[np.ndarray]:
+def _dashed(ax: Any, colour: str) -> list[np.ndarray]:
     return [np.asarray(ln.get_ydata(), float) for ln in ax.lines
-            if ln.get_color() == "red" and ln.get_linestyle() == "--"]
+            if ln.get_color() == colour and ln.get_linestyle() == "--"]
 
 
 def test_plot_lockstep_draws_the_limit_the_rule_applies(monkeypatch, tmp_path) -> None:
     loss = np.geomspace(1.0, 1e-12, 30)  # the loss falls until atol dominates
     drift_limit = np.linspace(TOL.rtol, 5 * TOL.rtol, 30)
     figures = _capture(monkeypatch, lockstep_plots)
-    lockstep_plots.plot_lockstep({"run": _result(loss, np.full(30, 1e-12), drift_limit)},
-                                 tmp_path, "x", "t")
+    runs = {"a": _result(loss, np.full(30, 1e-12), drift_limit),
+            "b": _result(np.full(30, 3.0), np.full(30, 1e-12), np.full(30, TOL.rtol))}
+    lockstep_plots.plot_lockstep(runs, tmp_path, "x", "t")
     _, loss_ax, drift_ax = figures[0].axes
-    (drawn,) = _red_dashed(loss_ax)
+    (other,) = _dashed(loss_ax, "C1")  # each run's limit in its own colour
+    np.testing.assert_allclose(other, TOL.rtol + TOL.atol / 3.0, rtol=1e-12)
+    (drawn,) = _dashed(loss_ax, "C0")
     np.testing.assert_allclose(drawn, TOL.rtol + TOL.atol / loss, rtol=1e-12)
     assert drawn[-1] > 100 * TOL.rtol  # far above rtol where the loss is 1e-12
     for k in (0, 29):  # the drawn value is compare's pass/fail boundary at that step
@@ -181,7 +184,7 @@ def test_plot_lockstep_draws_the_limit_the_rule_applies(monkeypatch, tmp_path) -
                        against="lockstep", tol=TOL).passed
         assert not compare(ref * (1 + 1.01 * drawn[k]), ref, name="s", tensor="loss",
                            against="lockstep", tol=TOL).passed
-    (drift_drawn,) = _red_dashed(drift_ax)
+    (drift_drawn,) = _dashed(drift_ax, "C0")
     np.testing.assert_array_equal(drift_drawn, drift_limit)
     plt.close(figures[0])
 

@@ -3,12 +3,15 @@ key numbers named in words, and the planted FAILED verify example saying it is p
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import time
 from pathlib import Path
 
 from test_report import VERSIONS, parse
 
-from comparisons.report import check_section, verify_section
+from comparisons.report import check_section, demo, verify_section
 from comparisons.report.labels import label
 from comparisons.report.page import build_report, labelled_numbers
 
@@ -66,3 +69,28 @@ def test_the_planted_failure_says_it_is_planted(tmp_path: Path, capsys) -> None:
     notes = [p.all_text() for p in sec.iter("p") if p.attrs.get("class") == "note-box"]
     assert notes == [verify_section.PLANTED] and "Planted on purpose" in notes[0]
     assert sec.all_text().index("Planted on purpose") < sec.all_text().index("verdict: FAILED")
+
+
+def test_a_long_section_says_it_is_still_running(capsys) -> None:
+    with demo.Heartbeat("Slow", every=0.05):
+        time.sleep(0.3)
+    beats = capsys.readouterr().err.splitlines()
+    assert len(beats) >= 2 and all(re.fullmatch(r"\[demo\] Slow: still running \(\d+ s\)", b)
+                                   for b in beats)
+    with demo.Heartbeat("Quiet", every=0.05, enabled=False):
+        time.sleep(0.15)
+    assert capsys.readouterr().err == ""
+
+
+def test_each_section_says_how_long_it_took_last_time(tmp_path, monkeypatch, capsys) -> None:
+    def fake(out: Path, *, quiet: bool) -> dict[str, object]:
+        return {"passed": True, "files": [], "command": "c"}
+
+    monkeypatch.setattr(demo, "sections", lambda: [("Fake", fake), ("New", fake)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "demo.json").write_text(json.dumps({"sections": [{"title": "Fake", "seconds": 95.4}]}))
+    assert demo.run(argparse.Namespace(out=out, quiet=False)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("[demo] 2 sections, 1.6 minutes last time")
+    assert "[demo] 1/2 Fake ... (95 s last time)" in err and "[demo] 2/2 New ..." in err

@@ -2,8 +2,9 @@
 
 Figures are written as PNG and SVG (matplotlib's Agg backend, no display needed), in the
 shared look of :mod:`comparisons.core.plotstyle`. The difference panels draw, per run and step,
-the limit the divergence rule applied (red, dashed): ``rtol + atol / |ref|``, which rises above
-``rtol`` where the reference value is small enough for the absolute tolerance to dominate.
+the limit the divergence rule applied (dashed, in the run's colour): ``rtol + atol / |ref|``,
+which rises above ``rtol`` where the reference value is small enough for the absolute tolerance
+to dominate.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from comparisons.lockstep.train import LockstepResult  # noqa: E402
 EXACT_FLOOR = 1e-17
 """Where a difference of exactly 0 (bit-identical) is drawn on the log-scale difference plot."""
 
-TOLERANCE_STYLE: dict[str, Any] = {"color": "red", "ls": "--", "lw": 1.5}
-"""How the tolerance applied is drawn: a red dashed line, per run, step by step."""
+TOLERANCE_STYLE: dict[str, Any] = {"ls": "--", "lw": 1.3}
+"""How the tolerance applied to a run is drawn: dashed, in the run's colour, step by step."""
 
 
 def save_figure(fig: Figure, out: Path, stem: str) -> list[Path]:
@@ -71,20 +72,21 @@ def _no_comparison(ax: Any) -> None:
 def _finish(ax: Any, tol: Tolerance, title: str, limit: str) -> None:
     """Log axis with exact zeros at the floor, labels, and the legend of the tolerance drawn."""
     ax.set_yscale("log")
-    ax.set_ylim(EXACT_FLOOR / 3, max(tol.rtol * 1e3, min(ax.get_ylim()[1], 1.0)))
+    top = ax.dataLim.intervaly[1]  # headroom above the highest line for the legend
+    ax.set_ylim(EXACT_FLOOR / 3, max(tol.rtol * 1e3, min(top * 1e3, 1.0)))
     ax.set_xlabel("optimiser step")
     ax.set_ylabel(f"relative difference (exact 0 drawn at {EXACT_FLOOR:g})")
-    ax.set_title(title)
-    line = Line2D([], [], **TOLERANCE_STYLE,
-                  label=f"tolerance applied: {limit}\n(rtol = {tol.rtol:g}, atol = {tol.atol:g};"
-                        " a step fails above it)")
-    ax.legend(handles=[line], loc="upper left")
+    ax.set_title(f"{title}\n(a step fails above its run's dashed line)")
+    solid = Line2D([], [], color="grey", lw=1.0, label="difference")
+    line = Line2D([], [], color="grey", **TOLERANCE_STYLE,
+                  label=f"tolerance applied: {limit}\n(rtol = {tol.rtol:g}, atol = {tol.atol:g})")
+    ax.legend(handles=[solid, line], loc="upper left")
 
 
 def _differences(ax: Any, runs: Mapping[str, LockstepResult], which: str) -> Tolerance | None:
     """Each run's plain relative difference (``which``: "loss" or "drift") in its colour, and
-    the limit the rule applied at each step as a red dashed line; the tolerance, None when no
-    run compared two engines."""
+    the limit the rule applied to it at each step dashed in the same colour; the tolerance,
+    None when no run compared two engines."""
     tol = None
     for i, r in enumerate(runs.values()):
         values, limit = difference_and_limit(r, which)
@@ -93,7 +95,7 @@ def _differences(ax: Any, runs: Mapping[str, LockstepResult], which: str) -> Tol
         tol = r.tolerance
         steps = np.arange(len(values))
         ax.plot(steps, np.maximum(values, EXACT_FLOOR), color=f"C{i}", lw=1.0)
-        ax.plot(steps, limit, **TOLERANCE_STYLE)
+        ax.plot(steps, limit, color=f"C{i}", **TOLERANCE_STYLE)
     return tol
 
 

@@ -6,6 +6,7 @@ behind its one-line summary, so the pictures come first.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ LABELS = {"rows": "checks run (op × tensor × witness)", "failed": "checks fail
 
 def run_section(out: Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
     """Run the float64 suite; write ``check.txt`` and ``check.json``; return the summary."""
-    result = run_suite("float64", seed)
+    result = run_suite("float64", seed, progress=not quiet and sys.stderr.isatty())
     table = format_table(result)
     (out / "check.txt").write_text(table + "\n")
     write_json(out / "check.json", result.to_json())

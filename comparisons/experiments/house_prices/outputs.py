@@ -173,7 +173,8 @@ def plot_weight_decay(results: list[dict[str, Any]], best: str, out: Path,
 
 def plot_configs(results: list[dict[str, Any]], best: str, out: Path, stem: str) -> list[Path]:
     """One row per configuration: its average train (square) and validation (dot, ± std over
-    folds) log RMSE on a log axis; drawn when every configuration has the same λ (no sweep)."""
+    folds) log RMSE (a log axis when they span over a factor 10); drawn when every
+    configuration has the same λ (no sweep)."""
     fig, ax = plt.subplots(figsize=plotstyle.figsize(0.9 * len(results) + 2.2),
                            layout="constrained")
     for y, r in enumerate(results):
@@ -186,9 +187,15 @@ def plot_configs(results: list[dict[str, Any]], best: str, out: Path, stem: str)
                     xytext=(0, 9), textcoords="offset points", ha="center")
     ax.set_yticks(range(len(results)), [_config_label(r, best) for r in results])
     ax.set_ylim(-0.7, len(results) - 0.3)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlabel("log RMSE, average over folds (log axis)")
+    values = [v for r in results for v in (r["avg_valid_log_rmse"], r["avg_train_log_rmse"])]
+    wide = min(values) > 0 and max(values) / min(values) > 10  # e.g. a baseline far above
+    if wide:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    else:
+        ax.set_xlim(0, max(values) * 1.15)
+    ax.set_xlabel("log RMSE, average over folds" + (" (log axis)" if wide else ""))
     lams = sorted({r["config"]["weight_decay"] for r in results
                    if r["config"]["name"] != "baseline"})
     ax.set_title(f"Cross-validated log RMSE of each configuration: one λ "
