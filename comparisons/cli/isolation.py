@@ -61,5 +61,5 @@ def limits_of(args: argparse.Namespace, no_import: tuple[str, ...] = ()) -> Limi
 
 def runs_isolated(args: argparse.Namespace) -> bool:
     """The isolated path: anything but --in-process, and not on Windows."""
-    posix = sys.platform != "win32"  # the sandbox waits on pipes with select(): POSIX only
+    posix = sys.platform != "win32"  # the sandbox waits on pipes with poll(): POSIX only
     return posix and not args.in_process

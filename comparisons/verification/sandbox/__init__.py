@@ -34,7 +34,7 @@ Limits and what enforces them:
 
 * wall time per call (``call_timeout``, import included) and in all (``total_timeout``): the
   parent's polling, then SIGKILL to the child's process group (Linux, macOS; on Windows
-  ``verify`` runs in-process: the parent's pipe polling needs POSIX ``select``);
+  ``verify`` runs in-process: the parent's pipe polling needs POSIX ``poll``);
 * memory (RLIMIT_AS), CPU time (RLIMIT_CPU), file size (RLIMIT_FSIZE): Linux and macOS (macOS
   does not enforce RLIMIT_AS); none on Windows;
 * what it prints: to a file, not the parent's terminal; over ``output_kb`` it fails; the

@@ -40,7 +40,9 @@ def serve(sock: socket.socket) -> tuple[int, int, str] | None:
     its (read fd, write fd, scratch folder); None in the server when it is done."""
     while True:
         _reap(sock)
-        if not select.select([sock], [], [], 0.05)[0]:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        if not poller.poll(50):
             continue
         msg, fds, _, _ = socket.recv_fds(sock, 65536, 2)
         if not msg:

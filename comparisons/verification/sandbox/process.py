@@ -46,6 +46,14 @@ SIGNAL_NAMES: dict[int, str] = {
     if hasattr(signal, name)}
 
 
+def ready(fd: int, timeout: float, write: bool = False) -> bool:
+    """``fd`` readable (or writable) within ``timeout`` seconds: poll(), which, unlike
+    select(), takes descriptors above 1023 (a long-running grader has many open)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if write else select.POLLIN)
+    return bool(poller.poll(max(timeout, 0.0) * 1000))
+
+
 def child_env(home: Path) -> dict[str, str]:
     """The child's environment: the project importable, one thread per math library."""
     env = {"PYTHONPATH": str(PROJECT), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
@@ -75,12 +83,20 @@ Start = Callable[[Path, int, int], Process]
 
 
 def start_python(scratch: Path, c_read: int, c_write: int) -> Process:
-    """A fresh interpreter in its own session (the cold start)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "comparisons.verification.sandbox.child", str(c_read),
-         str(c_write)], pass_fds=(c_read, c_write), cwd=scratch, env=child_env(scratch),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=sys.platform != "win32")
+    """A fresh interpreter in its own session (the cold start); a start refused for want of
+    resources (EAGAIN, ENOMEM on a loaded machine) is tried again twice."""
+    for attempt in range(3):
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "comparisons.verification.sandbox.child", str(c_read),
+                 str(c_write)], pass_fds=(c_read, c_write), cwd=scratch,
+                env=child_env(scratch), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=sys.platform != "win32")
+        except (BlockingIOError, MemoryError):
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 class Sandbox:
@@ -195,9 +211,7 @@ class Sandbox:
                 raise TimeoutError
             if self.output_flooded():
                 self._fail(f"printed more than the {self.limits.output_kb} KB output limit")
-            ready = select.select([], [fd], [], min(left, 0.2)) if write else select.select(
-                [fd], [], [], min(left, 0.2))
-            if ready[1 if write else 0]:
+            if ready(fd, min(left, 0.2), write):
                 return
 
     def output_flooded(self) -> bool:

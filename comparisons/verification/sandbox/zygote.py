@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import signal
 import socket
@@ -22,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from comparisons.verification.sandbox.process import child_env
+from comparisons.verification.sandbox.process import child_env, ready
 
 WAIT = 10.0  # seconds the server may take to fork
 
@@ -49,7 +48,7 @@ class Zygote:
         deadline = time.monotonic() + timeout
         while b"\n" not in self.pending:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+            if left <= 0 or not ready(self.sock.fileno(), left):
                 return None
             data = self.sock.recv(65536)
             if not data:
