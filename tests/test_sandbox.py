@@ -254,6 +254,14 @@ def test_open_isolated_gives_proxies_for_other_conventions(tmp_path: Path) -> No
         assert opened.error.startswith(f"importing {path} called sys.exit(4):")
 
 
+def test_a_hang_at_import_has_its_own_time_limit(tmp_path: Path) -> None:
+    path = tmp_path / "hangs.py"
+    path.write_text("while True:\n    pass\n")
+    report = verify_isolated(path, limits=Limits(import_timeout=1))
+    assert report.error is not None
+    assert report.error.startswith(f"importing {path} exceeded the 1 s time limit")
+
+
 def test_the_wire_refuses_what_is_not_plain_data() -> None:
     enc = Encoder(lambda v: {"h": [1, type(v).__name__, ""]})
     node = enc.value({"a": [1, (2.5, None)], 3: "x"})

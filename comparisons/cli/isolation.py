@@ -36,8 +36,11 @@ def add_isolation_options(p: Any) -> None:
     g.add_argument("--in-process", action="store_true",
                    help="run the file in verify's own process (debugging; no limits)")
     g.add_argument("--timeout", type=positive_seconds, default=DEFAULTS.call_timeout,
-                   metavar="S", help=f"wall-time limit of one call into your code, import "
-                                     f"included (default {DEFAULTS.call_timeout:g} s)")
+                   metavar="S", help=f"wall-time limit of one call into your code (default "
+                                     f"{DEFAULTS.call_timeout:g} s)")
+    g.add_argument("--import-timeout", type=positive_seconds, default=DEFAULTS.import_timeout,
+                   metavar="S", help=f"wall-time limit of importing your file (default "
+                                     f"{DEFAULTS.import_timeout:g} s)")
     g.add_argument("--total-timeout", type=positive_seconds, default=DEFAULTS.total_timeout,
                    metavar="S", help=f"wall-time limit of all calls together (default "
                                      f"{DEFAULTS.total_timeout:g} s)")
@@ -55,6 +58,7 @@ def add_isolation_options(p: Any) -> None:
 def limits_of(args: argparse.Namespace, no_import: tuple[str, ...] = ()) -> Limits:
     """The :class:`Limits` the options give."""
     return Limits(call_timeout=args.timeout, total_timeout=args.total_timeout,
+                  import_timeout=args.import_timeout,
                   memory_mb=args.memory, cpu_seconds=args.cpu, file_size_mb=args.file_size,
                   output_kb=args.max_output, no_import=no_import)
 

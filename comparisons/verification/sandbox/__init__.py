@@ -13,8 +13,8 @@ API (``comparisons.verification.isolation`` re-exports the first three)::
     verify_isolated(path, against=None, *, dtype="float64", seed=0, limits=None,
                     spares=None, cell=None, data_dir=None,
                     names=("forward", "backward")) -> IsolatedReport
-    Limits(call_timeout=10.0, total_timeout=60.0, memory_mb=3072, cpu_seconds=120,
-           file_size_mb=64, output_kb=1024, message_mb=256, no_import=())
+    Limits(call_timeout=10.0, total_timeout=60.0, import_timeout=30.0, memory_mb=3072,
+           cpu_seconds=120, file_size_mb=64, output_kb=1024, message_mb=256, no_import=())
     Spares(count=1, *, fork=None)  # warm children: forked from a fork server that imported
                                    # NumPy once (POSIX default), started ahead; .take(limits),
                                    # .close(), a context manager; thread-safe
@@ -32,9 +32,10 @@ printed. ``backprop-lab verify FILE`` runs it by default (``--in-process`` for t
 
 Limits and what enforces them:
 
-* wall time per call (``call_timeout``, import included) and in all (``total_timeout``): the
-  parent's polling, then SIGKILL to the child's process group (Linux, macOS; on Windows
-  ``verify`` runs in-process: the parent's pipe polling needs POSIX ``poll``);
+* wall time per call (``call_timeout``; ``import_timeout`` for the import) and in all
+  (``total_timeout``): the parent's polling, then SIGKILL to the child's process group (Linux,
+  macOS; on Windows ``verify`` runs in-process: the parent's pipe polling needs POSIX
+  ``poll``);
 * memory (RLIMIT_AS), CPU time (RLIMIT_CPU), file size (RLIMIT_FSIZE): Linux and macOS (macOS
   does not enforce RLIMIT_AS); none on Windows;
 * what it prints: to a file, not the parent's terminal; over ``output_kb`` it fails; the

@@ -14,8 +14,9 @@ MB = 2**20
 class Limits:
     """What one submission's child process may use.
 
-    ``call_timeout``: seconds of wall time for one call into the student's code (importing the
-    file is one call); ``total_timeout``: seconds for all its calls together; ``memory_mb``:
+    ``call_timeout``: seconds of wall time for one call into the student's code;
+    ``import_timeout``: for importing the file (a file that imports torch takes seconds on a
+    loaded machine); ``total_timeout``: seconds for all its calls together; ``memory_mb``:
     the address-space limit (RLIMIT_AS, which counts what is reserved: torch alone reserves
     ~0.7 GB); ``cpu_seconds``: CPU time (RLIMIT_CPU); ``file_size_mb``: the largest file the
     child may write (RLIMIT_FSIZE); ``output_kb``: what the code may print before the
@@ -26,6 +27,7 @@ class Limits:
 
     call_timeout: float = 10.0
     total_timeout: float = 60.0
+    import_timeout: float = 30.0
     memory_mb: int = 3072
     cpu_seconds: int = 120
     file_size_mb: int = 64

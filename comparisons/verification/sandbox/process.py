@@ -154,7 +154,8 @@ class Sandbox:
         call time limit), return the reply's (header, payload); ChildExit on any limit."""
         if self.dead is not None:
             raise ChildExit(self.dead, "", self.dead)
-        per_call = self.limits.call_timeout * calls
+        per_call = (self.limits.import_timeout if header.get("op") == "load"
+                    else self.limits.call_timeout * calls)
         budget = min(per_call, self.limits.total_timeout - self.used)
         start = time.monotonic()
         deadline = start + max(budget, 0.0)
@@ -165,7 +166,7 @@ class Sandbox:
             data = self._read(head + size, deadline)
         except TimeoutError:
             total = budget < per_call
-            limit = self.limits.total_timeout if total else self.limits.call_timeout
+            limit = self.limits.total_timeout if total else per_call / calls
             self._fail(f"exceeded the {limit:g} s {'total ' if total else ''}time limit")
         except EOFError:
             self._fail(self._ended())
