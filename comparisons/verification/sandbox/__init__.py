@@ -68,7 +68,7 @@ imports nothing: the child imports only NumPy and the light modules.
 
 Cost: one child per file (a fresh Python + NumPy, ~0.15 s of one core; a fork with
 ``Spares``) and one round trip per call (finite differences batch their forward calls: one
-request per input and case). Measured on the 2-core machine under load (~10 other processes),
-20 linear/relu files: in-process 14 ms, isolated 323 ms, isolated with ``Spares`` 155 ms per
-file, the parent's own CPU ~57 ms of it.
+request per input and case). Measured on the 2-core machine, 20 linear/relu files, per file:
+lightly loaded, in-process 7 ms, isolated 145 ms, isolated with ``Spares`` 69 ms; under load
+(~10 other processes) 14 ms, 323 ms and 155 ms (the parent's own CPU ~57 ms of it).
 """
