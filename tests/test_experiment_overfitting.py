@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import handmade as hm
+from comparisons.cli.main import main
 from comparisons.core.tolerances import tolerance
 from comparisons.data.synthetic import polynomial_data
 from comparisons.experiments.overfitting import experiment as of
@@ -88,3 +89,38 @@ def test_same_seed_same_numbers_and_a_planted_bug_is_caught() -> None:
 
     bug = replace(problem, handmade_objective=lambda: SlowerHandmade(hm.MSELoss()))
     assert run_lockstep(bug, seed=3).first_divergent_step == 0
+
+
+def test_at_the_demo_settings_the_overfit_fit_tests_above_its_training_loss_on_every_seed(
+        tmp_path: Path) -> None:
+    code, payload = run_experiment("overfitting", [
+        *of.DEMO_ARGS, "--engine", "handmade", "--fits", "overfit", "--out", str(tmp_path),
+        "--quiet"])
+    assert code == 0
+    data = json.loads(open(payload["json"]).read())
+    overfit = [f for f in data["fits"] if f["name"] == "overfit"]
+    assert sorted(f["seed"] for f in overfit) == [0, 1, 2]
+    assert all(f["n_train"] == 20 and f["test_loss"] > f["train_loss"] for f in overfit)
+    assert data["findings"]["overfit_on_every_seed"] is True
+    assert data["seeds_showing_overfit"] == 3 and data["settings"]["overfit_n_train"] == 20
+
+
+def test_n_train_trains_the_overfit_fit_on_the_first_examples_only() -> None:
+    data = polynomial_data(np.random.default_rng(0))
+    few, every = of.make_problem(data, 20, 5, n_train=7), of.make_problem(data, 20, 5)
+    assert np.array_equal(few.X, data.features_train[:7]) and len(every.X) == of.N_TRAIN
+    assert few.batch_size == 7
+
+
+def test_seeds_showing_overfit_counts_final_test_above_train() -> None:
+    rows = [{"name": "overfit", "train_loss": 0.1, "test_loss": t} for t in (0.2, 0.1, 0.05)]
+    rows.append({"name": "normal", "train_loss": 0.1, "test_loss": 9.0})
+    assert of.seeds_showing_overfit(rows) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "101", "abc"])
+def test_a_bad_n_train_is_one_line_and_exit_2(value: str, capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    code = main(["experiment", "overfitting", "--n-train", value, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--n-train" in err[0] and value in err[0]
