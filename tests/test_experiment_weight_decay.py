@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from comparisons.cli.main import main
 from comparisons.core.compare import compare
 from comparisons.core.tolerances import tolerance
 from comparisons.data.synthetic import high_dim_linear_data
@@ -148,3 +149,51 @@ def test_sweep_shape_names_the_curve() -> None:
     assert wd.sweep_shape(lams, [100, 10, 1.0, 1.02]) == "falls then flattens"
     assert wd.sweep_shape(lams, [100, 10, 5, 1]) == "keeps falling"
     assert wd.sweep_shape(lams, [1, 2, 3, 4]) == "does not fall"
+
+
+def test_the_split_parts_squares_sum_to_the_norm_squared_and_the_panel_exists(
+        sweep: dict[str, Any]) -> None:
+    tol = tolerance("forward", np.float64)
+    for r in sweep["runs"]:
+        total = np.square(r["w_norm_curve"])
+        parts = np.square(r["w_data_norm_curve"]) + np.square(r["w_null_norm_curve"])
+        assert tol.allows(float(np.max(np.abs(parts - total))), float(np.max(total)))
+    assert "weight-decay_split.png" in sweep["files"]
+    assert (Path(sweep["json"]).parent / "weight-decay_split.png").stat().st_size
+    assert sweep["findings"]["null_space_part_decays_as_(1-ηλ)^steps"] is True
+    s3 = _run(sweep, "scratch", 3.0)
+    assert s3["w_null_norm"] > 5 * s3["w_data_norm"]  # λ = 3's ‖w‖ is mostly the start's rest
+
+
+def test_split_norms_project_onto_the_row_space(data: Any) -> None:
+    basis = wdm.row_space_basis(data.X_train)
+    assert basis.shape == (wdm.NUM_INPUTS, wdm.N_TRAIN)
+    w_row = data.X_train.T @ np.random.default_rng(0).normal(size=wdm.N_TRAIN)
+    w_null = np.linalg.svd(data.X_train)[2][wdm.N_TRAIN:].T @ np.ones(wdm.NUM_INPUTS - wdm.N_TRAIN)
+    tol = tolerance("forward", np.float64)
+    d, n = wdm.split_norms(w_row + w_null, basis)
+    assert tol.allows(abs(d - np.linalg.norm(w_row)), float(np.linalg.norm(w_row)))
+    assert tol.allows(abs(n - np.linalg.norm(w_null)), float(np.linalg.norm(w_null)))
+
+
+def test_a_zero_start_has_no_null_space_part_and_the_null_decay_is_predicted(data: Any) -> None:
+    zero = run_lockstep(wdm.make_problem(data, "scratch", 3.0, epochs=3, init="zero"),
+                        seed=SEED, engine="handmade")
+    tol = tolerance("lockstep", np.float64)
+    assert tol.allows(max(zero.curve("w_null_norm")), 0.0)
+    assert zero.curve("w_data_norm")[-1] > 0
+    runs = [wd.run_entry("scratch", lam, SEED, run_lockstep(
+        wdm.make_problem(data, "scratch", lam, epochs=3), seed=SEED, engine="handmade"))
+        for lam in (0.0, 3.0)]
+    wd.add_null_predictions(runs)
+    assert wd.null_part_decays_as_predicted(runs, SEED, np.float64)
+    runs[1]["w_null_norm_curve"] = [v * (1 + 1e-6) for v in runs[1]["w_null_norm_curve"]]
+    assert not wd.null_part_decays_as_predicted(runs, SEED, np.float64)
+
+
+@pytest.mark.parametrize("value", ["abc", "Zero"])
+def test_a_bad_init_is_one_line_and_exit_2(value: str, capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    code = main(["experiment", "weight-decay", "--init", value, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--init" in err[0] and value in err[0]

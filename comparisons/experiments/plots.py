@@ -31,7 +31,8 @@ def _style_legend(fig: Any, seeds: list[int], extra: list[Line2D], lw: float = 2
 
 
 def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
-    """One panel per fit: train (solid) and test (dashed) MSE per epoch, one colour per seed."""
+    """One panel per fit: train (solid) and test (dashed) MSE per epoch, one colour per seed; each
+    panel's title gives its features, training examples and on how many seeds test > train."""
     names = list(dict.fromkeys(f["name"] for f in fits))
     seeds = sorted({f["seed"] for f in fits})
     fig, axes = plt.subplots(1, len(names), figsize=plotstyle.figsize(4.6), sharey=True,
@@ -43,7 +44,7 @@ def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list
             ax.plot(f["epochs"], f["test_curve"], color=c, lw=1.5, ls=HELD_OUT, label="test")
         ax.axhline(NOISE_VARIANCE, color="grey", ls=":", lw=1.2)
         ax.set_yscale("log")
-        ax.set_title(f"{name} fit ({fits_features(fits, name)} features)")
+        ax.set_title(fit_title(fits, name))
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3, which="both")
     styles = [Line2D([], [], color="k", ls=TRAIN, label="train"),
@@ -53,6 +54,19 @@ def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list
     axes[0][0].set_ylabel("mean squared error")
     fig.suptitle("Polynomial regression: training and test loss per epoch")
     return save_figure(fig, out, stem)
+
+
+def fit_title(fits: list[dict[str, Any]], name: str) -> str:
+    """"normal fit (4 features, 100 examples)"; the overfit fit's says on how many seeds its
+    final test loss lies above its final training loss ("test > train on k of n seeds")."""
+    rows = [f for f in fits if f["name"] == name]
+    n = rows[0].get("n_train")
+    title = f"{name} fit ({fits_features(fits, name)} features"
+    title += f", {n} examples)" if n is not None else ")"
+    if name == "overfit":
+        above = sum(f["test_loss"] > f["train_loss"] for f in rows)
+        title += f"\ntest > train on {above} of {len(rows)} seeds"
+    return title
 
 
 def fits_features(fits: list[dict[str, Any]], name: str) -> int:
@@ -108,6 +122,49 @@ def weight_decay_curves(runs: list[dict[str, Any]], seed: int, out: Path,
         ax.legend()
     axes[0][0].set_ylabel("mean squared error")
     fig.suptitle(f"Weight decay: 20 examples, 200 inputs (seed {seed})")
+    return save_figure(fig, out, stem)
+
+
+SPLIT_STYLES = (("w_norm_curve", "-", 5.0, 0.3, "‖w‖₂ (wide, light)"),
+                ("w_data_norm_curve", "-.", 1.8, 1.0, "‖P_row w‖₂: spanned by the\ntraining rows"),
+                ("w_null_norm_curve", ":", 2.2, 1.0, "‖P_null w‖₂: null space\nof X_train"))
+
+
+def weight_decay_split(runs: list[dict[str, Any]], seed: int, out: Path, stem: str,
+                       init: str = "normal") -> list[Path]:
+    """One panel per convention, λ = 0 and 3 at ``seed``: ‖w‖₂ beside its data-spanned and
+    null-space parts per epoch, and the null part's prediction (1 − ηλ)^steps · ‖P_null w₀‖
+    (grey crosses, the rows' ``w_null_predicted_curve``). From ``init="zero"`` the null part is
+    rounding (~1e-16): the axis then starts at 1e-3."""
+    convs = list(dict.fromkeys(r["convention"] for r in runs))
+    fig, axes = plt.subplots(1, len(convs), figsize=plotstyle.figsize(4.8), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, conv in zip(axes[0], convs):
+        at = {r["lambda"]: r for r in runs if (r["convention"], r["seed"]) == (conv, seed)}
+        for i, lam in enumerate((0.0, 3.0)):
+            for key, ls, lw, alpha, _ in SPLIT_STYLES:
+                ax.plot(at[lam]["epochs"], at[lam][key], color=f"C{i}", ls=ls, lw=lw,
+                        alpha=alpha)
+        ax.plot(at[3.0]["epochs"][4::10], at[3.0]["w_null_predicted_curve"][4::10], "x",
+                color="grey", ms=7, mew=1.5)
+        ax.set_yscale("log")
+        if init == "zero":
+            ax.set_ylim(bottom=1e-3)
+        ax.set_title(f"{conv} convention")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3, which="both")
+    handles = [Line2D([], [], color="k", ls=ls, lw=lw, alpha=alpha, label=label)
+               for _, ls, lw, alpha, label in SPLIT_STYLES]
+    handles += [Line2D([], [], color="grey", ls="", marker="x",
+                       label="(1 − ηλ)^steps · ‖P_null w₀‖\n(λ = 3)")]
+    handles += [Line2D([], [], color=f"C{i}", lw=2, label=f"λ = {lam:g}")
+                for i, lam in enumerate((0.0, 3.0))]
+    fig.legend(handles=handles, loc="outside right upper")
+    axes[0][0].set_ylabel("norm")
+    start = ("w₀ = 0: the null-space part stays at rounding, below the axis" if init == "zero"
+             else "w₀ ~ N(0, 1)")
+    fig.suptitle(f"Where ‖w‖ lives: the training rows' span vs the null space the data never "
+                 f"touches\n({start}, seed {seed})")
     return save_figure(fig, out, stem)
 
 

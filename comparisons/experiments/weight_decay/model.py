@@ -1,7 +1,8 @@
 """D2L's two weight-decay conventions (facts, section 3) as lockstep problems; their algebra.
 
 Model: ŷ = x wᵀ + b, w (1, 200) ~ N(0, 1), b = 0 (both conventions start there; the book's concise
-code also draws b ~ N(0, 1), which we do not, so that the convention is the only difference).
+code also draws b ~ N(0, 1), which we do not, so that the convention is the only difference);
+``init="zero"`` starts from w = 0 instead.
 
 * **scratch** (the book's from-scratch code): per batch B the objective is
   ``J_B = Σ_{i∈B} [½ (ŷ_i - y_i)² + λ‖w‖²/2]`` (``squared_loss + lambd * l2_penalty(w)``
@@ -15,6 +16,11 @@ code also draws b ~ N(0, 1), which we do not, so that the convention is the only
 With the same η the concise data step is twice the scratch one while the decay term λw is the
 same: from the same start, ``Δw_concise = 2 Δw_scratch + ηλ w`` and ``Δb_concise = 2 Δb_scratch``
 (:func:`one_step_identity` checks it numerically).
+
+Split of w: with X_train = U S Vᵀ (20 × 200, rank 20), ``P_row w = V Vᵀ w`` is the part the data
+spans and ``P_null w = w − P_row w`` the part in the 180-dimensional null space. Every data
+gradient is a combination of training rows, so only the decay moves ``P_null w``: each step
+multiplies it by (1 − ηλ) in both conventions, ``‖P_null w_t‖ = (1 − ηλ)^t ‖P_null w₀‖``.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from numpy.typing import NDArray
 
 import handmade as hm
 from comparisons.core.compare import compare
-from comparisons.experiments.weight_decay.options import CONVENTIONS, EPOCHS
+from comparisons.experiments.weight_decay.options import CONVENTIONS, EPOCHS, INITS
 from comparisons.lockstep.engines import build_engines
 from comparisons.lockstep.spec import MaskRecorder
 from comparisons.lockstep.train import (
@@ -97,12 +103,38 @@ def scratch_torch_objective(lam: float) -> Any:
     return objective
 
 
-def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS) -> Any:
-    """The lockstep problem of one (convention, λ); metrics: train/test MSE and ‖w‖₂."""
+def row_space_basis(X: NDArray) -> NDArray:
+    """Orthonormal basis V (d, r) of the row space of X (n, d): X's right singular vectors whose
+    singular value exceeds max(n, d) · eps · s_max (numpy's ``matrix_rank`` rule), in float64."""
+    _, s, vt = np.linalg.svd(np.asarray(X, dtype=np.float64), full_matrices=False)
+    rank = int(np.sum(s > max(np.shape(X)) * np.finfo(np.float64).eps * s.max()))
+    return vt[:rank].T
+
+
+def split_norms(w: NDArray, basis: NDArray) -> tuple[float, float]:
+    """``(‖P_row w‖₂, ‖P_null w‖₂)`` of a weight w (1, d) or (d,), with ``P_row w = V Vᵀ w`` for
+    ``basis`` V (d, r) from :func:`row_space_basis`; the two squares sum to ‖w‖₂²."""
+    flat = np.asarray(w, dtype=np.float64).ravel()
+    row = basis @ (basis.T @ flat)
+    return float(np.linalg.norm(row)), float(np.linalg.norm(flat - row))
+
+
+def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS,
+                 init: str = "normal") -> Any:
+    """The lockstep problem of one (convention, λ) from w ~ N(0, 1) (``init="normal"``, the
+    book's) or w = 0 (``"zero"``); metrics: train/test MSE, ‖w‖₂ and its data-spanned and
+    null-space parts (``w_data_norm``, ``w_null_norm``, see :func:`split_norms`)."""
+    if init not in INITS:
+        raise ValueError(f"init: expected one of {', '.join(INITS)}, got {init!r}")
+    basis = row_space_basis(data.X_train)
+
     def metrics(view: Any) -> dict[str, float]:
+        w = view.state_dict(copy=False)["weight"]
+        data_part, null_part = split_norms(w, basis)
         return {"train_loss": float(np.mean((view.predict(data.X_train) - data.y_train) ** 2)),
                 "test_loss": float(np.mean((view.predict(data.X_test) - data.y_test) ** 2)),
-                "w_norm": float(np.linalg.norm(view.state_dict(copy=False)["weight"]))}
+                "w_norm": float(np.linalg.norm(w)), "w_data_norm": data_part,
+                "w_null_norm": null_part}
 
     objectives: tuple[Callable[[], HandmadeObjective], Callable[[], TorchObjective]]
     if convention == "scratch":
@@ -115,7 +147,8 @@ def make_problem(data: Any, convention: str, lam: float, epochs: int = EPOCHS) -
             {"params": ["weight"], "weight_decay": lam}, {"params": ["bias"]}])
     return Problem(
         handmade_model=lambda ctx: hm.Linear(NUM_INPUTS, 1, rng=ctx.rng, dtype=ctx.dtype,
-                                             init="normal", sigma=1.0),
+                                             init="normal",
+                                             sigma=1.0 if init == "normal" else 0.0),
         torch_model=lambda ctx: torch.nn.Linear(NUM_INPUTS, 1),
         handmade_objective=objectives[0], torch_objective=objectives[1], optimizer=spec,
         X=data.X_train, y=data.y_train, batch_size=BATCH, epochs=epochs, metrics=metrics,
