@@ -6,8 +6,13 @@ elsewhere), wraps each in :func:`~comparisons.verification.guard.guarded`, and r
 :class:`~comparisons.verification.conventions.report.ConventionReport`. Names it does not
 know are ignored; a pair whose functions are all absent is skipped (and listed); a forward
 without its backward (or a backward without its forward: the cache comes from the forward) is
-a failed section saying so. Caches are always the student's own, from their forward. NumPy's
-global random state (which students seed in ``dropout_forward``) is restored afterwards.
+a failed section saying so. Caches are always the student's own, from their forward.
+
+NumPy's global random state, which students draw dropout masks from (and seed with
+``dropout_param['seed']``), is reseeded with ``seed`` before each pair, in the process the
+student's code runs in (``reseed``: ``np.random.seed`` here, a request to the child when the
+functions are a sandbox's proxies), so an unseeded mask draws the same numbers in-process and
+isolated, run after run; the parent's state is restored afterwards.
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ PAIRS = (
 FUNCTION_NAMES = tuple(dict.fromkeys(
     n for p in PAIRS for n in (p.forward, p.backward) if n is not None))
 """Every function name of the convention, in the order sections are reported."""
+FORWARDS = tuple(dict.fromkeys(p.forward for p in PAIRS if p.backward is not None))
+"""The functions returning ``(out, cache)``: a sandbox keeps their cache in the child."""
 
 
 def missing_section(pair: Pair, dtype: str, seed: int, message: str) -> FunctionSection:
@@ -112,9 +119,11 @@ def run_checks(pair: Pair, forward: Fn, seed: int) -> list[CheckResult]:
         return [CheckResult("checks", False, "error", error_text(exc).splitlines()[0])]
 
 
-def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str,
-                seed: int) -> FunctionSection | None:
-    """The section of one pair; None when it is skipped."""
+def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str, seed: int,
+                reseed: Callable[[int], None] = np.random.seed) -> FunctionSection | None:
+    """The section of one pair; None when it is skipped. ``reseed(seed)`` before the
+    gradients and again before the checks: what an unseeded draw gives in the checks does
+    not depend on how many calls the gradients made (a sandbox batches some)."""
     fwd = found.get(pair.forward)
     bwd = found.get(pair.backward) if pair.backward is not None else None
     if (fwd is None and bwd is None) or (pair.optional and bwd is None):
@@ -127,17 +136,21 @@ def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str,
                                f"{pair.backward}(dout, cache): its backward is missing")
     forward = guarded(fwd, f"your {pair.forward}")
     backward = None if bwd is None else guarded(bwd, f"your {pair.backward}")
+    reseed(seed)
     report = build_report(pair.build(forward, backward), dtype, seed)
+    reseed(seed)
     return FunctionSection(pair.function, pair.forward, pair.backward, report,
                            run_checks(pair, forward, seed))
 
 
 def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", seed: int = 0,
-                     file: str | None = None, notes: tuple[str, ...] = ()) -> ConventionReport:
+                     file: str | None = None, notes: tuple[str, ...] = (),
+                     reseed: Callable[[int], None] = np.random.seed) -> ConventionReport:
     """Verify the student's CS231n functions, given by name; one section per pair found.
 
     ``functions``: name -> callable (``vars(module)`` will do: unknown names and non-callables
-    are ignored); ``file`` and ``notes`` (what of a notebook was skipped) go into the report.
+    are ignored); ``file`` and ``notes`` (what of a notebook was skipped) go into the report;
+    ``reseed(seed)`` seeds NumPy's global state where the functions run (module docstring).
     ValueError (one line) when none of :data:`FUNCTION_NAMES` is there, for a bad ``dtype`` or
     ``seed``. Anything the student's code does is in the report, never raised.
     """
@@ -148,7 +161,7 @@ def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", se
                          f"({', '.join(FUNCTION_NAMES[:3])}, ...), got none")
     state = np.random.get_state()
     try:
-        sections = [verify_pair(p, found, dtype, seed) for p in PAIRS]
+        sections = [verify_pair(p, found, dtype, seed, reseed) for p in PAIRS]
     finally:
         np.random.set_state(state)
     return ConventionReport("cs231n", file, dtype, seed, [s for s in sections if s is not None],

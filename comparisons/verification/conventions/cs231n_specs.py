@@ -148,6 +148,24 @@ def dropout_spec(forward: Fn, backward: Fn, name: str = "dropout_forward") -> Op
                                make_inputs=make_inputs)
 
 
+def carry_perturbed(user_forward: Fn, forward: Fn,
+                    call: Callable[[list[Any], dict[str, Any]], tuple[list[Any], dict[str, Any]]]
+                    ) -> Fn:
+    """``user_forward`` offering the student's ``forward.perturbed`` (a sandbox's batched
+    finite differences, see :func:`comparisons.core.ops.indexed_objective`) when it has one:
+    ``call(args, kwargs)`` gives the student's arguments, the perturbed input staying at its
+    position. The same outs as calling ``user_forward`` element by element."""
+    perturbed = getattr(forward, "perturbed", None)
+    if perturbed is not None:
+        def run(args: list[Any], kwargs: dict[str, Any], where: int | str, x64: Any, idx: Any,
+                offsets: Any) -> list[Any]:
+            a, k = call(list(args), dict(kwargs))
+            return list(perturbed(a, k, where, x64, idx, offsets))
+
+        user_forward.perturbed = run  # type: ignore[attr-defined]
+    return user_forward
+
+
 def bn_param(mode: str = "train") -> dict[str, Any]:
     """A fresh bn_param without running statistics (the student starts them at zeros)."""
     return {"mode": mode, "eps": BN_EPS, "momentum": BN_MOMENTUM}
@@ -156,11 +174,14 @@ def bn_param(mode: str = "train") -> dict[str, Any]:
 def norm_spec(op: str, forward: Fn, backward: Fn) -> OpSpec:
     """``batchnorm_forward`` / ``layernorm_forward(x, gamma, beta, param)``, training mode."""
 
-    def user_forward(x: Any, gamma: Any, beta: Any) -> Any:
-        param = bn_param() if op == "batchnorm" else {"eps": BN_EPS}
-        return forward(x, gamma, beta, param)
+    def param() -> dict[str, Any]:
+        return bn_param() if op == "batchnorm" else {"eps": BN_EPS}
 
-    return dataclasses.replace(get_op(op), forward=user_forward, backward=backward)
+    def user_forward(x: Any, gamma: Any, beta: Any) -> Any:
+        return forward(x, gamma, beta, param())
+
+    batched = carry_perturbed(user_forward, forward, lambda a, k: ([*a, param()], k))
+    return dataclasses.replace(get_op(op), forward=batched, backward=backward)
 
 
 def conv_spec(forward: Fn, backward: Fn) -> OpSpec:
@@ -169,18 +190,27 @@ def conv_spec(forward: Fn, backward: Fn) -> OpSpec:
     def user_forward(x: Any, w: Any, b: Any, *, stride: int, padding: int) -> Any:
         return forward(x, w, b, {"stride": stride, "pad": padding})
 
-    return dataclasses.replace(get_op("conv2d"), forward=user_forward, backward=backward,
+    batched = carry_perturbed(user_forward, forward, lambda a, k: (
+        [*a, {"stride": k["stride"], "pad": k["padding"]}], {}))
+    return dataclasses.replace(get_op("conv2d"), forward=batched, backward=backward,
                                cases=CONV_CASES)
 
 
 def pool_spec(forward: Fn, backward: Fn) -> OpSpec:
     """``max_pool_forward_naive(x, pool_param)``: one stride for both axes."""
 
-    def user_forward(x: Any, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Any:
-        param = {"pool_height": kernel_size[0], "pool_width": kernel_size[1],
-                 "stride": stride[0]}
-        return forward(x, param)
+    def param(kernel_size: tuple[int, int], stride: tuple[int, int]) -> dict[str, Any]:
+        return {"pool_height": kernel_size[0], "pool_width": kernel_size[1],
+                "stride": stride[0]}
 
+    def user_forward(x: Any, kernel_size: tuple[int, int], stride: tuple[int, int]) -> Any:
+        return forward(x, param(kernel_size, stride))
+
+    def call(a: list[Any], k: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        given = dict(zip(("x", "kernel_size", "stride"), a)) | k
+        return [given["x"], param(given["kernel_size"], given["stride"])], {}
+
+    user_forward = carry_perturbed(user_forward, forward, call)
     base = get_op("maxpool2d")
 
     def make_inputs(rng: np.random.Generator, case: Case, dt: np.dtype) -> Inputs:
