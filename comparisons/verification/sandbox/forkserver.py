@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import sys
 
@@ -35,21 +36,47 @@ def _reap(sock: socket.socket) -> None:
         sock.sendall(json.dumps({"exit": pid, "code": code}).encode() + b"\n")
 
 
+def _woken(signum: int, frame: object) -> None:
+    """SIGCHLD's handler: nothing; the signal's byte on the wakeup pipe ends the poll."""
+
+
 def serve(sock: socket.socket) -> tuple[int, int, str] | None:
     """Fork children until the parent closes the socket. Returns, in a forked child only,
-    its (read fd, write fd, scratch folder); None in the server when it is done."""
+    its (read fd, write fd, scratch folder); None in the server when it is done.
+
+    A child's end wakes the server at once (SIGCHLD through :func:`signal.set_wakeup_fd`),
+    so its exit line reaches the parent within a scheduler tick, not a polling period: the
+    parent waits for it whenever it closes a sandbox."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, _woken)
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
     while True:
         _reap(sock)
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        if not poller.poll(50):
+        events = dict(poller.poll(1000))
+        if wake_r in events:
+            while True:
+                try:
+                    if not os.read(wake_r, 512):
+                        break
+                except BlockingIOError:
+                    break
+        if sock.fileno() not in events:
             continue
         msg, fds, _, _ = socket.recv_fds(sock, 65536, 2)
         if not msg:
             return None
         scratch = str(json.loads(msg)["scratch"])
         pid = os.fork()
-        if pid == 0:
+        if pid == 0:  # the child: the server's signal set-up and pipe are not its own
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(wake_r)
+            os.close(wake_w)
             sock.close()
             os.setsid()
             return fds[0], fds[1], scratch
