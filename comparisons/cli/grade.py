@@ -71,6 +71,13 @@ def register(sub: Any) -> None:
     p.add_argument("--no-isolation", action="store_true",
                    help="verify in a forked process beside the student's code (no sandbox: "
                         "a hostile file can forge its own row)")
+    p.add_argument("--variant-seed", type=nonnegative_int, default=None, metavar="S",
+                   help="grade each student on a variant of their own derived from S and "
+                        "their id: case sizes, inputs, lam/p, the activation of an item "
+                        "op = \"activation\" (default: the rubric's variant_seed, else none)")
+    p.add_argument("--show-variant", metavar="STUDENT",
+                   help="print STUDENT's variant (their assignment text) under --rubric or "
+                        "--against and --variant-seed, and grade nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -79,6 +86,11 @@ def _check(args: argparse.Namespace) -> None:
     if args.gradescope_bundle is not None:
         if args.submissions is not None:
             raise UsageError("grade: --gradescope-bundle takes no SUBMISSIONS (only --out)")
+        return
+    if args.show_variant is not None:
+        if args.submissions is not None or (args.rubric is None and args.against is None):
+            raise UsageError("grade --show-variant STUDENT: expected --rubric RUBRIC.toml or "
+                             "--against OP and no SUBMISSIONS")
         return
     if args.submissions is None:
         raise UsageError("grade: expected SUBMISSIONS (a directory, a .zip) and --against OP "
@@ -99,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     check_out_dir(args.out)
-    if args.gradescope_bundle is None:
+    if args.gradescope_bundle is None and args.show_variant is None:
         server.start()
     from comparisons.grading import command, rubric
 
@@ -117,7 +129,12 @@ def run(args: argparse.Namespace) -> int:
         changes["seed"] = args.seed
     if args.timeout is not None:
         changes["timeout"] = args.timeout
+    if args.variant_seed is not None:
+        changes["variant_seed"] = args.variant_seed
     plan = dataclasses.replace(plan, **changes)
+    if args.show_variant is not None:
+        print(command.show_variant(plan, args.show_variant), end="")
+        return 0
     table = command.grade(command.GradeRun(args.submissions, plan, args.out, args.jobs,
                                            args.gradescope, not args.no_progress,
                                            not args.no_isolation, args.no_import))

@@ -19,6 +19,13 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
+from comparisons.grading.assignment import (
+    assignment_text,
+    check_variants,
+    item_op,
+    student_variant,
+    variant_lines,
+)
 from comparisons.grading.feedback import student_blocks, to_html, to_markdown
 from comparisons.grading.gradescope import results_json, write_bundle
 from comparisons.grading.pool import Task
@@ -80,6 +87,16 @@ def plan(run: GradeRun, subs: list[Submission]) -> list[Pending]:
     return found
 
 
+def task_of(rubric: Rubric, p: Pending, path: Path) -> Task:
+    """The verification of ``p``: under the student's variant when the rubric has a seed (its
+    op for an ``"activation"`` item, its input seed mixed with the item's)."""
+    variant = student_variant(rubric, p.sub.student)
+    seed = rubric.seed_of(p.item)
+    return Task(p.key, path, item_op(p.item, variant), rubric.dtype,
+                seed if variant is None else variant.input_seed(seed), p.item.convention,
+                p.item.lab, tuple(p.item.points), variant)
+
+
 def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:
     """Grade what is not stored yet, appending each row as it completes."""
     by_key = {p.key: p for p in todo}
@@ -89,9 +106,7 @@ def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:
             store.append(make_row(p.key, p.sub.student, p.item, None,
                                   {"status": "missing", "reason": p.reason}, 0.0))
         else:
-            tasks.append(Task(p.key, p.path, p.item.op, run.rubric.dtype,
-                              run.rubric.seed_of(p.item), p.item.convention, p.item.lab,
-                              tuple(p.item.points)))
+            tasks.append(task_of(run.rubric, p, p.path))
     if not tasks:
         return
     bar = tqdm(total=len(tasks), unit="sub", desc="grading", disable=not run.progress or None)
@@ -114,6 +129,11 @@ def write_feedback(out: Path, rubric: Rubric, table: list[dict[str, Any]]) -> No
     folder.mkdir(parents=True, exist_ok=True)
     for s in table:
         blocks = student_blocks(s["student"], rubric, s["rows"])
+        variant = student_variant(rubric, s["student"])
+        if variant is not None:  # after the title and score: which variant was graded
+            lines = variant_lines(rubric, variant)
+            blocks[2:2] = [("h2", f"your variant (variant seed {variant.variant_seed})"),
+                           *(("p", f"- {line}") for line in lines)]
         name = safe_name(s["student"])
         (folder / f"{name}.md").write_text(to_markdown(blocks), encoding="utf-8")
         (folder / f"{name}.html").write_text(to_html(blocks, f"{rubric.title}: {s['student']}"),
@@ -123,6 +143,7 @@ def write_feedback(out: Path, rubric: Rubric, table: list[dict[str, Any]]) -> No
 def grade(run: GradeRun) -> list[dict[str, Any]]:
     """Grade the class (or the one Gradescope submission); return the students' table."""
     start = time.perf_counter()
+    check_variants(run.rubric)
     out = ensure_out_dir(run.out)
     if run.gradescope is not None:
         check_writable_file(run.gradescope, "--gradescope")
@@ -143,6 +164,11 @@ def grade(run: GradeRun) -> list[dict[str, Any]]:
         write_json(run.gradescope, results_json(run.rubric, rows,
                                                 time.perf_counter() - start), "--gradescope")
     return table
+
+
+def show_variant(rubric: Rubric, student: str) -> str:
+    """``grade --show-variant STUDENT``: the student's assignment text (UsageError: no seed)."""
+    return assignment_text(rubric, student)
 
 
 def bundle(rubric_path: Path, out: Path) -> Path:

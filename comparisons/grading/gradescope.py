@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from comparisons.grading.assignment import student_variant, variant_lines
 from comparisons.grading.feedback import item_blocks, points, section_blocks, to_markdown
 from comparisons.grading.rubric import FORWARD, Item, Rubric
 from comparisons.grading.scoring import sections
@@ -114,6 +115,10 @@ def results_json(rubric: Rubric, rows: list[dict[str, Any]], seconds: float) -> 
     hidden = {i.name for i in rubric.items if i.hidden}
     lines += [f"- {r['item']}: {points(r['score'])} / {points(r['max'])} ({r['status']})"
               for r in rows if r["item"] not in hidden]
+    variant = student_variant(rubric, rows[0]["student"]) if rows else None
+    if variant is not None:  # which variant was graded
+        lines += ["", f"Your variant (variant seed {variant.variant_seed}):",
+                  *(f"- {line}" for line in variant_lines(rubric, variant))]
     return {"score": total, "execution_time": int(math.ceil(max(seconds, 0.0))),
             "output": "\n".join(lines), "output_format": "md", "stdout_visibility": "hidden",
             "tests": tests}

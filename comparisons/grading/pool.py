@@ -36,6 +36,7 @@ from comparisons.grading.labs import grade_lab
 from comparisons.grading.server import start
 from comparisons.verification.conventions.run import verify_convention_file
 from comparisons.verification.loader import verify_file
+from comparisons.verification.variants import Variant, applied
 
 LINGER = 5.0
 """Seconds a process that sent its result may take to exit before it is killed."""
@@ -44,7 +45,8 @@ LINGER = 5.0
 @dataclass(frozen=True)
 class Task:
     """One verification: ``path`` against ``op`` (or under ``convention``, or the exercises
-    ``checks`` of ``lab``) with the item's ``seed`` and ``dtype``."""
+    ``checks`` of ``lab``) with the item's ``seed`` and ``dtype``, under the student's
+    ``variant`` (None: the shipped cases)."""
 
     key: str
     path: Path
@@ -54,6 +56,7 @@ class Task:
     convention: str | None = None
     lab: str | None = None
     checks: tuple[str, ...] = ()
+    variant: Variant | None = None
 
 
 def grade_one(path: Path, op: str, dtype: str, seed: int,
@@ -80,7 +83,8 @@ def _child(conn: Connection, task: Task) -> None:
     os.dup2(devnull, 2)
     try:
         torch.set_num_threads(1)
-        with tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch:
+        with (tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch,
+              applied(task.variant)):
             os.chdir(scratch)
             if task.lab is not None:
                 result = grade_lab(task.path, task.lab, task.checks,

@@ -6,10 +6,14 @@
     seed = 0                   # seed of every item's inputs (an item's own seed wins)
     dtype = "float64"          # or "float32"
     timeout = 60               # wall-time limit per submission and item, seconds
+    variant_seed = 2026        # optional: each student's own variant (--variant-seed wins);
+                               # see comparisons.verification.variants
 
     [[item]]
     name = "two-layer network" # optional, default: the op
     op = "two_layer"           # a built-in op (backprop-lab verify --list), or
+                               # "activation": the activation φ of the student's variant
+                               # (needs variant_seed), or
                                # convention = "cs231n": a course's file as written, with
                                # points = { affine = 2, relu = 1, ... } per function, or
                                # lab = "01_forward_backward": a shipped lab, with points
@@ -35,8 +39,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS
 from comparisons.core.errors import UsageError
+from comparisons.core.ops import OpSpec
 from comparisons.grading.labs import lab_exercises
 from comparisons.verification.conventions.cs231n import PAIRS
 
@@ -45,12 +50,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TOP_KEYS = ("title", "seed", "dtype", "timeout", "item")
+TOP_KEYS = ("title", "seed", "dtype", "timeout", "variant_seed", "item")
 ITEM_KEYS = ("name", "op", "convention", "lab", "file", "points", "hidden", "seed")
 CONVENTION_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS)}
 """Each convention's sections (its functions, by the names its report gives them)."""
 DEFAULT_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS if not p.optional)}
 DEFAULT_TIMEOUT = 60.0
+ACTIVATION = "activation"
+"""The op of an item whose activation is each student's variant's φ (every one has ``dx``)."""
 FORWARD = "forward"
 """The key of ``points`` that scores the forward value."""
 
@@ -93,6 +100,7 @@ class Rubric:
     seed: int = 0
     dtype: str = "float64"
     timeout: float = DEFAULT_TIMEOUT
+    variant_seed: int | None = None
 
     @property
     def max_score(self) -> float:
@@ -113,9 +121,14 @@ class Rubric:
         return asdict(self)
 
 
+def op_spec(op: str) -> OpSpec:
+    """The built-in op's spec (``"activation"``: the first activation's; all have ``dx``)."""
+    return BUILTIN_OPS[ACTIVATIONS[0] if op == ACTIVATION else op]
+
+
 def gradient_names(op: str) -> tuple[str, ...]:
     """The gradients a verify report of ``op`` has rows for: its inputs', then intermediates."""
-    spec = BUILTIN_OPS[op]
+    spec = op_spec(op)
     return (*spec.grads, *spec.intermediates)
 
 
@@ -177,12 +190,12 @@ def parse_item(where: str, table: Any) -> Item:
         known, what, default = (CONVENTION_FUNCTIONS[convention], f"function of {convention}",
                                 DEFAULT_FUNCTIONS[convention])
         op = ""
-    elif op not in BUILTIN_OPS:
-        raise UsageError(f"{where}: op: expected a built-in op ({', '.join(BUILTIN_OPS)}) or "
-                         f"convention = \"cs231n\", got {op!r}")
+    elif op not in BUILTIN_OPS and op != ACTIVATION:
+        raise UsageError(f"{where}: op: expected a built-in op ({', '.join(BUILTIN_OPS)}), "
+                         f"\"activation\" or convention = \"cs231n\", got {op!r}")
     else:
         known, what = (*gradient_names(op), FORWARD), f"gradient of {op}"
-        default = BUILTIN_OPS[op].grads
+        default = op_spec(op).grads
     if "points" in table:
         points, total = _points(where, known, what, table["points"])
     else:  # one point per gradient (per function)
@@ -223,7 +236,10 @@ def parse_rubric(data: dict[str, Any], where: str) -> Rubric:
     timeout = float(_number(where, "timeout", data.get("timeout", DEFAULT_TIMEOUT)))
     if timeout <= 0:
         raise UsageError(f"{where}: timeout: expected a number of seconds > 0, got {timeout}")
-    return Rubric(items, title, seed, dtype, timeout)
+    variant_seed = data.get("variant_seed")
+    if variant_seed is not None:
+        _number(where, "variant_seed", variant_seed, integer=True)
+    return Rubric(items, title, seed, dtype, timeout, variant_seed)
 
 
 def load_rubric(path: str | Path) -> Rubric:

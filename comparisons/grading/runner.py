@@ -29,6 +29,7 @@ from comparisons.core.errors import UsageError
 from comparisons.grading.labs import grade_lab
 from comparisons.grading.pool import Task, run_forked, warm_context
 from comparisons.verification.isolation import Limits, Spares, verify_isolated
+from comparisons.verification.variants import applied
 
 CALL_TIMEOUT = 10.0
 """The longest one call into a student's code may take (less when the timeout is shorter)."""
@@ -67,7 +68,8 @@ def run_tasks(tasks: Sequence[Task], jobs: int, timeout: float,
     def one(task: Task, in_sandbox: bool, spares: Spares | None) -> tuple[dict[str, Any], float]:
         start = time.perf_counter()
         if in_sandbox:
-            result = isolated_one(task, limits, spares)
+            with applied(task.variant):  # the verdict, computed here, checks the variant
+                result = isolated_one(task, limits, spares)
         else:
             result = run_forked(ctx, task, timeout)
         return result, time.perf_counter() - start

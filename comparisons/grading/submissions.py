@@ -6,7 +6,9 @@ directory of folders (one per student, named by the folder; both may mix), a ``.
 either (extracted under the output folder; members that would land outside it are refused;
 a single top folder is the class's),
 and one Gradescope submission (``/autograder/submission``: the folder is one student's, named
-``submission``). Names starting with ``.`` or ``_`` (``__MACOSX``, ``.git``) are skipped.
+by the first submitter's email in the ``submission_metadata.json`` beside it, so that a
+``--variant-seed`` variant is that student's; ``submission`` when there is none). Names
+starting with ``.`` or ``_`` (``__MACOSX``, ``.git``) are skipped.
 
 Which file of a student's folder an item checks: the item's ``file`` (a glob), else the
 folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention);
@@ -15,6 +17,7 @@ folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention);
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -87,12 +90,23 @@ def discover(path: str | Path, scratch: Path) -> list[Submission]:
 
 
 def gradescope_submission(path: str | Path) -> list[Submission]:
-    """Gradescope's one submission folder as the single student ``submission``."""
+    """Gradescope's one submission folder as its single student (see the module docstring)."""
     p = Path(path)
     if not p.is_dir():
         raise UsageError(f"SUBMISSIONS: expected Gradescope's submission folder, got {p} "
                          f"({'a file' if p.exists() else 'no such directory'})")
-    return [Submission("submission", p)]
+    return [Submission(gradescope_student(p.parent / "submission_metadata.json"), p)]
+
+
+def gradescope_student(metadata: Path) -> str:
+    """The first submitter's email in Gradescope's ``submission_metadata.json`` (``users``),
+    else ``"submission"`` (no file, unreadable, or no email)."""
+    try:
+        users = json.loads(metadata.read_text(encoding="utf-8")).get("users") or [{}]
+        email = users[0].get("email") if isinstance(users[0], dict) else None
+    except (OSError, ValueError, AttributeError):
+        return "submission"
+    return email if isinstance(email, str) and email.strip() else "submission"
 
 
 def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:

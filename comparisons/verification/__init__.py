@@ -13,5 +13,7 @@ harness's special cases); ``guard`` (user code contained); ``results`` < ``rende
 ``aggregate`` (one row per gradient) < ``runner`` (:func:`verify`); ``custom`` (layers
 described by ``reference`` + ``SHAPES``), ``loader`` (a user's .py file), ``listing``
 (``verify --list``); ``named_graph`` < ``intermediates_calls`` < ``intermediates`` (``verify
---intermediates``: a file's named tensors against autograd's); its command line (``backprop-lab verify``) is ``comparisons.cli.verify``.
+--intermediates``: a file's named tensors against autograd's); ``variants`` (a student's own
+case sizes and hyper-parameters, for ``grade --variant-seed``); its command line
+(``backprop-lab verify``) is ``comparisons.cli.verify``.
 """

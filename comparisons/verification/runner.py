@@ -34,6 +34,7 @@ from comparisons.verification.arguments import check_against, check_dtype, check
 from comparisons.verification.cases import CaseOutcome, cases_of, run_cases
 from comparisons.verification.custom import custom_spec
 from comparisons.verification.report import VerifyReport
+from comparisons.verification.variants import active_spec
 
 __all__ = ["CaseOutcome", "cases_of", "resolve_spec", "run_cases", "verify"]
 
@@ -64,7 +65,8 @@ def verify(forward: Callable[..., Any], backward: Callable[..., Any], against: s
 
 def resolve_spec(forward: Any, backward: Any, against: str | None, reference: Any,
                  shapes: Any, nondiff: Sequence[str] = (), min_batch: Any = None) -> OpSpec:
-    """The op spec with the user's forward/backward in place of the project's."""
+    """The op spec with the user's forward/backward in place of the project's (a built-in op's
+    under the active variant, :func:`comparisons.verification.variants.applied`)."""
     for what, fn in (("forward", forward), ("backward", backward)):
         if not callable(fn):
             raise ValueError(f"{what}: expected a function, got {type(fn).__name__}")
@@ -72,7 +74,7 @@ def resolve_spec(forward: Any, backward: Any, against: str | None, reference: An
         if min_batch is not None:
             raise ValueError(f"min_batch: only for a custom layer (reference and shapes), got "
                              f"{min_batch!r} with a built-in op")
-        return dataclasses.replace(get_op(against or "linear"), forward=forward,
+        return dataclasses.replace(active_spec(get_op(against or "linear")), forward=forward,
                                    backward=backward)
     if reference is None or shapes is None:
         raise ValueError("reference and shapes: a custom layer needs both")

@@ -1,0 +1,342 @@
+"""Per-student variants (``grade --variant-seed``): derived from (seed, student) by a stable
+hash, they keep each op's size invariants, never turn a correct derivation into a failure
+(every correct file passes under 20 variants), keep planted bugs caught with their codes,
+give bit-identical reports for the same student and other numbers for another, and reach
+the gradebook, the feedback and ``--show-variant``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from _op_gallery import inline_paths
+from test_grade import LAB_RUBRIC, student_notebook
+
+from comparisons.cli.main import main
+from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
+from comparisons.core.ops import OpSpec
+from comparisons.grading.assignment import assignment_text, student_variant
+from comparisons.grading.rubric import Rubric, load_rubric
+from comparisons.verification import variants
+from comparisons.verification.isolation import verify_isolated
+from comparisons.verification.loader import import_file, verify_file
+from comparisons.verification.report import VerifyReport
+from comparisons.verification.variants import (
+    APART,
+    FIXED_DIMS,
+    HYPER,
+    ODD_PRIMES,
+    Variant,
+    applied,
+    derive_variant,
+    variant_from_json,
+    varied_spec,
+)
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+CORRECT = sorted((HERE / "verify_correct").glob("*.py")) + inline_paths("CORRECT")
+PLANTED = sorted((HERE / "verify_gallery").glob("*.py")) + inline_paths("PLANTED")
+VARIANTS = [derive_variant(2026, f"student{i:02d}") for i in range(20)]
+SEED_DEPENDENT = {"embedding_fancy_plus_equals": {"repeated_index_not_accumulated", "localized"}}
+"""Planted bugs whose code already depends on the input seed at the shipped sizes (a repeat
+within one row of idx is lost, across rows it is not: for about half the seeds no repeat is
+within a row and the wrong row reads ``localized``); still wrong under every variant."""
+
+
+def _module(path: Path) -> ModuleType:
+    return import_file(path)[1]
+
+
+def _verify(path: Path, variant: Variant, dtype: str = "float64") -> VerifyReport:
+    with applied(variant):
+        return verify_file(path, dtype=dtype, seed=variant.input_seed(0))
+
+
+def _variant(rubric: Rubric, student: str) -> Variant:
+    variant = student_variant(rubric, student)
+    assert variant is not None
+    return variant
+
+
+def test_the_same_seed_and_student_give_the_same_variant_in_any_process() -> None:
+    code = ("import json; from comparisons.verification.variants import derive_variant; "
+            "print(json.dumps(derive_variant(2026, 'ada').to_json()))")
+    here = derive_variant(2026, "ada")
+    for hash_seed in ("1", "2"):  # Python's hash() differs between these processes
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True, cwd=ROOT).stdout
+        assert json.loads(out) == here.to_json()
+    assert variant_from_json(json.loads(json.dumps(here.to_json()))) == here
+    assert derive_variant(2027, "ada") != here and derive_variant(2026, "adb") != here
+
+
+def test_fifty_students_get_different_numbers() -> None:
+    variants = [derive_variant(7, f"id{i:03d}") for i in range(50)]
+    spec = BUILTIN_OPS["two_layer"]
+    drawn = set()
+    for v in variants:
+        s = varied_spec(spec, v)
+        inputs = s.make_inputs(np.random.default_rng(v.input_seed(0)), s.cases[0],
+                               np.dtype("float64"))
+        drawn.add(inputs["X"].tobytes() + inputs["W1"].tobytes() + str(inputs["lam"]).encode())
+    assert len(drawn) == 50
+    assert len({v.input_seed(0) for v in variants}) == 50
+    sizes = {tuple(tuple(c.dims.values()) for c in varied_spec(spec, v).cases) for v in variants}
+    assert len(sizes) >= 25
+    assert {v.activation for v in variants} == set(ACTIVATIONS)
+    for op, names in HYPER.items():
+        for name, values in names.items():
+            assert {v.param(op, name) for v in variants} == set(values)
+
+
+def _odd_prime(v: int) -> bool:
+    return v in ODD_PRIMES
+
+
+@pytest.mark.parametrize("op", list(BUILTIN_OPS))
+def test_case_sizes_keep_the_ops_invariants(op: str) -> None:
+    shipped = BUILTIN_OPS[op].cases
+    changed = 0
+    for v in VARIANTS:
+        cases = varied_spec(BUILTIN_OPS[op], v).cases
+        assert [c.label for c in cases] == [c.label for c in shipped]
+        for old, new in zip(shipped, cases):
+            a, b = dict(old.dims), dict(new.dims)
+            assert a.keys() == b.keys()
+            free = [k for k in a if k not in FIXED_DIMS.get(op, ()) and _odd_prime(a[k])]
+            for k in a:
+                if k not in free:  # 1, 2, no odd prime, structure: as shipped
+                    assert b[k] == a[k], (op, old.label, k)
+                else:
+                    assert _odd_prime(b[k]) and b[k] >= a[k], (op, old.label, k, b[k])
+            for k in free:
+                for j in free:  # equal stay equal, distinct stay distinct, order kept
+                    assert np.sign(a[k] - a[j]) == np.sign(b[k] - b[j]), (op, old.label, k, j)
+                assert b[k] not in {b[j] for j in a if j not in free and not _odd_prime(a[j])}
+                if op in APART:
+                    assert b[k] not in {a[j] for j in FIXED_DIMS[op]}
+            if op == "embedding":  # V above the u distinct indices the draw uses
+                size = b["N"] * b["T"]
+                assert b["V"] > size - max(1, size // 4)
+            changed += a != b
+    assert changed > 0
+
+
+def test_hyper_parameters_are_every_scalar_input_and_reach_the_inputs() -> None:
+    scalars = {(d.name, i.name) for d in DECLARATIONS.values() for i in d.inputs
+               if i.dtype == "const" and i.draw is None and isinstance(i.value, float)}
+    assert scalars == {(op, n) for op, names in HYPER.items() for n in names}
+    for op, name in scalars:
+        shipped = next(i.value for i in DECLARATIONS[op].inputs if i.name == name)
+        assert HYPER[op][name][0] == shipped
+        for v in VARIANTS[:5]:
+            spec = varied_spec(BUILTIN_OPS[op], v)
+            inputs = spec.make_inputs(np.random.default_rng(0), spec.cases[0],
+                                      np.dtype("float64"))
+            assert inputs[name] == v.param(op, name)
+
+
+def test_without_a_variant_verify_is_unchanged() -> None:
+    path = HERE / "verify_gallery" / "two_layer_no_l2.py"
+    before = verify_file(path).to_json()
+    with applied(VARIANTS[0]):
+        varied = verify_file(path).to_json()
+    with applied(None):
+        assert verify_file(path).to_json() == before
+    assert verify_file(path).to_json() == before
+    assert varied != before  # the variant reached verify (same seed, other cases and lam)
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_every_correct_file_passes_under_twenty_variants(path: Path) -> None:
+    """20 variants for tests/verify_correct, 10 for the ops' inline ones (convolutions and
+    norms, each verify several times slower)."""
+    dtype = getattr(_module(path), "DTYPE", "float64")
+    for v in VARIANTS if path.parent == HERE / "verify_correct" else VARIANTS[::2]:
+        report = _verify(path, v, dtype)
+        assert report.passed, f"{v.student}: {report}"
+
+
+@pytest.mark.parametrize("path", PLANTED, ids=lambda p: p.stem)
+def test_planted_bugs_keep_their_codes_under_variants(path: Path) -> None:
+    module = _module(path)
+    expect, also = dict(module.EXPECT), set(getattr(module, "ALSO_WRONG", ()))
+    for v in VARIANTS[:4]:
+        report = _verify(path, v)
+        assert report.error is None, report.error
+        wrong = {g.name: g.diagnosis for g in report.gradients if not g.passed}
+        assert set(wrong) == set(expect) | also, f"{v.student}: {report}"
+        for name, code in expect.items():
+            assert wrong[name] in SEED_DEPENDENT.get(path.stem, {code}), f"{v.student}: {report}"
+        if path.stem not in SEED_DEPENDENT:
+            first = getattr(module, "FIRST_DIVERGENCE", None)
+            assert report.first_divergence == first
+            for name, label in getattr(module, "FACTOR", {}).items():
+                assert label in report.gradient(name).details["factor_labels"]
+
+
+def test_the_same_variant_gives_a_bit_identical_isolated_report() -> None:
+    path = HERE / "verify_gallery" / "two_layer_no_l2.py"
+    runs = []
+    for v in (VARIANTS[0], VARIANTS[0], VARIANTS[1]):
+        with applied(v):
+            runs.append(json.dumps(verify_isolated(path, seed=v.input_seed(0)).to_json()))
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+ACTIVATION_SOURCE = {
+    "relu": "return np.maximum(x, 0), x",
+    "sigmoid": "s = 1 / (1 + np.exp(-x))\n    return s, s",
+    "tanh": "t = np.tanh(x)\n    return t, t",
+    "leaky_relu": "return np.where(x > 0, x, 0.01 * x), x"}
+ACTIVATION_BACKWARD = {
+    "relu": "dout * (c > 0)", "sigmoid": "dout * c * (1 - c)", "tanh": "dout * (1 - c**2)",
+    "leaky_relu": "dout * np.where(c > 0, 1.0, 0.01)"}
+VARIANT_RUBRIC = """title = "HW 4"
+variant_seed = 11
+
+[[item]]
+name = "phi"
+op = "activation"
+file = "activation.py"
+
+[[item]]
+name = "network"
+op = "two_layer"
+file = "two_layer.py"
+"""
+
+
+def _activation_file(name: str) -> str:
+    return (f"import numpy as np\ndef forward(x):\n    {ACTIVATION_SOURCE[name]}\n"
+            f"def backward(dout, c):\n    return {ACTIVATION_BACKWARD[name]}\n")
+
+
+def test_a_class_is_graded_on_each_students_variant(tmp_path: Path, capsys) -> None:
+    rubric_path = tmp_path / "rubric.toml"
+    rubric_path.write_text(VARIANT_RUBRIC)
+    rubric = load_rubric(rubric_path)
+    ids = [f"s{i}" for i in range(40)]
+    first = ids[0]
+    mine = _variant(rubric, first).activation
+    other = next(s for s in ids if _variant(rubric, s).activation != mine)
+    copier = next(s for s in ids if s not in (first, other)
+                  and _variant(rubric, s).activation != mine)
+    network = HERE / "verify_correct" / "two_layer_book_nodes.py"
+    for student, act_of in ((first, first), (other, other), (copier, first)):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        act = _variant(rubric, act_of).activation
+        (tmp_path / "class" / student / "activation.py").write_text(_activation_file(act))
+        shutil.copy(network, tmp_path / "class" / student / "two_layer.py")
+    out = tmp_path / "out"
+    assert main(["grade", str(tmp_path / "class"), "--rubric", str(rubric_path), "--out",
+                 str(out), "--jobs", "2", "--no-progress"]) == 0
+    rows = {(r["student"], r["item"]): r for r in
+            map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert rows[first, "phi"]["status"] == rows[other, "phi"]["status"] == "passed"
+    assert rows[copier, "phi"]["status"] == "failed"  # a neighbour's activation is not theirs
+    assert all(rows[s, "network"]["status"] == "passed" for s in (first, other, copier))
+    for student in (first, copier):
+        variant = _variant(rubric, student)
+        feedback = (out / "feedback" / f"{student}.md").read_text()
+        assert f"φ = {variant.activation}" in feedback
+        assert f"lam = {variant.param('two_layer', 'lam'):g}" in feedback
+        capsys.readouterr()
+        assert main(["grade", "--show-variant", student, "--rubric", str(rubric_path)]) == 0
+        shown = capsys.readouterr().out
+        assert shown == assignment_text(rubric, student)
+        assert all(line[2:] in feedback for line in shown.splitlines()[1:])
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--show-variant", "ada", "--against", "two_layer"], "--variant-seed"),
+    (["--show-variant", "ada", "--variant-seed", "3"], "--rubric"),
+    (["--against", "two_layer", "--variant-seed", "-1"], "--variant-seed"),
+])
+def test_variant_options_are_checked(tmp_path: Path, capsys, argv: list[str],
+                                     needle: str) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["grade", *argv, "--out", str(tmp_path / "o")]))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_an_activation_item_without_a_variant_seed_is_a_usage_error(tmp_path: Path,
+                                                                     capsys) -> None:
+    rubric_path = tmp_path / "rubric.toml"
+    rubric_path.write_text(VARIANT_RUBRIC.replace("variant_seed = 11\n", ""))
+    (tmp_path / "class").mkdir()
+    shutil.copy(HERE / "verify_correct" / "tanh_recompute.py", tmp_path / "class" / "a.py")
+    capsys.readouterr()
+    assert main(["grade", str(tmp_path / "class"), "--rubric", str(rubric_path), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 2
+    assert "variant seed" in capsys.readouterr().err
+
+
+def test_a_variant_is_a_frozen_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        VARIANTS[0].seed = 1  # type: ignore[misc]
+    with pytest.raises(ValueError, match="variant_seed"):
+        derive_variant(-1, "ada")
+    with pytest.raises(ValueError, match="student"):
+        derive_variant(1, "")
+
+
+def test_a_lab_is_graded_on_each_students_variant(tmp_path: Path, monkeypatch) -> None:
+    seen: list[tuple[str, tuple[tuple[int, ...], ...]]] = []
+
+    def recording(spec: OpSpec, variant: Variant) -> OpSpec:
+        out = varied_spec(spec, variant)
+        seen.append((spec.name, tuple(tuple(c.dims.values()) for c in out.cases)))
+        return out
+
+    monkeypatch.setattr(variants, "varied_spec", recording)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for student in ("ada", "bo"):
+        student_notebook(folder / f"{student}.ipynb", {"linear", "two_layer"})
+    (tmp_path / "rubric.toml").write_text(LAB_RUBRIC)
+    assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "out"), "--no-progress", "--variant-seed", "5"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text()
+            .splitlines()]
+    assert sorted(r["score"] for r in rows) == [5.0, 5.0]  # no false alarm in a lab variant
+    assert {name for name, _ in seen} == {"linear", "two_layer"}
+    assert len({sizes for name, sizes in seen if name == "two_layer"}) == 2
+    rubric = dataclasses.replace(load_rubric(tmp_path / "rubric.toml"), variant_seed=5)
+    lam = _variant(rubric, "ada").param("two_layer", "lam")
+    assert f"lam = {lam:g}" in (tmp_path / "out" / "feedback" / "ada.md").read_text()
+    assert "in 'lab 1'" in assignment_text(rubric, "ada")
+
+
+def test_a_gradescope_submission_is_graded_on_its_submitters_variant(tmp_path: Path) -> None:
+    rubric_path = tmp_path / "rubric.toml"
+    rubric_path.write_text(VARIANT_RUBRIC)
+    rubric = load_rubric(rubric_path)
+    email = "ada@example.edu"
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission_metadata.json").write_text(json.dumps(
+        {"users": [{"email": email, "name": "Ada", "sid": "1"}]}))
+    act = _variant(rubric, email).activation
+    (tmp_path / "submission" / "activation.py").write_text(_activation_file(act))
+    shutil.copy(HERE / "verify_correct" / "two_layer_book_nodes.py",
+                tmp_path / "submission" / "two_layer.py")
+    results = tmp_path / "results.json"
+    assert main(["grade", str(tmp_path / "submission"), "--rubric", str(rubric_path), "--out",
+                 str(tmp_path / "out"), "--gradescope", str(results), "--no-progress"]) == 0
+    data = json.loads(results.read_text())
+    assert all(t["status"] == "passed" for t in data["tests"]), data
+    assert f"φ = {act}" in data["output"]
