@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.collections import PolyCollection
 
 from comparisons.cli.main import main
 from comparisons.core.tolerances import tolerance
 from comparisons.experiments.common import ExperimentContext
 from comparisons.experiments.dropout import experiment as dx
 from comparisons.experiments.dropout import model as dm
+from comparisons.experiments.dropout import plots as dp
 from comparisons.experiments.threads import single_threaded
 from comparisons.lockstep.train import BuildContext, MaskRecorder, run_lockstep
 from comparisons.report.experiment_sections import dropout_section
@@ -128,7 +130,8 @@ def test_data_dir_runs_on_tiny_fashion_mnist_files_through_the_demo_section(
         assert {"dropout", "seed", "train_acc", "test_acc"} <= set(r)
         assert len(r["train_acc_curve"]) == len(r["test_loss_curve"]) == 2
     out = Path(section["json"]).parent
-    assert {Path(f).suffix for f in data["files"]} == {".png", ".svg"} and len(data["files"]) == 6
+    assert {Path(f).suffix for f in data["files"]} == {".png", ".svg"} and len(data["files"]) == 8
+    assert "dropout_gain.png" in data["files"] and len(data["test_acc_gain"]["mean"]) == 2
     assert all((tmp_path / "out" / out / f).stat().st_size > 0 for f in data["files"])
     assert section["passed"] is all(data["findings"].values())
     assert all((tmp_path / "out" / f).is_file() for f in section["files"])
@@ -172,3 +175,32 @@ def test_bad_options_are_one_line_and_exit_2(args: list[str], needle: str, tmp_p
     code = main(["experiment", "dropout", "--out", str(tmp_path), "--quiet", *args])
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_gain_band_spans_the_paired_seeds(payload: dict[str, Any]) -> None:
+    gain = dx.gain_band(payload["runs"])
+    by = {(r["seed"], r["dropout"]): r for r in payload["runs"]}
+    per = np.array([[by[(s, True)]["test_acc"] - by[(s, False)]["test_acc"]] for s in (0, 1, 2)])
+    assert gain["seeds"] == [0, 1, 2] and np.array_equal(gain["per_seed"], per)
+    assert np.array_equal(gain["min"], per.min(axis=0))
+    assert np.array_equal(gain["max"], per.max(axis=0))
+    assert np.allclose(gain["mean"], per.mean(axis=0), rtol=TOL.rtol, atol=TOL.atol)
+    assert np.allclose(gain["sd"], per.std(axis=0), rtol=TOL.rtol, atol=TOL.atol)
+    assert gain["epochs_every_seed_gains"] == int(per.min() > 0)
+
+
+def test_the_gain_figure_draws_the_seed_band(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[Any] = []
+    monkeypatch.setattr(dp, "save_figure", lambda fig, out, stem: drawn.append(fig) or [])
+    gain = {"epochs": [1, 2, 3], "seeds": [0, 1], "per_seed": [[0.0, 0.02, 0.01],
+                                                               [0.02, -0.01, 0.03]],
+            "mean": [0.01, 0.005, 0.02], "sd": [0.01, 0.015, 0.01], "min": [0.0, -0.01, 0.01],
+            "max": [0.02, 0.02, 0.03], "epochs_every_seed_gains": 1}
+    dp.gain_figure(gain, tmp_path, "gain")
+    (ax,) = drawn[0].axes
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2  # min-max and ±1 sd
+    y = bands[0].get_paths()[0].vertices[:, 1]
+    assert (y.min(), y.max()) == (-0.01, 0.03)
+    assert "1 of 3" in ax.get_title()

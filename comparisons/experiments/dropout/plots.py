@@ -1,6 +1,6 @@
 """Figures of the ``dropout`` experiment (PNG + SVG via ``lockstep_plots.save_figure``).
 
-Both take the JSON rows the experiment writes, so every plotted number is in the JSON. Colours:
+Each takes the JSON rows the experiment writes, so every plotted number is in the JSON. Colours:
 without dropout C0 (blue), with dropout C1 (orange); thin lines are seeds, thick the mean;
 train solid, test dashed (:mod:`comparisons.core.plotstyle`).
 """
@@ -97,4 +97,30 @@ def gaps_figure(gaps: list[dict[str, Any]], out: Path, stem: str) -> list[Path]:
     ax.set_title("Generalisation gap after training: smaller is better")
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
+    return save_figure(fig, out, stem)
+
+
+def gain_figure(gain: dict[str, Any], out: Path, stem: str) -> list[Path]:
+    """The test-accuracy gain from dropout per epoch (``gain`` from
+    :func:`comparisons.experiments.dropout.experiment.gain_band`): the seed band min–max (light),
+    ±1 sd (darker), thin lines per seed, the mean thick, and 0 (no gain) for reference."""
+    x = np.asarray(gain["epochs"])
+    mean, sd = np.asarray(gain["mean"]), np.asarray(gain["sd"])
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(4.6), layout="constrained")
+    ax.fill_between(x, gain["min"], gain["max"], color=COLOR[True], alpha=0.15, lw=0,
+                    label="seed band: min – max")
+    ax.fill_between(x, mean - sd, mean + sd, color=COLOR[True], alpha=0.3, lw=0,
+                    label="mean ± 1 sd over seeds")
+    for row in gain["per_seed"]:
+        ax.plot(x, row, color=COLOR[True], lw=0.7, alpha=0.4, ls=HELD_OUT)
+    ax.plot(x, mean, color=COLOR[True], lw=2.2, ls=HELD_OUT, label="mean gain")
+    ax.plot([], [], color=COLOR[True], lw=0.7, alpha=0.6, ls=HELD_OUT, label="single seeds")
+    ax.axhline(0, color="grey", lw=1.0, ls=":", label="no gain")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy with − without dropout")
+    n, k = len(gain["seeds"]), gain["epochs_every_seed_gains"]
+    ax.set_title(f"Test-accuracy gain from dropout, {n} seeds (paired): every seed gains in "
+                 f"{k} of {len(x)} evaluated epochs")
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside right upper")
     return save_figure(fig, out, stem)
