@@ -58,13 +58,13 @@ def overfitting_curves(fits: list[dict[str, Any]], out: Path, stem: str) -> list
 
 def fit_title(fits: list[dict[str, Any]], name: str) -> str:
     """"normal fit (4 features, 100 examples)"; the overfit fit's says on how many seeds its
-    final test loss lies above its final training loss ("test > train on k of n seeds")."""
+    last test loss lies above its last training loss ("test > train on k of n seeds")."""
     rows = [f for f in fits if f["name"] == name]
     n = rows[0].get("n_train")
     title = f"{name} fit ({fits_features(fits, name)} features"
     title += f", {n} examples)" if n is not None else ")"
     if name == "overfit":
-        above = sum(f["test_loss"] > f["train_loss"] for f in rows)
+        above = sum(f["test_curve"][-1] > f["train_curve"][-1] for f in rows)
         title += f"\ntest > train on {above} of {len(rows)} seeds"
     return title
 
