@@ -2,6 +2,7 @@
 
 - ``short_repr`` of a cache (a tuple, list or dict of arrays) stops formatting past
   REPR_CHARS characters: the text must be repr's own, cut the same way;
+- finite differences' outs travel as one stacked array and decode as sent one by one;
 - the fork server wakes on SIGCHLD, and the child it forks must not keep that handler (the
   student's code runs with the default disposition, as in a fresh interpreter).
 """
@@ -16,8 +17,18 @@ import numpy as np
 import pytest
 
 from comparisons.verification.sandbox.isolated import open_isolated
+from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.spares import Spares
-from comparisons.verification.sandbox.wire import REPR_CHARS, short_repr
+from comparisons.verification.sandbox.wire import (
+    PREFIX,
+    REPR_CHARS,
+    Decoder,
+    Encoder,
+    WireError,
+    parse_header,
+    short_repr,
+    split_prefix,
+)
 
 
 def _expected(value: Any) -> str:
@@ -68,3 +79,50 @@ def test_forked_child_has_default_sigchld(tmp_path: Path) -> None:
     bit = 1 << (signal.SIGCHLD - 1)
     assert server & bit  # the server catches it (its wake-up) ...
     assert not child & bit  # ... the child does not
+
+
+def _roundtrip(node_of: Any, values: list[Any]) -> list[Any]:
+    enc = Encoder(lambda v: None)
+    frame = enc.frame({"v": node_of(enc, values)})
+    head, _ = split_prefix(frame[:PREFIX.size], 2**30)
+    body = frame[PREFIX.size:]
+    return Decoder(body[head:], lambda a, g: a, lambda h: h).value(parse_header(body[:head])["v"])
+
+
+@pytest.mark.parametrize("values", [
+    [np.float64(0.1 * k) for k in range(7)], [np.float32(k) for k in range(3)],
+    [np.full((2, 3), k, np.float64) for k in range(4)], [np.array(k / 3) for k in range(5)],
+    [np.arange(3, dtype=np.int32) + k for k in range(2)]], ids=str)
+def test_stacked_outs_decode_as_sent_one_by_one(values: list[Any]) -> None:
+    assert Encoder(lambda v: None).stack(values) is not None
+    stacked = _roundtrip(lambda enc, v: enc.stack(v), values)
+    single = _roundtrip(lambda enc, v: enc.value(v), values)
+    assert isinstance(stacked, list) and len(stacked) == len(single)
+    for a, b in zip(stacked, single, strict=True):
+        assert type(a) is type(b) and a.dtype == b.dtype and np.shape(a) == np.shape(b)
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+@pytest.mark.parametrize("values", [[], [1.0, 2.0], [np.float64(1), np.float32(1)],
+                                    [np.zeros(2), np.zeros(3)], [np.zeros(2), np.float64(0)],
+                                    [np.array(["a"])]], ids=str)
+def test_unlike_outs_are_not_stacked(values: list[Any]) -> None:
+    assert Encoder(lambda v: None).stack(values) is None
+
+
+@pytest.mark.parametrize("body", [["float64", [2, 2], 0, 32, "s"], ["float64", [], 0, 8, "a"],
+                                  ["float64", [4], 0, 32, "x"], ["float64", [4], 0, 32]])
+def test_malformed_stack_is_refused(body: list[Any]) -> None:
+    with pytest.raises(WireError):
+        Decoder(bytes(64), lambda a, g: a, lambda h: h).value({"A": body})
+
+
+def test_a_child_closed_right_after_its_fork_is_killed() -> None:
+    """Before its setsid a forked child has no process group of its own: closing it then
+    must still kill it (not leave it to end on the pipe's EOF after a 5 s wait)."""
+    with Spares(0, fork=True) as spares:
+        spares.take(Limits()).close()  # the server started and forking
+        for _ in range(5):
+            sandbox = spares.take(Limits())
+            sandbox.close()
+            assert sandbox.proc.poll() == -signal.SIGKILL

@@ -193,7 +193,8 @@ class Child:
             if not isinstance(result, tuple) or len(result) != 2:
                 return {"value": None, "bad": type(result).__name__}
             outs.append(result[0])
-        return {"value": enc.value(outs)}
+        stacked = enc.stack(outs)  # one array for all (the same values), when they are alike
+        return {"value": enc.value(outs) if stacked is None else stacked}
 
     def serve(self) -> None:
         """Answer requests until the parent closes the pipe."""

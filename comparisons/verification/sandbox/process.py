@@ -210,10 +210,10 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            if self.output_flooded():
-                self._fail(f"printed more than the {self.limits.output_kb} KB output limit")
             if ready(fd, min(left, 0.2), write):
                 return
+            if self.output_flooded():  # each 0.2 s a call runs (and after every reply)
+                self._fail(f"printed more than the {self.limits.output_kb} KB output limit")
 
     def output_flooded(self) -> bool:
         """More printed than the limit (checked while a call runs, every 0.2 s)."""
@@ -257,12 +257,23 @@ class Sandbox:
                     self.proc.kill()
                 else:
                     os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+            except ProcessLookupError:  # no group yet: a child just forked, before its setsid
+                self._kill_alone()
+            except PermissionError:
                 pass
         try:
             self.proc.wait(timeout=5.0)
         except subprocess.TimeoutExpired:
             pass
+
+    def _kill_alone(self) -> None:
+        """Kill the child itself (it has started nothing yet), unless it is known to have
+        ended (its pid could be another process's by now)."""
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def close(self) -> None:
         """Kill the child, close the pipes, remove the folder."""

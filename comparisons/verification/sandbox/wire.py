@@ -9,6 +9,9 @@ as a tree of JSON scalars (None, bool, int, float, str) and one-key tagged objec
   bytes at ``offset`` of the payload; ``{"s": [...]}`` the same for a NumPy scalar;
   ``{"T": [dtype, shape, offset, nbytes, requires_grad]}`` a torch tensor (sent as its NumPy
   values; the receiver decides what to build from them);
+* ``{"A": [dtype, shape, offset, nbytes, kind]}`` a list of arrays (``kind`` "a") or NumPy
+  scalars ("s") of one dtype and shape, sent as one stacked array (finite differences' outs:
+  hundreds of them per request);
 * ``{"c": [real, imag]}`` a complex number;
 * ``{"h": [id, type_name, repr]}`` an opaque handle: an object that is not plain data stays
   where it was made and only this reference travels (:class:`Opaque` on the receiving side);
@@ -164,6 +167,19 @@ class Encoder:
             return {"s": self._bytes(np.asarray(v))}
         return self.opaque(v)
 
+    def stack(self, values: list[Any]) -> dict[str, Any] | None:
+        """The ``"A"`` node of ``values``, all arrays (or all NumPy scalars) of one dtype and
+        shape; None for anything else (then :meth:`value` encodes them one by one)."""
+        if not values:
+            return None
+        first = values[0]
+        kind = "a" if type(first) is np.ndarray else "s" if isinstance(first, np.generic) else ""
+        if not kind or first.dtype.name not in DTYPES or not all(
+                (type(v) is np.ndarray if kind == "a" else isinstance(v, np.generic))
+                and v.dtype == first.dtype and v.shape == first.shape for v in values):
+            return None
+        return {"A": [*self._bytes(np.stack(values)), kind]}
+
     def tensor(self, values: np.ndarray, requires_grad: bool) -> dict[str, Any]:
         """A torch tensor's node, from its NumPy values."""
         return {"T": [*self._bytes(values), bool(requires_grad)]}
@@ -225,6 +241,12 @@ class Decoder:
             return self._array(body)
         if tag == "s":
             return self._array(body)[()]
+        if tag == "A":
+            stacked, kind = self._array(body), body[4] if len(body) > 4 else None
+            if stacked.ndim == 0 or kind not in ("a", "s") or (kind == "s" and stacked.ndim != 1):
+                raise WireError("a malformed stack node")
+            return [stacked[i] if kind == "s" else np.array(stacked[i])
+                    for i in range(len(stacked))]
         if tag == "T":
             return self.tensor(self._array(body), bool(body[4]) if len(body) > 4 else False)
         if tag == "c":
