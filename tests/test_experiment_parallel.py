@@ -148,3 +148,23 @@ def test_parallel_map_raises_a_tasks_exception_and_checks_jobs():
     with pytest.raises(ValueError, match="jobs: expected an integer >= 1, got 0"):
         workers_for(0, 5)
     assert workers_for(8, 3) == 3 and workers_for(1, 3) == 1 and workers_for(4, 0) == 1
+
+
+def test_sweep_benchmark_runs_and_reports_each_mode(train_csv, tmp_path, capsys):
+    # structure only (never a wall time): benchmarks/house_prices_sweep.py cannot rot
+    from benchmarks.house_prices_sweep import main as bench_main
+
+    out = tmp_path / "sweep.json"
+    assert bench_main(["--train-csv", str(train_csv), "--folds", "2", "--epochs", "2",
+                       "--lockstep-epochs", "1", "--jobs", "2", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    runs = r["runs"]
+    assert [runs[k]["workers"] for k in ("default", "one_process", "all_in_lockstep")] == [2, 1, 1]
+    assert runs["all_in_lockstep"]["scale"] == 2 and runs["all_in_lockstep"]["engine"] == "both"
+    assert runs["default"]["best"] == runs["one_process"]["best"]
+    assert runs["default"]["best_avg_valid_log_rmse"] == runs["one_process"][
+        "best_avg_valid_log_rmse"]
+    assert r["speedup_over_one_process"] == pytest.approx(
+        runs["one_process"]["wall_seconds"] / runs["default"]["wall_seconds"])
+    printed = capsys.readouterr().out
+    assert "speed-up over one process:" in printed and "2 worker(s)" in printed
