@@ -14,7 +14,10 @@ endless loop under a 2 s ``--timeout``), cycled to ``--students``. Measured in o
 - the loop: ``backprop-lab verify FILE`` in a fresh process for ``--loop`` of the files,
   its mean seconds per file extrapolated to the class; the ratio of the two throughputs;
 - per submission: the mean time of a row (sandboxed: the child, every call's round trip and
-  the verification) beside the mean in-process ``verify_file`` time of the same files.
+  the verification) beside the mean in-process ``verify_file`` time of the same files;
+- the isolation's own cost: the same files verified in this process, each in turn with
+  ``verify_file`` and with ``verify_isolated`` (warm ``Spares``): the mean difference of wall
+  time, and of CPU time (this process's, plus the child's from ``/proc`` on Linux).
 
 Targets: >= 20 submissions/s with ``--jobs 2`` and >= 50x the loop. Not part of the tests.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,7 +36,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from comparisons.verification.isolation import Limits, Spares, verify_isolated
 from comparisons.verification.loader import verify_file
+from comparisons.verification.sandbox.process import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 20.0
@@ -104,6 +110,58 @@ def in_process_seconds(paths: list[Path]) -> float:
     return statistics.mean(runs)
 
 
+def child_cpu(sandbox: Sandbox) -> float:
+    """CPU seconds the sandbox's child used so far (0 where /proc cannot tell)."""
+    try:
+        stat = Path(f"/proc/{sandbox.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class MeasuredSpares(Spares):
+    """Spares whose children record their CPU time (``child_cpu``) when they are closed."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.child_cpu: list[float] = []
+
+    def take(self, limits: Limits) -> Sandbox:
+        """A started child, measured as it closes."""
+        sandbox = super().take(limits)
+        close = sandbox.close
+
+        def measured_close() -> None:
+            self.child_cpu.append(child_cpu(sandbox))
+            close()
+
+        sandbox.close = measured_close  # type: ignore[method-assign]
+        return sandbox
+
+
+def isolation_cost(paths: list[Path]) -> dict[str, float]:
+    """Mean wall and CPU seconds of ``verify_file`` and of ``verify_isolated`` (warm spares)
+    over ``paths``, each file in turn both ways (a load that drifts hits both alike)."""
+    wall = {"in": 0.0, "iso": 0.0}
+    cpu = {"in": 0.0, "iso": 0.0}
+    spares = MeasuredSpares()
+    with spares:
+        verify_isolated(paths[0], "two_layer", spares=spares)  # one-off costs left out
+        spares.child_cpu.clear()
+        for path in paths:
+            for key in ("in", "iso"):
+                start, clock = time.perf_counter(), time.process_time()
+                if key == "in":
+                    verify_file(path, "two_layer")
+                else:
+                    verify_isolated(path, "two_layer", spares=spares)
+                wall[key] += time.perf_counter() - start
+                cpu[key] += time.process_time() - clock
+    n = len(paths)
+    return {"in_wall": wall["in"] / n, "iso_wall": wall["iso"] / n, "in_cpu": cpu["in"] / n,
+            "parent_cpu": cpu["iso"] / n, "child_cpu": sum(spares.child_cpu) / n}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the measurements; exit 0 (a missed target is reported, not an error)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -123,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         verified = {r["file"] for r in rows if r["status"] in ("passed", "failed")}
         forked = statistics.mean(r["elapsed"] for r in rows if r["file"] in verified)
         inside = in_process_seconds([p for p in plain[:40] if str(p) in verified])
+        cost = isolation_cost([p for p in plain[:40] if str(p) in verified])
         shutil.rmtree(Path(tmp) / "out", ignore_errors=True)
     rate, loop_rate = students / seconds, 1.0 / loop
     statuses = {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})}
@@ -133,11 +192,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{loop_rate:.2f}/s, {students * loop:.0f} s extrapolated to the class")
     print(f"ratio grade / loop: {rate / loop_rate:.0f}x (target >= {TARGET_RATIO:g}: "
           f"{'met' if rate / loop_rate >= TARGET_RATIO else 'NOT met'})")
-    print(f"--no-isolation: {students / bare:.1f}/s; the sandbox costs "
-          f"{(seconds - bare) / students * 1000:.0f} ms of wall time per submission over a "
-          f"forked process")
+    print(f"--no-isolation (a forked process per submission, the verdict beside the code): "
+          f"{students / bare:.1f}/s, {(seconds - bare) / students * 1000:+.0f} ms of wall time "
+          f"per submission for the sandbox over it")
     print(f"per submission (sandboxed row): {forked * 1000:.0f} ms vs {inside * 1000:.0f} ms "
           f"in-process verify_file")
+    ms = {k: v * 1000 for k, v in cost.items()}
+    print(f"the isolation's own cost per submission (same files, same process, in turn): "
+          f"wall {ms['iso_wall']:.0f} ms isolated vs {ms['in_wall']:.0f} ms in-process "
+          f"(+{ms['iso_wall'] - ms['in_wall']:.0f} ms); CPU {ms['parent_cpu']:.0f} ms parent + "
+          f"{ms['child_cpu']:.0f} ms child vs {ms['in_cpu']:.0f} ms in-process "
+          f"(+{ms['parent_cpu'] + ms['child_cpu'] - ms['in_cpu']:.0f} ms)")
     return 0
 
 
