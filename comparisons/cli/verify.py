@@ -9,6 +9,7 @@ FILE and ``--json`` are checked before the run).
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,14 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the report (and write JSON); exit 0 right, 1 wrong, 2 usage."""
     # deferred: the op declarations and the runner import torch, which --help does not need
-    from comparisons.verification import conventions, intermediates, isolation, listing, loader
+    from comparisons.verification import (
+        conventions,
+        intermediates,
+        intermediates_isolated,
+        isolation,
+        listing,
+        loader,
+    )
 
     if args.list:
         if args.file is not None:
@@ -74,14 +82,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:  # before the run, not after it
         check_writable_file(args.json, "--json")
     if args.convention is not None:
-        return run_convention(args, conventions.verify_convention_file)
+        return run_convention(args, functools.partial(
+            conventions.verify_convention_isolated, limits=limits_of(args))
+            if runs_isolated(args) else conventions.verify_convention_file)
     if args.intermediates:
         intermediates.check_options(against=(args.against, None), dtype=(args.dtype, "float64"),
                                     seed=(args.seed, 0), cell=(args.cell, None),
                                     data_dir=(args.data_dir, None),
                                     forward=(args.forward, "forward"),
                                     backward=(args.backward, "backward"))
-        report = intermediates.verify_intermediates_file(args.file)
+        report = (intermediates_isolated.verify_intermediates_isolated(
+            args.file, limits=limits_of(args)) if runs_isolated(args)
+            else intermediates.verify_intermediates_file(args.file))
     elif runs_isolated(args):
         report = isolation.verify_isolated(args.file, args.against, dtype=args.dtype,
                                            seed=args.seed, limits=limits_of(args),

@@ -10,8 +10,8 @@ a zip, or one Gradescope submission, as students and their files), ``scoring`` (
 report scored against an item; the streamed JSONL of rows, so a rerun skips what is done),
 ``server`` (the warm fork server, stdlib only), ``pool`` (a submission verified in a fresh
 process forked from it, under a wall-time limit), ``runner`` (``--jobs`` at a time, each
-built-in op's submission in verify's sandbox, the verdict computed by the grader; conventions
-and ``--no-isolation`` through ``pool``), ``feedback`` (each
+built-in op's and convention's submission in verify's sandbox, the verdict computed by the
+grader; ``--no-isolation`` through ``pool``), ``feedback`` (each
 student's Markdown and HTML), ``summary`` (gradebook.csv, summary.html with its two charts,
 grades.json), ``gradescope`` (results.json and the autograder zip), ``command`` (the run).
 """

@@ -6,10 +6,11 @@
   shared :class:`~comparisons.verification.isolation.Spares`; the verdict is computed here, in
   the grader, which alone holds the reference, the tolerances and the diagnosis: nothing the
   student's code does can change it.
-- A convention's item (``verify --convention`` runs in-process for now), every item with
-  ``isolated=False`` (``grade --no-isolation``), and all of them on Windows (the sandbox is
-  POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process of its own whose
-  wall time the grader limits.
+- A convention's item likewise, through
+  :func:`comparisons.verification.conventions.isolated.verify_convention_isolated`.
+- Every item with ``isolated=False`` (``grade --no-isolation``), and all of them on Windows
+  (the sandbox is POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process
+  of its own whose wall time the grader limits.
 
 One thread per job waits on its child (the GIL is free while it waits); ``on_done`` runs in
 the calling thread, in completion order, so rows are appended by one writer.
@@ -28,6 +29,7 @@ from typing import Any
 from comparisons.core.errors import UsageError
 from comparisons.grading.labs import grade_lab
 from comparisons.grading.pool import Task, run_forked, warm_context
+from comparisons.verification.conventions.isolated import verify_convention_isolated
 from comparisons.verification.isolation import Limits, Spares, verify_isolated
 from comparisons.verification.variants import applied
 
@@ -50,8 +52,13 @@ def isolated_one(task: Task, limits: Limits, spares: Spares | None) -> dict[str,
                          functools.partial(verify_isolated, dtype=task.dtype, seed=task.seed,
                                            limits=limits, spares=spares))
     try:
-        report = verify_isolated(task.path, task.op, dtype=task.dtype, seed=task.seed,
-                                 limits=limits, spares=spares)
+        if task.convention is not None:
+            report: Any = verify_convention_isolated(task.path, task.convention,
+                                                     dtype=task.dtype, seed=task.seed,
+                                                     limits=limits, spares=spares)
+        else:
+            report = verify_isolated(task.path, task.op, dtype=task.dtype, seed=task.seed,
+                                     limits=limits, spares=spares)
     except UsageError as exc:
         return {"status": "error", "reason": str(exc)}
     return {"status": "verified", "report": report.to_json(), "text": str(report)}
@@ -61,7 +68,7 @@ def run_tasks(tasks: Sequence[Task], jobs: int, timeout: float,
               on_done: Callable[[Task, dict[str, Any], float], None], *,
               isolated: bool = True, no_import: tuple[str, ...] = ()) -> None:
     """Run every task, ``jobs`` at a time; ``on_done(task, result, seconds)`` as each ends."""
-    sandboxed = [isolated and SANDBOX and t.convention is None for t in tasks]
+    sandboxed = [isolated and SANDBOX for _ in tasks]
     ctx = warm_context() if not all(sandboxed) else None
     limits = limits_for(timeout, no_import)
 

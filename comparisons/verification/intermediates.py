@@ -25,7 +25,6 @@ The file's seed and precision are its own (``seed`` in the report is 0, ``dtype`
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +37,12 @@ from comparisons.core.tolerances import tolerance
 from comparisons.verification.aggregate import ARTEFACT, REAL_BUG
 from comparisons.verification.diagnose import Diagnosis, diagnose, first_divergence
 from comparisons.verification.guard import StructureError, UserCodeError, contained, error_text
-from comparisons.verification.intermediates_calls import Truth, compute_truth, student_gradients
+from comparisons.verification.intermediates_calls import (
+    Truth,
+    check_no_arguments,
+    compute_truth,
+    student_gradients,
+)
 from comparisons.verification.loader import import_file
 from comparisons.verification.report import ForwardResult, GradientResult, VerifyReport
 from comparisons.verification.returned import (
@@ -112,7 +116,20 @@ def relabel(row32: GradientResult, row64: GradientResult | None) -> GradientResu
     return replace(row64, precision=REAL_BUG)
 
 
-def float64_rerun(forward: Callable[[], Any], backward: Callable[..., Any],
+TruthOf = Callable[[bool], Truth]
+"""``truth_of(promoted)``: :func:`compute_truth` of the file's forward (here or in a child)."""
+GradientsOf = Callable[[Mapping[str, Any], bool], Mapping[str, Any]]
+"""``gradients_of(inputs, promoted)``: :func:`student_gradients` of the file's backward."""
+
+
+def in_process(forward: Callable[[], Any],
+               backward: Callable[..., Any]) -> tuple[TruthOf, GradientsOf]:
+    """The two calls into the file, made in this process."""
+    return (lambda promoted: compute_truth(forward, promoted=promoted),
+            lambda inputs, promoted: student_gradients(backward, inputs, promoted=promoted))
+
+
+def float64_rerun(truth_of: TruthOf, gradients_of: GradientsOf,
                   rows32: list[GradientResult]) -> list[GradientResult]:
     """The float32 rows with each failure relabelled by the float64 rerun, or labelled
     :data:`NO_RERUN` when some named tensors stay float32 even so (made at import, outside
@@ -120,13 +137,12 @@ def float64_rerun(forward: Callable[[], Any], backward: Callable[..., Any],
     question is whether the float32 run's mismatch is rounding, and with an accurate truth a
     gradient within float32's tolerance is right (a backward that rounds to float32 on
     purpose, ``.float()``, carries that rounding into the rerun)."""
-    truth = compute_truth(forward, promoted=True)
+    truth = truth_of(True)
     stuck = [n for n, d in truth.dtypes.items() if d != "float64"]
     if stuck:
         note = NO_RERUN.format(", ".join(stuck))
         return [g if g.passed else replace(g, precision=note) for g in rows32]
-    by_name = {g.name: g for g in judge_all(
-        truth, student_gradients(backward, truth.inputs, promoted=True), "float32")}
+    by_name = {g.name: g for g in judge_all(truth, gradients_of(truth.inputs, True), "float32")}
     return [g if g.passed else relabel(g, by_name.get(g.name)) for g in rows32]
 
 
@@ -137,29 +153,17 @@ def divergence(truth: Truth, rows: list[GradientResult]) -> str | None:
     return None if found is None else "d" + found
 
 
-def _run(forward: Callable[[], Any], backward: Callable[..., Any]) -> VerifyReport:
-    truth = compute_truth(forward)
-    rows = judge_all(truth, student_gradients(backward, truth.inputs), truth.dtype)
+def run_calls(truth_of: TruthOf, gradients_of: GradientsOf) -> VerifyReport:
+    """The report from the two calls into the file (in this process or in children); a
+    UserCodeError or StructureError of the file's code is raised."""
+    truth = truth_of(False)
+    rows = judge_all(truth, gradients_of(truth.inputs, False), truth.dtype)
     if truth.dtype == "float32" and not all(g.passed for g in rows):
-        rows = float64_rerun(forward, backward, rows)
+        rows = float64_rerun(truth_of, gradients_of, rows)
     fwd = ForwardResult(True, None, None, "forward() is the reference: autograd's gradients "
                                           "of its tensors are the truth")
     return VerifyReport(OP, truth.dtype, 0, [f"forward() (loss: {truth.loss})"], fwd, rows,
                         None, divergence(truth, rows))
-
-
-def check_no_arguments(forward: Callable[..., Any]) -> None:
-    """UsageError when ``forward`` needs arguments (it must build its own parameters and data);
-    a signature Python cannot read is let through (the call will tell)."""
-    try:
-        params = inspect.signature(forward).parameters.values()
-    except (TypeError, ValueError):
-        return
-    needed = [p.name for p in params if p.default is p.empty
-              and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    if needed:
-        raise UsageError(f"forward: expected a function of no arguments that builds its own "
-                         f"seeded parameters and data, got forward({', '.join(needed)})")
 
 
 def verify_intermediates(forward: Callable[[], Any],
@@ -177,7 +181,7 @@ def verify_intermediates(forward: Callable[[], Any],
             raise ValueError(f"{what}: expected a function, got {type(fn).__name__}")
     check_no_arguments(forward)
     try:
-        report: VerifyReport = contained(_run)(forward, backward)
+        report: VerifyReport = contained(run_calls)(*in_process(forward, backward))
     except (UserCodeError, StructureError) as exc:
         return VerifyReport(OP, error=error_text(exc))
     return report

@@ -27,6 +27,7 @@ float64, the student's ``backward`` included.
 from __future__ import annotations
 
 import copy
+import inspect
 import numbers
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -39,7 +40,13 @@ from numpy.typing import NDArray
 from torch.overrides import TorchFunctionMode
 
 from comparisons.core.errors import UsageError
-from comparisons.verification.guard import StructureError, guarded
+from comparisons.verification.guard import (
+    StructureError,
+    UserCodeError,
+    contained,
+    error_text,
+    guarded,
+)
 from comparisons.verification.named_graph import named_order
 
 F64 = NDArray[np.float64]
@@ -184,3 +191,54 @@ def student_gradients(backward: Callable[[dict[str, Any]], Any], inputs: Mapping
         raise StructureError(f"your backward returned a dict with key {bad[0]!r}: expected "
                              f"'d' + the name of a tensor, such as 'dlogprobs'")
     return grads
+
+
+def check_no_arguments(forward: Callable[..., Any]) -> None:
+    """UsageError when ``forward`` needs arguments (it must build its own parameters and data);
+    a signature Python cannot read is let through (the call will tell)."""
+    try:
+        params = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):
+        return
+    needed = [p.name for p in params if p.default is p.empty
+              and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        raise UsageError(f"forward: expected a function of no arguments that builds its own "
+                         f"seeded parameters and data, got forward({', '.join(needed)})")
+
+
+def truth_reply(forward: Callable[[], Any], promoted: bool) -> dict[str, Any]:
+    """:func:`compute_truth` as plain data, for the sandbox's child to send:
+    ``{"truth": {field: value}}`` (``tensors`` as name -> [value, gradient]), or
+    ``{"usage": message}`` / ``{"error": error_text}``; never raises."""
+    try:
+        check_no_arguments(forward)
+        t = contained(compute_truth)(forward, promoted=promoted)
+    except UsageError as exc:
+        return {"usage": str(exc)}
+    except (UserCodeError, StructureError) as exc:
+        return {"error": error_text(exc)}
+    return {"truth": {"loss": t.loss, "tensors": {n: [v, g] for n, (v, g) in t.tensors.items()},
+                      "order": t.order, "deps": t.deps, "inputs": t.inputs, "dtype": t.dtype,
+                      "dtypes": t.dtypes, "ops": t.ops}}
+
+
+def truth_from(data: Mapping[str, Any]) -> Truth:
+    """The :class:`Truth` of :func:`truth_reply`'s ``"truth"``; TypeError, ValueError,
+    KeyError or AttributeError when it is not that shape."""
+    tensors = {str(n): (np.asarray(v, dtype=np.float64), np.asarray(g, dtype=np.float64))
+               for n, (v, g) in dict(data["tensors"]).items()}
+    return Truth(str(data["loss"]), tensors, [str(n) for n in data["order"]],
+                 {str(k): [str(d) for d in v] for k, v in dict(data["deps"]).items()},
+                 dict(data["inputs"]), str(data["dtype"]),
+                 {str(k): str(v) for k, v in dict(data["dtypes"]).items()},
+                 {str(k): str(v) for k, v in dict(data["ops"]).items()})
+
+
+def gradients_reply(backward: Callable[[dict[str, Any]], Any], inputs: Mapping[str, Any],
+                    promoted: bool) -> dict[str, Any]:
+    """:func:`student_gradients` as plain data: ``{"grads": dict}`` or ``{"error": text}``."""
+    try:
+        return {"grads": contained(student_gradients)(backward, inputs, promoted=promoted)}
+    except (UserCodeError, StructureError) as exc:
+        return {"error": error_text(exc)}

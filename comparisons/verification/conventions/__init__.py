@@ -14,10 +14,13 @@ dicts, dropout's p = the probability of KEEPING a unit). Each pair is one sectio
 Modules: ``report`` (the report of one file), ``cs231n_specs`` (each pair as an ``OpSpec``),
 ``cs231n_checks`` (the statistics checks), ``cs231n`` (:func:`~.cs231n.verify_functions`:
 the student's callables in, one report out; :func:`~.cs231n.verify_cs231n_file`), ``run``
-(:func:`~.run.verify_convention_file`, what the CLI calls, re-exported here with
-:data:`~.run.CONVENTIONS`). Importing this package imports torch (the CLI defers it).
+(:func:`~.run.verify_convention_file`, what ``verify --in-process`` calls, re-exported here
+with :data:`~.run.CONVENTIONS`), ``isolated`` (:func:`~.isolated.verify_convention_isolated`:
+the file's code in a sandboxed child, what the CLI calls by default). Importing this package
+imports torch (the CLI defers it).
 """
 
+from comparisons.verification.conventions.isolated import verify_convention_isolated
 from comparisons.verification.conventions.run import CONVENTIONS, verify_convention_file
 
-__all__ = ["CONVENTIONS", "verify_convention_file"]
+__all__ = ["CONVENTIONS", "verify_convention_file", "verify_convention_isolated"]

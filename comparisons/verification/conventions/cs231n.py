@@ -56,6 +56,7 @@ from comparisons.verification.report import VerifyReport
 
 Fn = Callable[..., Any]
 Checks = Callable[[Fn, str, np.random.Generator], list[CheckResult]]
+Renew = Callable[[], tuple[Mapping[str, Fn], Callable[[int], None]]]
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,13 @@ def run_checks(pair: Pair, forward: Fn, seed: int) -> list[CheckResult]:
         return [CheckResult("checks", False, "error", error_text(exc).splitlines()[0])]
 
 
-def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str, seed: int,
-                reseed: Callable[[int], None] = np.random.seed) -> FunctionSection | None:
+def present(pair: Pair, found: Mapping[str, Fn]) -> bool:
+    """Some function of ``pair`` is in ``found``."""
+    return pair.forward in found or (pair.backward is not None and pair.backward in found)
+
+
+def verify_pair(pair: Pair, found: Mapping[str, Fn], reseed: Callable[[int], None],
+                dtype: str, seed: int) -> FunctionSection | None:
     """The section of one pair; None when it is skipped. ``reseed(seed)`` before the
     gradients and again before the checks: what an unseeded draw gives in the checks does
     not depend on how many calls the gradients made (a sandbox batches some)."""
@@ -145,12 +151,15 @@ def verify_pair(pair: Pair, found: Mapping[str, Fn], dtype: str, seed: int,
 
 def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", seed: int = 0,
                      file: str | None = None, notes: tuple[str, ...] = (),
-                     reseed: Callable[[int], None] = np.random.seed) -> ConventionReport:
+                     reseed: Callable[[int], None] = np.random.seed,
+                     renew: Renew | None = None) -> ConventionReport:
     """Verify the student's CS231n functions, given by name; one section per pair found.
 
     ``functions``: name -> callable (``vars(module)`` will do: unknown names and non-callables
     are ignored); ``file`` and ``notes`` (what of a notebook was skipped) go into the report;
-    ``reseed(seed)`` seeds NumPy's global state where the functions run (module docstring).
+    ``reseed(seed)`` seeds NumPy's global state where the functions run (module docstring);
+    ``renew()``, called before each pair found, gives the functions and reseed to use for it
+    (a sandbox starts a fresh child when the last pair's code killed its own).
     ValueError (one line) when none of :data:`FUNCTION_NAMES` is there, for a bad ``dtype`` or
     ``seed``. Anything the student's code does is in the report, never raised.
     """
@@ -161,7 +170,11 @@ def verify_functions(functions: Mapping[str, Any], *, dtype: str = "float64", se
                          f"({', '.join(FUNCTION_NAMES[:3])}, ...), got none")
     state = np.random.get_state()
     try:
-        sections = [verify_pair(p, found, dtype, seed, reseed) for p in PAIRS]
+        sections = []
+        for p in PAIRS:
+            functions_now, reseed_now = (renew() if renew is not None and present(p, found)
+                                         else (found, reseed))
+            sections.append(verify_pair(p, functions_now, reseed_now, dtype, seed))
     finally:
         np.random.set_state(state)
     return ConventionReport("cs231n", file, dtype, seed, [s for s in sections if s is not None],

@@ -13,15 +13,18 @@ random state is reseeded in the child (a ``reseed`` request) where the in-proces
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from comparisons.core.errors import UsageError
 from comparisons.verification.arguments import check_dtype, check_seed
 from comparisons.verification.conventions.cs231n import FORWARDS, FUNCTION_NAMES, verify_functions
 from comparisons.verification.conventions.report import ConventionReport
 from comparisons.verification.guard import ChildError, ChildExit
-from comparisons.verification.isolation import Limits, Spares, open_isolated
+from comparisons.verification.isolation import Limits, Opened, Spares, open_isolated
 from comparisons.verification.sandbox.remote import Session
 
 SUPPORTED = ("cs231n",)
@@ -40,6 +43,40 @@ def reseed_in(session: Session) -> Callable[[int], None]:
     return reseed
 
 
+class Children:
+    """The children a file runs in: one, and a fresh one before the next pair when the last
+    pair's code killed it (``os._exit``, a limit): a correct pair is not failed for another
+    pair's exit. Each new child gets what is left of ``limits.total_timeout``."""
+
+    def __init__(self, stack: ExitStack, path: str | Path, limits: Limits,
+                 spares: Spares | None, cell: str | None, data_dir: str | Path | None) -> None:
+        self.stack, self.path, self.limits, self.spares = stack, path, limits, spares
+        self.cell, self.data_dir = cell, data_dir
+        self.start = time.monotonic()
+        self.opened = self.open(limits)
+        self.copies = [str(self.opened.sandbox.scratch / Path(path).name)]
+
+    def open(self, limits: Limits) -> Opened:
+        return self.stack.enter_context(open_isolated(
+            self.path, limits=limits, spares=self.spares, cell=self.cell,
+            data_dir=self.data_dir, forwards=FORWARDS))
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        module = self.opened.module
+        return {n: getattr(module, n) for n in FUNCTION_NAMES
+                if callable(getattr(module, n, None))}
+
+    def renew(self) -> tuple[Mapping[str, Callable[..., Any]], Callable[[int], None]]:
+        """The functions and reseed of a live child (the dead one's when no time is left)."""
+        left = self.limits.total_timeout - (time.monotonic() - self.start)
+        if self.opened.sandbox.dead is not None and left > 1.0:
+            fresh = self.open(dataclasses.replace(self.limits, total_timeout=left))
+            if fresh.module is not None:
+                self.opened = fresh
+                self.copies.append(str(fresh.sandbox.scratch / Path(self.path).name))
+        return self.functions(), reseed_in(self.opened.session)
+
+
 def verify_convention_isolated(path: str | Path, convention: str, *, dtype: str = "float64",
                                seed: int = 0, limits: Limits | None = None,
                                spares: Spares | None = None, cell: str | None = None,
@@ -52,26 +89,30 @@ def verify_convention_isolated(path: str | Path, convention: str, *, dtype: str 
         raise UsageError(f"--convention: expected one of {', '.join(SUPPORTED)}, "
                          f"got {convention!r}")
     dtype, seed = check_dtype(dtype), check_seed(seed)
-    with open_isolated(path, limits=limits, spares=spares, cell=cell, data_dir=data_dir,
-                       forwards=FORWARDS) as opened:
+    with ExitStack() as stack:
+        children = Children(stack, path, limits or Limits(), spares, cell, data_dir)
+        opened = children.opened
         if opened.module is None:
             return ConventionReport(convention, str(path), dtype, seed, error=opened.error,
                                     input_notes=list(opened.notes))
-        functions = {n: getattr(opened.module, n) for n in FUNCTION_NAMES
-                     if callable(getattr(opened.module, n, None))}
+        functions = children.functions()
         if not functions:
             raise UsageError(f"{path}: none of CS231n's layers.py functions is defined "
                              f"(expected e.g. affine_forward and affine_backward, "
                              f"relu_forward, softmax_loss)")
         report = verify_functions(functions, dtype=dtype, seed=seed, file=str(path),
-                                  notes=opened.notes, reseed=reseed_in(opened.session))
-        copy = str(opened.sandbox.scratch / Path(path).name)
-    return relocated(report, copy, str(Path(path).resolve()))
+                                  notes=opened.notes, reseed=reseed_in(opened.session),
+                                  renew=children.renew)
+    return relocated(report, children.copies, str(Path(path).resolve()))
 
 
-def relocated(report: ConventionReport, copy: str, original: str) -> ConventionReport:
-    """The report with the scratch copy's path in errors read as the original file's."""
-    sections = [dataclasses.replace(s, report=dataclasses.replace(
-        s.report, error=None if s.report.error is None else s.report.error.replace(
-            copy, original))) for s in report.sections]
+def relocated(report: ConventionReport, copies: list[str], original: str) -> ConventionReport:
+    """The report with the scratch copies' paths in errors read as the original file's."""
+    def moved(text: str | None) -> str | None:
+        for copy in copies:
+            text = None if text is None else text.replace(copy, original)
+        return text
+
+    sections = [dataclasses.replace(s, report=dataclasses.replace(s.report, error=moved(
+        s.report.error))) for s in report.sections]
     return dataclasses.replace(report, sections=sections)
