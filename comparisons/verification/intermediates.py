@@ -21,6 +21,11 @@ float32 tolerance; a row right there is passed with the precision label
 :data:`~comparisons.verification.aggregate.ARTEFACT`, one wrong there too takes the rerun's
 diagnosis, labelled :data:`~comparisons.verification.aggregate.REAL_BUG`.
 The file's seed and precision are its own (``seed`` in the report is 0, ``dtype`` the file's).
+
+:func:`run_calls` judges from the two calls given as functions (``truth_of(promoted)``,
+``gradients_of(inputs, promoted)``): made here by :func:`verify_intermediates`, or in two
+sandboxed children by :mod:`comparisons.verification.intermediates_isolated` (what
+``backprop-lab verify FILE --intermediates`` runs unless ``--in-process``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ then serves calls until the pipe closes. Each call's reply is the student's outp
 plain data, what is not data as a handle (kept here in :data:`HANDLES`), the arguments the call
 edited in place, or the error the call raised (its type, message, reason and traceback; an
 action the policy refused is the reason); an action refused whose error the code caught is
-listed in ``refused`` (a note: the call went on, nothing was done). This
+listed in ``refused`` (a note: the call went on, nothing was done). A ``reseed`` request
+seeds NumPy's global state (``np.random.seed``), which students' dropout masks draw from. This
 process computes no verdict and holds no reference values: it only runs the student's code.
 """
 
