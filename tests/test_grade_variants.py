@@ -22,9 +22,10 @@ from test_grade import LAB_RUBRIC, student_notebook
 
 from comparisons.cli.main import main
 from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
+from comparisons.core.errors import UsageError
 from comparisons.core.ops import OpSpec
 from comparisons.grading.assignment import assignment_text, student_variant
-from comparisons.grading.rubric import Rubric, load_rubric
+from comparisons.grading.rubric import Rubric, load_rubric, parse_rubric
 from comparisons.verification import variants
 from comparisons.verification.isolation import verify_isolated
 from comparisons.verification.loader import import_file, verify_file
@@ -94,6 +95,7 @@ def test_fifty_students_get_different_numbers() -> None:
     sizes = {tuple(tuple(c.dims.values()) for c in varied_spec(spec, v).cases) for v in variants}
     assert len(sizes) >= 25
     assert {v.activation for v in variants} == set(ACTIVATIONS)
+    assert {v.bias for v in variants} == {True, False}
     for op, names in HYPER.items():
         for name, values in names.items():
             assert {v.param(op, name) for v in variants} == set(values)
@@ -340,3 +342,71 @@ def test_a_gradescope_submission_is_graded_on_its_submitters_variant(tmp_path: P
     data = json.loads(results.read_text())
     assert all(t["status"] == "passed" for t in data["tests"]), data
     assert f"φ = {act}" in data["output"]
+
+
+NO_BIAS_FILES = {
+    "matmul": ("import numpy as np\ndef forward(x, W):\n    return x @ W.T, (x, W)\n"
+               "def backward(dout, cache):\n    x, W = cache\n    return dout @ W, dout.T @ x\n",
+               {}),
+    "einsum_list": ("import numpy as np\ndef forward(x, W):\n"
+                    "    return np.einsum('nd,od->no', x, W), [x, W]\n"
+                    "def backward(dout, cache):\n"
+                    "    return [np.einsum('no,od->nd', dout, cache[1]).tolist(),\n"
+                    "            np.einsum('no,nd->od', dout, cache[0])]\n", {}),
+    "dW_transposed": ("import numpy as np\ndef forward(x, W):\n    return x @ W.T, (x, W)\n"
+                      "def backward(dout, cache):\n    x, W = cache\n"
+                      "    return dout @ W, x.T @ dout\n", {"dW": "transposed"}),
+    "dx_sign": ("import numpy as np\ndef forward(x, W):\n    return x @ W.T, (x, W)\n"
+                "def backward(dout, cache):\n    x, W = cache\n"
+                "    return -(dout @ W), dout.T @ x\n", {"dx": "sign_flipped"}),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_BIAS_FILES))
+def test_linear_without_its_bias_under_twenty_variants(tmp_path: Path, name: str) -> None:
+    source, expect = NO_BIAS_FILES[name]
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    for v in VARIANTS:
+        off = dataclasses.replace(v, bias=False)
+        with applied(off, bias_varies=True):
+            report = verify_file(path, "linear", seed=off.input_seed(0))
+        assert report.error is None, report.error
+        assert [g.name for g in report.gradients] == ["dx", "dW"]
+        assert {g.name: g.diagnosis for g in report.gradients if not g.passed} == expect, (
+            str(report))
+    with applied(dataclasses.replace(VARIANTS[0], bias=True), bias_varies=True):
+        on = verify_file(path, "linear")  # the task with a bias: forward(x, W, b)
+    with applied(dataclasses.replace(VARIANTS[0], bias=False)):
+        unvaried = verify_file(path, "linear")  # bias_varies not set: the bias stays
+    assert on.error is not None and unvaried.error is not None
+
+
+def test_a_class_is_graded_with_or_without_the_bias_of_its_variant(tmp_path: Path) -> None:
+    rubric_path = tmp_path / "rubric.toml"
+    rubric_path.write_text('variant_seed = 4\n[[item]]\nname = "layer"\nop = "linear"\n'
+                           'bias = "variant"\npoints = { dx = 1, dW = 2, forward = 1 }\n')
+    rubric = load_rubric(rubric_path)
+    biased = HERE / "verify_correct" / "linear_einsum.py"
+    ids = [f"s{i}" for i in range(40)]
+    on = [s for s in ids if _variant(rubric, s).bias]
+    off = [s for s in ids if not _variant(rubric, s).bias]
+    (tmp_path / "class").mkdir()
+    for student, bias in ((on[0], True), (off[0], False), (off[1], True)):  # off[1] copies
+        target = tmp_path / "class" / f"{student}.py"
+        if bias:
+            shutil.copy(biased, target)
+        else:
+            target.write_text(NO_BIAS_FILES["matmul"][0])
+    assert main(["grade", str(tmp_path / "class"), "--rubric", str(rubric_path), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    rows = {r["student"]: r for r in
+            map(json.loads, (tmp_path / "out" / "results.jsonl").read_text().splitlines())}
+    assert rows[on[0]]["status"] == rows[off[0]]["status"] == "passed"
+    assert rows[off[1]]["score"] == 0  # a neighbour's layer with a bias is not theirs
+    assert "without a bias" in (tmp_path / "out" / "feedback" / f"{off[0]}.md").read_text()
+    assert "with its bias" in assignment_text(rubric, on[0])
+    with pytest.raises(UsageError, match="bias"):
+        parse_rubric({"item": [{"op": "relu", "bias": "variant"}]}, "r")
+    with pytest.raises(UsageError, match="db"):
+        parse_rubric({"item": [{"op": "linear", "bias": "variant", "points": {"db": 1}}]}, "r")

@@ -15,7 +15,7 @@ from comparisons.core.builtin_ops import DECLARATIONS
 from comparisons.core.errors import UsageError
 from comparisons.grading.labs import lab_exercises
 from comparisons.grading.rubric import ACTIVATION, Item, Rubric
-from comparisons.verification.variants import Variant, derive_variant
+from comparisons.verification.variants import NO_BIAS, Variant, derive_variant
 
 
 def student_variant(rubric: Rubric, student: str) -> Variant | None:
@@ -26,12 +26,14 @@ def student_variant(rubric: Rubric, student: str) -> Variant | None:
 
 
 def check_variants(rubric: Rubric) -> None:
-    """UsageError when an item needs a variant (``op = "activation"``) and there is no seed."""
-    needs = next((i.name for i in rubric.items if i.op == ACTIVATION), None)
+    """UsageError when an item needs a variant (``op = "activation"``, ``bias = "variant"``)
+    and there is no seed."""
+    needs = next((i for i in rubric.items if i.op == ACTIVATION or i.bias_varies), None)
     if needs is not None and rubric.variant_seed is None:
-        raise UsageError(f"rubric: item {needs!r} has op = \"activation\" (each student's own "
-                         f"activation), which needs a variant seed: set variant_seed in the "
-                         f"rubric or pass --variant-seed S")
+        what = ("op = \"activation\" (each student's own activation)" if needs.op == ACTIVATION
+                else "bias = \"variant\" (each student's own bias on or off)")
+        raise UsageError(f"rubric: item {needs.name!r} has {what}, which needs a variant "
+                         f"seed: set variant_seed in the rubric or pass --variant-seed S")
 
 
 def item_op(item: Item, variant: Variant | None) -> str:
@@ -62,6 +64,10 @@ def variant_lines(rubric: Rubric, variant: Variant) -> list[str]:
             decl = DECLARATIONS[variant.activation]
             lines.append(f"item {item.name!r}: implement the activation φ = "
                          f"{variant.activation}: {decl.signature}")
+        if item.bias_varies:
+            how = (f"with its bias: {DECLARATIONS[item.op].signature}" if variant.bias else
+                   f"without a bias: {NO_BIAS[item.op].signature}; {NO_BIAS[item.op].convention}")
+            lines.append(f"item {item.name!r}: implement {item.op} {how}")
     ops = rubric_ops(rubric)
     lines += [f"{op}: {name} = {value:g} (in {', '.join(map(repr, ops[op]))}; your forward "
               f"receives it as {name})" for op, name, value in variant.params if op in ops]

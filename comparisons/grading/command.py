@@ -94,7 +94,7 @@ def task_of(rubric: Rubric, p: Pending, path: Path) -> Task:
     seed = rubric.seed_of(p.item)
     return Task(p.key, path, item_op(p.item, variant), rubric.dtype,
                 seed if variant is None else variant.input_seed(seed), p.item.convention,
-                p.item.lab, tuple(p.item.points), variant)
+                p.item.lab, tuple(p.item.points), variant, p.item.bias_varies)
 
 
 def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:

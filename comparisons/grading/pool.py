@@ -46,7 +46,7 @@ LINGER = 5.0
 class Task:
     """One verification: ``path`` against ``op`` (or under ``convention``, or the exercises
     ``checks`` of ``lab``) with the item's ``seed`` and ``dtype``, under the student's
-    ``variant`` (None: the shipped cases)."""
+    ``variant`` (None: the shipped cases; ``bias_varies``: the item's ``bias = "variant"``)."""
 
     key: str
     path: Path
@@ -57,6 +57,7 @@ class Task:
     lab: str | None = None
     checks: tuple[str, ...] = ()
     variant: Variant | None = None
+    bias_varies: bool = False
 
 
 def grade_one(path: Path, op: str, dtype: str, seed: int,
@@ -84,7 +85,7 @@ def _child(conn: Connection, task: Task) -> None:
     try:
         torch.set_num_threads(1)
         with (tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch,
-              applied(task.variant)):
+              applied(task.variant, bias_varies=task.bias_varies)):
             os.chdir(scratch)
             if task.lab is not None:
                 result = grade_lab(task.path, task.lab, task.checks,

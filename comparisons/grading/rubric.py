@@ -21,6 +21,8 @@
     file = "two_layer.py"      # optional: the file in a student's folder (a glob)
     points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
                                                 # or points = 6: all or nothing
+    bias = "variant"           # optional, op = "linear": with or without its bias b as the
+                               # student's variant says (points cannot name db)
     hidden = false             # true: checked with the item's own seed; feedback shows the
                                # verdicts and diagnosis codes only (no messages, cases,
                                # divergences), Gradescope's visibility "after_due_date"
@@ -44,6 +46,7 @@ from comparisons.core.errors import UsageError
 from comparisons.core.ops import OpSpec
 from comparisons.grading.labs import lab_exercises
 from comparisons.verification.conventions.cs231n import PAIRS
+from comparisons.verification.variants import NO_BIAS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +54,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TOP_KEYS = ("title", "seed", "dtype", "timeout", "variant_seed", "item")
-ITEM_KEYS = ("name", "op", "convention", "lab", "file", "points", "hidden", "seed")
+ITEM_KEYS = ("name", "op", "convention", "lab", "file", "points", "hidden", "seed", "bias")
 CONVENTION_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS)}
 """Each convention's sections (its functions, by the names its report gives them)."""
 DEFAULT_FUNCTIONS = {"cs231n": tuple(p.function for p in PAIRS if not p.optional)}
@@ -77,6 +80,7 @@ class Item:
     seed: int | None = None
     convention: str | None = None
     lab: str | None = None
+    bias_varies: bool = False
 
     @property
     def default_file(self) -> str:
@@ -196,6 +200,11 @@ def parse_item(where: str, table: Any) -> Item:
     else:
         known, what = (*gradient_names(op), FORWARD), f"gradient of {op}"
         default = op_spec(op).grads
+    bias_varies = _bias(where, table, str(op))
+    if bias_varies:  # the bias's gradient exists for half the class only
+        dropped = op_spec(op).grad_of(NO_BIAS[op].input)
+        known, default = (tuple(k for k in known if k != dropped),
+                          tuple(k for k in default if k != dropped))
     if "points" in table:
         points, total = _points(where, known, what, table["points"])
     else:  # one point per gradient (per function)
@@ -210,7 +219,19 @@ def parse_item(where: str, table: Any) -> Item:
     if seed is not None:
         _number(where, "seed", seed, integer=True)
     return Item(str(table.get("name", op or convention or lab)), str(op), points, total,
-                table.get("file"), hidden, seed, convention, lab)
+                table.get("file"), hidden, seed, convention, lab, bias_varies)
+
+
+def _bias(where: str, table: dict[str, Any], op: str) -> bool:
+    """``bias = "variant"`` checked: only for an op that can lose its bias."""
+    if "bias" not in table:
+        return False
+    if table["bias"] != "variant":
+        raise UsageError(f"{where}: bias: expected \"variant\", got {table['bias']!r}")
+    if op not in NO_BIAS:
+        raise UsageError(f"{where}: bias = \"variant\": expected op = one of "
+                         f"{', '.join(NO_BIAS)}, got {op or 'no op'!r}")
+    return True
 
 
 def parse_rubric(data: dict[str, Any], where: str) -> Rubric:

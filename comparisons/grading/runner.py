@@ -75,7 +75,8 @@ def run_tasks(tasks: Sequence[Task], jobs: int, timeout: float,
     def one(task: Task, in_sandbox: bool, spares: Spares | None) -> tuple[dict[str, Any], float]:
         start = time.perf_counter()
         if in_sandbox:
-            with applied(task.variant):  # the verdict, computed here, checks the variant
+            # the verdict, computed here, checks the variant
+            with applied(task.variant, bias_varies=task.bias_varies):
                 result = isolated_one(task, limits, spares)
         else:
             result = run_forked(ctx, task, timeout)

@@ -10,7 +10,9 @@ same variant on every machine and run, and so bit-identical reports. It holds
 * ``activation``: φ, the elementwise activation a rubric item ``op = "activation"`` asks the
   student to implement (one of the "activation" family);
 * ``params``: one value per scalar hyper-parameter an op's declaration takes as an input
-  (:data:`HYPER`: two_layer's and l2_penalty's ``lam``, dropout's ``p``).
+  (:data:`HYPER`: two_layer's and l2_penalty's ``lam``, dropout's ``p``);
+* ``bias``: with or without its bias, for a rubric item ``bias = "variant"`` of an op of
+  :data:`NO_BIAS` (linear: ``forward(x, W)``, out = x Wᵀ, gradients dx, dW).
 
 :func:`varied_spec` gives an op's :class:`~comparisons.core.ops.OpSpec` with the variant's
 cases and inputs; everything else (pair, reference, diagnosis, tolerances) is the op's own.
@@ -26,8 +28,10 @@ factor N, q, N·q can be confused), and none equals a size that is no odd prime 
 kinks, other layouts) keep their shipped sizes.
 
 Plumbing: :func:`applied` makes a variant active in the calling thread (a
-:class:`contextvars.ContextVar`); while it is, :func:`comparisons.verification.runner.resolve_spec`
-resolves a built-in op to :func:`varied_spec` of it, so ``verify``, ``verify_file`` and
+:class:`contextvars.ContextVar`; ``bias_varies``: the item's op loses its bias when the
+variant's ``bias`` is off); while it is,
+:func:`comparisons.verification.runner.resolve_spec` resolves a built-in op to
+:func:`varied_spec` of it, so ``verify``, ``verify_file`` and
 ``verify_isolated`` (whose verdict is computed in this process) all check the variant. Without
 an active variant nothing changes.
 """
@@ -84,6 +88,7 @@ class Variant:
     shapes: int
     activation: str
     params: tuple[tuple[str, str, float], ...] = ()
+    bias: bool = True
 
     def input_seed(self, base: int) -> int:
         """The verify seed of an item whose rubric seed is ``base``."""
@@ -102,7 +107,8 @@ def variant_from_json(data: Mapping[str, Any]) -> Variant:
     """The :class:`Variant` of :meth:`Variant.to_json`."""
     params = tuple((str(o), str(n), float(v)) for o, n, v in data.get("params", ()))
     return Variant(str(data["student"]), int(data["variant_seed"]), int(data["seed"]),
-                   int(data["shapes"]), str(data["activation"]), params)
+                   int(data["shapes"]), str(data["activation"]), params,
+                   bool(data.get("bias", True)))
 
 
 def derive_variant(variant_seed: int, student: str) -> Variant:
@@ -116,7 +122,8 @@ def derive_variant(variant_seed: int, student: str) -> Variant:
                    for op, inputs in HYPER.items() for name, values in inputs.items())
     return Variant(student, variant_seed, pick(2**31, *key, "seed"),
                    pick(2**31, *key, "shapes"),
-                   ACTIVATIONS[pick(len(ACTIVATIONS), *key, "activation")], params)
+                   ACTIVATIONS[pick(len(ACTIVATIONS), *key, "activation")], params,
+                   pick(2, *key, "bias") == 1)
 
 
 def _is_odd_prime(v: int) -> bool:
@@ -152,14 +159,51 @@ def varied_spec(spec: OpSpec, variant: Variant) -> OpSpec:
                                make_inputs=dataclasses.replace(decl, inputs=inputs).make_inputs)
 
 
-ACTIVE: ContextVar[Variant | None] = ContextVar("backprop_lab_variant", default=None)
-"""The variant verify resolves built-in ops under, in this thread (None: the shipped op)."""
+@dataclass(frozen=True)
+class NoBias:
+    """An op without its bias: the input dropped and how the op then reads."""
+
+    input: str
+    signature: str
+    convention: str
+
+
+NO_BIAS: Mapping[str, NoBias] = {
+    "linear": NoBias("b", "forward(x, W) -> (out, cache); backward(dout, cache) -> (dx, dW)",
+                     "out = x Wᵀ (no bias); x: (N, D_in), W: (D_out, D_in); dout is the "
+                     "upstream gradient, same shape as out"),
+}
+"""Ops a variant may ask for without their bias (the reference is called without it)."""
+
+
+def without_bias(spec: OpSpec) -> OpSpec:
+    """``spec`` of an op of :data:`NO_BIAS` with its bias input, gradient and equation gone."""
+    nb = NO_BIAS[spec.name]
+    grad = spec.grad_of(nb.input)
+    make = spec.make_inputs
+
+    def make_inputs(rng: Any, case: Case, dt: Any) -> dict[str, Any]:
+        return {k: v for k, v in make(rng, case, dt).items() if k != nb.input}
+
+    return dataclasses.replace(
+        spec, positional=tuple(n for n in spec.positional if n != nb.input),
+        differentiable=tuple(n for n in spec.differentiable if n != nb.input),
+        grads=tuple(g for g in spec.grads if g != grad), make_inputs=make_inputs,
+        signature=nb.signature, convention=nb.convention,
+        equations={g: e for g, e in spec.equations.items() if g != grad})
+
+
+ACTIVE: ContextVar[tuple[Variant, bool] | None] = ContextVar("backprop_lab_variant",
+                                                             default=None)
+"""The variant verify resolves built-in ops under in this thread, and whether its ``bias``
+applies (None: the shipped op)."""
 
 
 @contextmanager
-def applied(variant: Variant | None) -> Iterator[None]:
-    """Within the block, this thread's verify runs check ``variant`` (None: no change)."""
-    token = ACTIVE.set(variant)
+def applied(variant: Variant | None, *, bias_varies: bool = False) -> Iterator[None]:
+    """Within the block, this thread's verify runs check ``variant`` (None: no change); with
+    ``bias_varies``, an op of :data:`NO_BIAS` loses its bias when ``variant.bias`` is off."""
+    token = ACTIVE.set(None if variant is None else (variant, bias_varies))
     try:
         yield
     finally:
@@ -168,5 +212,11 @@ def applied(variant: Variant | None) -> Iterator[None]:
 
 def active_spec(spec: OpSpec) -> OpSpec:
     """``spec`` under the active variant (itself when none is active)."""
-    variant = ACTIVE.get()
-    return spec if variant is None else varied_spec(spec, variant)
+    active = ACTIVE.get()
+    if active is None:
+        return spec
+    variant, bias_varies = active
+    varied = varied_spec(spec, variant)
+    if bias_varies and not variant.bias and spec.name in NO_BIAS:
+        return without_bias(varied)
+    return varied
