@@ -3,6 +3,7 @@
 - ``short_repr`` of a cache (a tuple, list or dict of arrays) stops formatting past
   REPR_CHARS characters: the text must be repr's own, cut the same way;
 - finite differences' outs travel as one stacked array and decode as sent one by one;
+- scalar finite-difference outs are weighed by dout in one product, bit for bit the sums;
 - the fork server wakes on SIGCHLD, and the child it forks must not keep that handler (the
   student's code runs with the default disposition, as in a fresh interpreter).
 """
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from comparisons.core.builtin_ops import BUILTIN_OPS
+from comparisons.core.ops import indexed_objective
 from comparisons.verification.sandbox.isolated import open_isolated
 from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.spares import Spares
@@ -126,3 +129,22 @@ def test_a_child_closed_right_after_its_fork_is_killed() -> None:
             sandbox = spares.take(Limits())
             sandbox.close()
             assert sandbox.proc.poll() == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("dout", [1.0, 0.37, -0.0, 1e-300])
+@pytest.mark.parametrize("kind", [np.float64, np.float32, float])
+def test_scalar_outs_give_the_bits_of_one_sum_per_out(dout: float, kind: Any) -> None:
+    """indexed_objective's vectorised path for scalar outs: bit for bit the per-out sums."""
+    spec = BUILTIN_OPS["two_layer"]
+    rng = np.random.default_rng(1)
+    values = [*(rng.standard_normal(200) * 10.0 ** rng.integers(-30, 30, 200)),
+              -0.0, 0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324]
+    outs = [kind(v) for v in values]
+    inputs = {k: np.zeros((2, 2)) for k in spec.positional}
+    f = indexed_objective(spec, lambda *a: outs, inputs, np.asarray(dout), "W1")
+    got = f(np.zeros(4), np.zeros(len(outs), np.int64), np.zeros(len(outs)))
+    d64 = np.asarray(dout, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        expected = np.array([np.sum(np.asarray(o, dtype=np.float64) * d64) for o in outs])
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
