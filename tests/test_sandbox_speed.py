@@ -125,10 +125,13 @@ def test_a_child_closed_right_after_its_fork_is_killed() -> None:
     must still kill it (not leave it to end on the pipe's EOF after a 5 s wait)."""
     with Spares(0, fork=True) as spares:
         spares.take(Limits()).close()  # the server started and forking
+        closed = []
         for _ in range(5):
-            sandbox = spares.take(Limits())
-            sandbox.close()
-            assert sandbox.proc.poll() == -signal.SIGKILL
+            closed.append(spares.take(Limits()))
+            closed[-1].close()  # killed now; waited for and removed by the spares' reaper
+    for sandbox in closed:  # the reaper is done once the spares are closed
+        assert getattr(sandbox.proc, "returncode", None) == -signal.SIGKILL
+        assert not sandbox.root.exists()
 
 
 @pytest.mark.parametrize("dout", [1.0, 0.37, -0.0, 1e-300])

@@ -14,6 +14,7 @@ limit"). :meth:`Sandbox.close` kills the group and removes the folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import select
@@ -70,8 +71,7 @@ def child_env(home: Path) -> dict[str, str]:
 
 @functools.cache
 def read_roots() -> frozenset[str]:
-    """What every child may read: the Python installation, the project's packages, their
-    metadata and system data (computed once: ~0.7 ms a submission otherwise)."""
+    """What every child may read (the installation, packages, system data): computed once."""
     roots = {p for k, p in sysconfig.get_paths().items() if k != "scripts"}
     roots |= {str(PROJECT / p) for p in PACKAGES}
     roots |= {str(p) for p in PROJECT.glob("*.egg-info")}  # metadata torch's import scans
@@ -130,13 +130,13 @@ class Sandbox:
         self.rfd, self.wfd = p_read, p_write
         os.set_blocking(self.wfd, False)
         self.dead: str | None = None
+        self.reaper: Callable[[Callable[[], None]], None] | None = None
 
     def load_request(self, name: str, units: list[tuple[str, str]] | None = None,
                      folder: Path | None = None) -> dict[str, Any]:
-        """The ``load`` request: where things are, the limits, the read roots; ``units``: the
-        (filename, source) pairs to run (default: the file ``name`` in the scratch folder),
-        ``folder``: a folder the code may read (its data files, linked into the scratch
-        folder by :meth:`link_folder`)."""
+        """The ``load`` request: paths, limits, read roots; ``units``: the (filename, source)
+        pairs to run (default: the file ``name``), ``folder``: one the code may read (its data,
+        linked into the scratch folder by :meth:`link_folder`)."""
         lim = self.limits
         refused = [PROJECT / p for p in lim.no_import if (PROJECT / p).is_dir()]
         roots = set(read_roots())
@@ -260,37 +260,41 @@ class Sandbox:
 
     def kill(self) -> None:
         """Kill the child's whole process group (its children too) and reap it."""
+        self.signal_kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5.0)
+
+    def signal_kill(self) -> None:
+        """SIGKILL to the child's process group; to the child alone when it has no group yet
+        (just forked, before its setsid) unless it is known to have ended."""
         if self.proc.poll() is None or sys.platform != "win32":
             try:
                 if sys.platform == "win32":
                     self.proc.kill()
                 else:
                     os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:  # no group yet: a child just forked, before its setsid
-                self._kill_alone()
+            except ProcessLookupError:
+                if self.proc.poll() is None:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(self.proc.pid, signal.SIGKILL)
             except PermissionError:
-                pass
-        try:
-            self.proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def _kill_alone(self) -> None:
-        """Kill the child itself (it has started nothing yet), unless it is known to have
-        ended (its pid could be another process's by now)."""
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
                 pass
 
     def close(self) -> None:
-        """Kill the child, close the pipes, remove the folder."""
-        self.kill()
+        """Kill the child, close the pipes, remove the folder; with a ``reaper`` (set by
+        :class:`~comparisons.verification.sandbox.spares.Spares`) the killed child is waited
+        for and its folder removed by the reaper, off the caller's path."""
+        self.signal_kill()
         for fd in (self.rfd, self.wfd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.reaper is not None:
+            self.reaper(self.finish)
+        else:
+            self.finish()
 
+    def finish(self) -> None:
+        """Wait for the killed child to end (at most 5 s), then remove its folder."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5.0)
+        shutil.rmtree(self.root, ignore_errors=True)

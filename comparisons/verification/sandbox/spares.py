@@ -12,9 +12,11 @@ only and is killed after it: nothing one student's code does reaches the next.
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.process import Sandbox
@@ -34,6 +36,17 @@ class Spares:
         self.zygote = Zygote() if (sys.platform != "win32" if fork is None else fork) else None
         self.ready: deque[Sandbox] = deque()
         self.lock = threading.Lock()
+        self.endings: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.reaper = threading.Thread(target=self._reap, name="spares-reaper", daemon=True)
+        self.reaper.start()
+
+    def _reap(self) -> None:
+        """Wait for each killed child and remove its folder (off the submissions' path)."""
+        while (ending := self.endings.get()) is not None:
+            try:
+                ending()
+            except Exception:  # noqa: S110 - a folder left behind must not stop the reaper
+                pass
 
     def _new(self) -> Sandbox:
         return Sandbox(Limits(), None if self.zygote is None else self.zygote.start)
@@ -45,13 +58,18 @@ class Spares:
                 self.ready.append(self._new())
             sandbox = self.ready.popleft()
         sandbox.limits = limits
+        sandbox.reaper = self.endings.put
         return sandbox
 
     def close(self) -> None:
-        """Kill the children not handed out, and the fork server."""
+        """Kill the children not handed out, wait for those handed out to be reaped, and
+        stop the fork server."""
         with self.lock:
             while self.ready:
                 self.ready.popleft().close()
+        if self.reaper.is_alive():
+            self.endings.put(None)
+            self.reaper.join()
         if self.zygote is not None:
             self.zygote.close()
 
