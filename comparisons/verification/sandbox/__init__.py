@@ -68,7 +68,11 @@ imports nothing: the child imports only NumPy and the light modules.
 
 Cost: one child per file (a fresh Python + NumPy, ~0.15 s of one core; a fork with
 ``Spares``) and one round trip per call (finite differences batch their forward calls: one
-request per input and case). Measured on the 2-core machine, 20 linear/relu files, per file:
+request per input and case, their outs sent back as one stacked array; a forward's cache
+stays behind a handle). Measured on the 2-core machine, 20 linear/relu files, per file:
 lightly loaded, in-process 7 ms, isolated 145 ms, isolated with ``Spares`` 69 ms; under load
-(~10 other processes) 14 ms, 323 ms and 155 ms (the parent's own CPU ~57 ms of it).
+(~10 other processes) 14 ms, 323 ms and 155 ms (the parent's own CPU ~57 ms of it). Two_layer
+files after the speed-ups (benchmarks/grade_speed.py, load ~3): in-process 41 ms, isolated
+with ``Spares`` 75 ms; CPU 27 ms in the parent and 24 ms in the child against 30 ms
+in-process. A child from ``Spares`` is reaped, and its folder removed, off the caller's path.
 """
