@@ -151,3 +151,11 @@ def test_scalar_outs_give_the_bits_of_one_sum_per_out(dout: float, kind: Any) ->
         expected = np.array([np.sum(np.asarray(o, dtype=np.float64) * d64) for o in outs])
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert got.tobytes() == expected.tobytes()
+
+
+def test_a_child_closed_after_its_spares_is_still_removed() -> None:
+    spares = Spares(0, fork=True)
+    sandbox = spares.take(Limits())
+    spares.close()  # the reaper has stopped: the child's end runs in the caller
+    sandbox.close()
+    assert not sandbox.root.exists()

@@ -295,6 +295,6 @@ class Sandbox:
 
     def finish(self) -> None:
         """Wait for the killed child to end (at most 5 s), then remove its folder."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError, ValueError):
             self.proc.wait(timeout=5.0)
         shutil.rmtree(self.root, ignore_errors=True)

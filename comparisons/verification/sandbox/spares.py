@@ -36,9 +36,19 @@ class Spares:
         self.zygote = Zygote() if (sys.platform != "win32" if fork is None else fork) else None
         self.ready: deque[Sandbox] = deque()
         self.lock = threading.Lock()
+        self.closed = False
         self.endings: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self.reaper = threading.Thread(target=self._reap, name="spares-reaper", daemon=True)
         self.reaper.start()
+
+    def end(self, finish: Callable[[], None]) -> None:
+        """Have ``finish`` (wait for a killed child, remove its folder) run by the reaper, or
+        here once these spares are closed."""
+        with self.lock:
+            if not self.closed:
+                self.endings.put(finish)
+                return
+        finish()
 
     def _reap(self) -> None:
         """Wait for each killed child and remove its folder (off the submissions' path)."""
@@ -58,7 +68,7 @@ class Spares:
                 self.ready.append(self._new())
             sandbox = self.ready.popleft()
         sandbox.limits = limits
-        sandbox.reaper = self.endings.put
+        sandbox.reaper = self.end
         return sandbox
 
     def close(self) -> None:
@@ -67,9 +77,9 @@ class Spares:
         with self.lock:
             while self.ready:
                 self.ready.popleft().close()
-        if self.reaper.is_alive():
+            self.closed = True
             self.endings.put(None)
-            self.reaper.join()
+        self.reaper.join()
         if self.zygote is not None:
             self.zygote.close()
 
