@@ -177,13 +177,15 @@ def indexed_objective(spec: OpSpec, perturbed: Callable[..., list[Any]], inputs:
     def f(x64: NDArray[np.float64], idx: NDArray[np.int64],
           offsets: NDArray[np.float64]) -> NDArray[np.float64]:
         outs = perturbed(args, kwargs, where, x64, idx, offsets)
-        if dout64.size == 1 and all(type(o) is float or isinstance(o, np.floating)
-                                    for o in outs):
-            # scalar outs (an objective): each sum is of one product, 0 + o·dout (+ 0.0 turns
-            # -0.0 into 0.0 as np.sum does); the same bits in one vectorised product
-            return np.asarray(outs, dtype=np.float64) * dout64.reshape(()) + 0.0
-        return np.array([np.sum(np.asarray(o, dtype=np.float64) * dout64) for o in outs],
-                        dtype=np.float64)
+        # a non-finite out (inf · 0 is NaN) is the comparison's to report, not a warning's
+        with np.errstate(invalid="ignore", over="ignore"):
+            if dout64.size == 1 and all(type(o) is float or isinstance(o, np.floating)
+                                        for o in outs):
+                # scalar outs (an objective): each sum is of one product, 0 + o·dout (+ 0.0
+                # turns -0.0 into 0.0 as np.sum does); the same bits in one vectorised product
+                return np.asarray(outs, dtype=np.float64) * dout64.reshape(()) + 0.0
+            return np.array([np.sum(np.asarray(o, dtype=np.float64) * dout64) for o in outs],
+                            dtype=np.float64)
 
     return f
 
