@@ -143,3 +143,13 @@ def test_graph_verify_takes_a_notebook(tmp_path: Path) -> None:
     assert graph["verify"]["report"]["passed"] is True
     assert graph["verify"]["report"]["input_notes"] == [
         "cell 1: skipped '%matplotlib inline' (IPython, not Python)"]
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_a_null_byte_is_one_line_in_both_paths(tmp_path: Path, capsys, isolated: bool) -> None:
+    bad = tmp_path / "nul.py"
+    bad.write_bytes(b"OP = 'linear'\nx = 1\x00\n")
+    argv = ["verify", str(bad)] + ([] if isolated else ["--in-process"])
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("nul.py: syntax error: source code string cannot contain null bytes")

@@ -59,40 +59,61 @@ def _import_traceback(exc: BaseException, files: list[str]) -> str:
     return "".join(lines).rstrip()
 
 
-def _user_path(path: str | Path) -> Path:
-    """``path`` resolved; UsageError for a missing file, a folder, not .py / .ipynb."""
+@dataclass(frozen=True)
+class Source:
+    """What a verify runs: ``units`` (filename, source) - the file, or each notebook cell -,
+    the folder it runs in and may read (``data_dir``, a notebook's own folder, or None: where
+    verify was started) and the notes on what of a notebook was skipped."""
+
+    path: Path
+    units: list[tuple[str, str]]
+    folder: Path | None
+    notes: tuple[str, ...]
+
+
+def _compiling(name: str, source: str, shown: str, line: str) -> tuple[str, str]:
+    """(name, source) once it compiles; else UsageError ``"{shown}{line} N: msg"`` (``shown``:
+    "FILE: syntax error", ``line``: " on line" or ", line"), without the line when Python
+    names none (a null byte)."""
+    try:
+        compile(source, name, "exec")
+    except SyntaxError as exc:
+        where = f"{line} {exc.lineno}" if exc.lineno else ""
+        raise UsageError(f"{shown}{where}: {exc.msg}") from None
+    except ValueError as exc:  # a null byte, on Pythons that raise ValueError for it
+        raise UsageError(f"{shown}: {exc}") from None
+    return name, source
+
+
+def checked_source(path: str | Path, cell: str | None = None,
+                   data_dir: str | Path | None = None) -> Source:
+    """The file (or the notebook's cells) to run, each compiling; UsageError (one line) for a
+    missing file, another suffix, bad syntax, --cell on a .py, a missing --data-dir."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{p}: no such file")
     if p.is_dir() or p.suffix not in (".py", ".ipynb"):
         raise UsageError(f"{p}: expected a Python file ending in .py or a notebook (.ipynb)")
-    return p.resolve()
-
-
-def _compiled(path: Path, shown: str | Path, cell: str | None
-              ) -> tuple[list[tuple[str, Any]], tuple[str, ...]]:
-    """(filename, code object) per unit to run (the file, or each notebook cell), and notes."""
-    if path.suffix == ".ipynb":
-        nb = read_notebook(path, cell)
-        units = []
-        for c in nb.cells:
-            name = f"{path} [cell {c.number}]"
-            linecache.cache[name] = (len(c.source), None, c.source.splitlines(True), name)
-            try:
-                units.append((name, compile(c.source, name, "exec")))
-            except SyntaxError as exc:
-                raise UsageError(f"{shown}: syntax error in cell {c.number}, line {exc.lineno}: "
-                                 f"{exc.msg}") from None
-        return units, nb.notes
-    if cell is not None:
-        raise UsageError(f"--cell: only for a notebook (.ipynb), got {shown}")
-    try:
-        source = path.read_text()
-        return [(str(path), compile(source, str(path), "exec"))], ()
-    except SyntaxError as exc:
-        raise UsageError(f"{shown}: syntax error on line {exc.lineno}: {exc.msg}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{shown}: cannot be read ({exc})") from None
+    p = p.resolve()
+    if p.suffix == ".ipynb":
+        nb = read_notebook(p, cell)
+        units = [_compiling(f"{p} [cell {c.number}]", c.source,
+                            f"{path}: syntax error in cell {c.number}", ", line")
+                 for c in nb.cells]
+        notes = nb.notes
+    else:
+        if cell is not None:
+            raise UsageError(f"--cell: only for a notebook (.ipynb), got {path}")
+        try:
+            text = p.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot be read ({exc})") from None
+        units, notes = [_compiling(str(p), text, f"{path}: syntax error", " on line")], ()
+    folder = Path(data_dir) if data_dir is not None else (
+        p.parent if p.suffix == ".ipynb" else None)
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"--data-dir: expected an existing folder, got {folder}")
+    return Source(p, units, None if folder is None else folder.resolve(), notes)
 
 
 @contextlib.contextmanager
@@ -124,12 +145,13 @@ def import_source(path: str | Path, *, cell: str | None = None,
     .py file where verify was started. UsageError (one line) for a missing file, another
     suffix, bad syntax, an unknown ``cell``, and a data file read at import that is not there.
     """
-    p = _user_path(path)
-    units, notes = _compiled(p, path, cell)
-    folder = Path(data_dir) if data_dir is not None else (
-        p.parent if p.suffix == ".ipynb" else None)
-    if folder is not None and not folder.is_dir():
-        raise UsageError(f"--data-dir: expected an existing folder, got {folder}")
+    source = checked_source(path, cell, data_dir)
+    p, folder = source.path, source.folder
+    units = []
+    for filename, text in source.units:
+        if filename != str(p):  # a notebook cell: tracebacks show its lines
+            linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        units.append((filename, compile(text, filename, "exec")))
     stem = re.sub(r"\W", "_", p.stem)
     name = f"_backprop_lab_user_{next(_COUNTER)}_{stem}"
     module = ModuleType(name)
@@ -146,22 +168,13 @@ def import_source(path: str | Path, *, cell: str | None = None,
         sys.modules.pop(name, None)
         raise UserCodeError(f"importing {path}", _import_traceback(exc, [f for f, _ in units]),
                             exit_reason(exc)) from exc
-    return p, module, notes
+    return p, module, source.notes
 
 
 def import_file(path: str | Path) -> tuple[Path, ModuleType]:
     """Import ``path`` (a .py file or a notebook) as a fresh module (see :func:`import_source`)."""
     p, module, _ = import_source(path)
     return p, module
-
-
-def _pair(module: ModuleType, path: str | Path, names: tuple[str, str]) -> tuple[Any, Any]:
-    missing = [n for n in names if not callable(getattr(module, n, None))]
-    if missing:
-        fwd, bwd = names
-        raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
-                         f"{fwd}(...) -> (out, cache) and {bwd}(dout, cache))")
-    return getattr(module, names[0]), getattr(module, names[1])
 
 
 def choose_op(module: ModuleType, path: str | Path, against: str | None) -> str:
@@ -183,14 +196,15 @@ def choose_op(module: ModuleType, path: str | Path, against: str | None) -> str:
                      f"SHAPES for a layer of your own")
 
 
-def load_user_file(path: str | Path, against: str | None = None, *, cell: str | None = None,
-                   data_dir: str | Path | None = None,
-                   names: tuple[str, str] = ("forward", "backward")) -> UserFile:
-    """Import the file (see :func:`import_source` for ``cell`` and ``data_dir``), find the pair
-    (``names``: the forward's and the backward's function names) and the op; UsageError (one
-    line) otherwise."""
-    p, module, notes = import_source(path, cell=cell, data_dir=data_dir)
-    forward, backward = _pair(module, path, names)
+def module_spec(module: Any, path: str | Path, against: str | None,
+                names: tuple[str, str] = ("forward", "backward")) -> OpSpec:
+    """The op's spec with the module's pair (``names``: the forward's and the backward's
+    function names; the module may be the sandbox's proxies): the op from :func:`choose_op`,
+    a custom layer's reference and SHAPES; UsageError (one line) otherwise."""
+    missing = [n for n in names if not callable(getattr(module, n, None))]
+    if missing:
+        raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
+                         f"{names[0]}(...) -> (out, cache) and {names[1]}(dout, cache))")
     op = choose_op(module, path, against)
     reference = shapes = min_batch = None
     if op not in BUILTIN_OPS:
@@ -201,11 +215,19 @@ def load_user_file(path: str | Path, against: str | None = None, *, cell: str | 
                 raise UsageError(f"{path}: a custom layer needs both reference and SHAPES; "
                                  f"{what} is missing")
     try:
-        spec = resolve_spec(forward, backward, op, reference, shapes,
-                            getattr(module, "NONDIFF", ()), min_batch)
+        return resolve_spec(getattr(module, names[0]), getattr(module, names[1]), op,
+                            reference, shapes, getattr(module, "NONDIFF", ()), min_batch)
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
-    return UserFile(p, module, spec, notes)
+
+
+def load_user_file(path: str | Path, against: str | None = None, *, cell: str | None = None,
+                   data_dir: str | Path | None = None,
+                   names: tuple[str, str] = ("forward", "backward")) -> UserFile:
+    """Import the file (see :func:`import_source` for ``cell`` and ``data_dir``) and build its
+    spec (:func:`module_spec`); UsageError (one line) otherwise."""
+    p, module, notes = import_source(path, cell=cell, data_dir=data_dir)
+    return UserFile(p, module, module_spec(module, path, against, names), notes)
 
 
 def verify_file(path: str | Path, against: str | None = None, *, dtype: str = "float64",

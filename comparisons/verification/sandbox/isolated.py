@@ -19,16 +19,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
-from comparisons.core.ops import OpSpec
 from comparisons.verification.aggregate import build_report
 from comparisons.verification.arguments import check_against, check_dtype, check_seed
 from comparisons.verification.guard import ChildError, ChildExit
-from comparisons.verification.loader import choose_op
-from comparisons.verification.notebook import read_notebook
+from comparisons.verification.loader import checked_source, module_spec
 from comparisons.verification.report import VerifyReport
-from comparisons.verification.runner import resolve_spec
 from comparisons.verification.sandbox.limits import SHOWN, Limits
 from comparisons.verification.sandbox.process import Sandbox
 from comparisons.verification.sandbox.remote import RemoteModule, Session
@@ -68,82 +64,6 @@ class IsolatedReport(VerifyReport):
         lines += [f"refused by the sandbox (the error was caught; nothing was done): your code "
                   f"{what}" for what in self.refused]
         return "\n".join([*lines, "", verdict])
-
-
-@dataclass(frozen=True)
-class Source:
-    """What the child runs: ``units`` (filename, source) - the file, or each notebook cell -,
-    the folder whose files it may read as its own (a notebook's folder, or ``data_dir``;
-    None: none) and the notes on what of a notebook was skipped."""
-
-    path: Path
-    units: list[tuple[str, str]]
-    folder: Path | None
-    notes: tuple[str, ...]
-
-
-def _compiled(name: str, source: str, shown: str) -> tuple[str, str]:
-    try:
-        compile(source, name, "exec")
-    except SyntaxError as exc:
-        raise UsageError(f"{shown} line {exc.lineno}: {exc.msg}") from None
-    except ValueError as exc:  # a null byte
-        raise UsageError(f"{shown}: cannot be compiled ({exc})") from None
-    return name, source
-
-
-def checked_source(path: str | Path, cell: str | None = None,
-                   data_dir: str | Path | None = None) -> Source:
-    """The file (or the notebook's cells) to run, each compiling; UsageError (one line) for a
-    missing file, another suffix, bad syntax, --cell on a .py, a missing --data-dir."""
-    p = Path(path)
-    if not p.exists():
-        raise UsageError(f"{p}: no such file")
-    if p.is_dir() or p.suffix not in (".py", ".ipynb"):
-        raise UsageError(f"{p}: expected a Python file ending in .py or a notebook (.ipynb)")
-    p = p.resolve()
-    if p.suffix == ".ipynb":
-        nb = read_notebook(p, cell)
-        units = [_compiled(f"{p} [cell {c.number}]", c.source,
-                           f"{path}: syntax error in cell {c.number},") for c in nb.cells]
-        notes = nb.notes
-    else:
-        if cell is not None:
-            raise UsageError(f"--cell: only for a notebook (.ipynb), got {path}")
-        try:
-            text = p.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: cannot be read ({exc})") from None
-        units, notes = [_compiled(str(p), text, f"{path}: syntax error on")], ()
-    folder = Path(data_dir) if data_dir is not None else (
-        p.parent if p.suffix == ".ipynb" else None)
-    if folder is not None and not folder.is_dir():
-        raise UsageError(f"--data-dir: expected an existing folder, got {folder}")
-    return Source(p, units, None if folder is None else folder.resolve(), notes)
-
-
-def module_spec(module: Any, path: str | Path, against: str | None,
-                names: tuple[str, str] = ("forward", "backward")) -> OpSpec:
-    """The op's spec with the remote functions: the loader's rules, UsageError otherwise."""
-    missing = [n for n in names if not callable(getattr(module, n, None))]
-    if missing:
-        raise UsageError(f"{path}: no {' or '.join(missing)} function defined (expected "
-                         f"{names[0]}(...) -> (out, cache) and {names[1]}(dout, cache))")
-    op = choose_op(module, path, against)
-    reference = shapes = min_batch = None
-    if op not in BUILTIN_OPS:
-        reference, shapes = getattr(module, "reference", None), getattr(module, "SHAPES", None)
-        min_batch = getattr(module, "MIN_BATCH", None)
-        for what, value in (("reference", reference), ("SHAPES", shapes)):
-            if value is None:
-                raise UsageError(f"{path}: a custom layer needs both reference and SHAPES; "
-                                 f"{what} is missing")
-    try:
-        return resolve_spec(getattr(module, names[0]), getattr(module, names[1]), op,
-                            reference, shapes,
-                            getattr(module, "NONDIFF", ()), min_batch)
-    except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from None
 
 
 @dataclass
