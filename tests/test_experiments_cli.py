@@ -191,3 +191,15 @@ def test_an_unwritable_json_path_is_refused_before_the_experiment_runs(tmp_path,
                  "--json", str(blocker / "x.json")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--json" in err[0]
+
+
+@pytest.mark.parametrize("experiment", ["cnn", "dropout", "house-prices"])
+@pytest.mark.parametrize("bad, needle", [("0", "expected a number > 0, got 0"),
+                                         ("-2", "expected a number > 0, got -2"),
+                                         ("nan", "expected a finite number, got 'nan'"),
+                                         ("abc", "expected a number, got 'abc'")])
+def test_a_learning_rate_must_be_a_positive_number(experiment, bad, needle, capsys) -> None:
+    """One argparse type, argtypes.positive_float, for every experiment's --lr."""
+    assert main(["experiment", experiment, "--lr", bad]) == 2
+    assert f"argument --lr: {needle}" in capsys.readouterr().err
+    assert argtypes.positive_float("0.5") == 0.5

@@ -32,6 +32,14 @@ def nonnegative_float(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (a learning rate)."""
+    value = _float(text)
+    if value <= 0:
+        raise ArgumentTypeError(f"expected a number > 0, got {value:g}")
+    return value
+
+
 def probability(text: str) -> float:
     """argparse type: a drop probability p in [0, 1)."""
     value = _float(text)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from comparisons.core.io import positive_int
-from comparisons.experiments.argtypes import choices_list
+from comparisons.experiments.argtypes import choices_list, positive_float
 
 HELP = ("a small CNN on the 8x8 digits (Conv2d, ReLU, MaxPool2d, Flatten, Linear; and one with "
         "BatchNorm1d), handmade vs torch step by step")
@@ -16,17 +14,6 @@ DEFAULT_SEEDS = 1
 MODELS = ("conv", "conv-bn")
 """As :data:`comparisons.check.cnn_checks.MODELS` (which imports torch)."""
 EPOCHS, LR, BATCH_SIZE, TRAIN_SIZE, CHANNELS, HIDDEN = 10, 0.2, 32, 320, 4, 32
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (the learning rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from comparisons.core.io import positive_int
-from comparisons.experiments.argtypes import add_jobs_argument, list_of, probability
+from comparisons.experiments.argtypes import (
+    add_jobs_argument,
+    list_of,
+    positive_float,
+    probability,
+)
 
 HELP = "section 4: an MLP with and without dropout (0.2, 0.5): accuracy curves, generalisation gap"
 DEFAULT_SEEDS = 10
 """Ten seeds: the test-accuracy gain from dropout lies within seed noise for most epochs."""
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0 (the learning rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

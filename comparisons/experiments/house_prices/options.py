@@ -11,6 +11,7 @@ from comparisons.experiments.argtypes import (
     add_jobs_argument,
     list_of,
     nonnegative_float,
+    positive_float,
     probability,
 )
 from comparisons.experiments.house_prices.config import MODELS
@@ -23,14 +24,6 @@ DEFAULT_SEEDS = 1
 # and --lockstep-also in lockstep (see comparisons.experiments.house_prices.sweep)
 ENGINES = ("checked", "handmade", "torch", "both")
 DEFAULT_ENGINE = "checked"
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number > 0 (an Adam learning rate)."""
-    value = nonnegative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
