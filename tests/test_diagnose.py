@@ -265,3 +265,12 @@ def test_a_one_element_gradient_is_scaled_only_by_a_named_factor():
     named = diagnose(5 * e, e, name="dgamma", tol=TOL, context=DiagnosisContext(batch_size=5))
     assert named.code == "scaled" and named.factor == pytest.approx(5)
     assert _diag(-18.9 * np.array([0.37, 1.2]), np.array([0.37, 1.2])).code == "scaled"
+
+
+def test_an_all_nan_gradient_does_not_claim_its_finite_elements_match():
+    e = np.ones((3, 2))
+    every = _diag(np.full((3, 2), np.nan), e)
+    assert every.code == "unknown" and "no element is finite" in every.message
+    assert "finite elements match" not in every.message
+    one = _diag(np.where(np.eye(3, 2, dtype=bool), np.nan, 1.0), e)
+    assert "finite elements match" in one.message

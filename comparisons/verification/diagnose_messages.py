@@ -233,7 +233,8 @@ def localized(
 def non_finite(name: str, bad: NDArray[np.bool_], phrase: str | None, rest_right: bool) -> str:
     """NaN or Inf in the user's gradient."""
     where = f", {phrase}" if phrase else ""
-    rest = "the finite elements match" if rest_right else "the finite elements are wrong too"
+    rest = ("no element is finite" if bad.all() else
+            "the finite elements match" if rest_right else "the finite elements are wrong too")
     return (
         f"{name} has {int(bad.sum())} NaN/Inf value(s) of {bad.size} (first at {_where(bad)})"
         f"{where}; {rest}. Look for log(0), 0/0 or an overflowing exp."
