@@ -1,10 +1,11 @@
 """Each student's feedback, ``feedback/STUDENT.md`` and ``.html``: per item the score, one
 line per scored gradient (points, verdict, diagnosis code), then the verify report's verdict,
-each wrong gradient's message and the first divergence.
+each wrong gradient's message, the first divergence and what the student's code printed.
 
 A hidden item's feedback is its points and diagnosis codes only: no messages, no case names,
-no divergence (they would describe the hidden inputs). The same blocks are rendered as
-Markdown (also Gradescope's per-test ``output``) and as a small standalone HTML page.
+no divergence, nothing the code printed (they would describe the hidden inputs). The same
+blocks are rendered as Markdown (also Gradescope's per-test ``output``) and as a small
+standalone HTML page.
 """
 
 from __future__ import annotations
@@ -78,7 +79,15 @@ def item_blocks(item: Item, row: dict[str, Any]) -> list[Block]:
             blocks += [] if section.get("passed") else section_blocks(section)
     elif report is not None:
         blocks += wrong_gradients(report)
-    return blocks
+    return blocks + printed_blocks(report or {})
+
+
+def printed_blocks(report: dict[str, Any]) -> list[Block]:
+    """What the student's code printed (the report's first SHOWN characters, escaped)."""
+    if not report.get("printed_bytes"):
+        return []
+    return [("p", f"your code printed ({report['printed_bytes']:,} bytes in all):"),
+            ("pre", str(report.get("printed", "")))]
 
 
 def student_blocks(student: str, rubric: Rubric, rows: list[dict[str, Any]]) -> list[Block]:

@@ -8,7 +8,10 @@ of the file with one small function appended that makes its call and returns pla
 (arrays, tensors, names); the parent alone judges every gradient
 (:func:`~comparisons.verification.intermediates.run_calls`), with its own tolerances and
 diagnosis, so an ``os._exit``, a forged report, a patched NumPy or an endless loop in either
-child is a failed report with the reason, never a pass or a hung tool.
+child is a failed report with the reason, never a pass or a hung tool. What the code printed
+in both children (the truth's first: the file is imported in each, so what it prints at import
+shows twice) and what the sandbox refused it are in the report, an
+:class:`~comparisons.verification.isolation.IsolatedReport` as ``verify FILE`` gives.
 
 What a hostile ``forward()`` can still do: it defines the network, so it defines the truth.
 It can return a graph whose gradients are whatever its backward returns (a pass for its own
@@ -18,6 +21,7 @@ the run; it cannot reach the parent's verdict logic or the backward's process.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -29,7 +33,13 @@ from comparisons.verification.guard import ChildError, ChildExit, StructureError
 from comparisons.verification.intermediates import OP, GradientsOf, TruthOf, run_calls
 from comparisons.verification.intermediates_calls import Truth, truth_from
 from comparisons.verification.report import VerifyReport
-from comparisons.verification.sandbox.isolated import Opened, checked_source, open_isolated
+from comparisons.verification.sandbox.isolated import (
+    IsolatedReport,
+    Opened,
+    Printed,
+    checked_source,
+    open_isolated,
+)
 from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.spares import Spares
 
@@ -45,6 +55,9 @@ APPENDED = {
 }
 """The function appended to each child's copy of the file (after it: the file's line numbers
 in tracebacks are unchanged)."""
+WHERE = (" (the file runs in two processes: imported and forward() for the truth, then "
+         "imported and backward())")
+"""Where the file printed, in the report's text: import-time output shows twice."""
 
 
 class Reported(Exception):
@@ -95,23 +108,25 @@ def calls(truth: Child, grads: Child, path: str | Path) -> tuple[TruthOf, Gradie
 
 
 def verify_intermediates_isolated(path: str | Path, *, limits: Limits | None = None,
-                                  spares: Spares | None = None) -> VerifyReport:
+                                  spares: Spares | None = None) -> IsolatedReport:
     """:func:`~comparisons.verification.intermediates.verify_intermediates_file`, isolated
-    (module docstring): the same report; UsageError (one line naming the file) for a missing
+    (module docstring): the same report plus what the code printed and what was refused
+    (the truth's child's, then backward's); UsageError (one line naming the file) for a missing
     file, bad syntax, no forward/backward, a forward returning no scalar loss."""
     source = checked_source(path)  # the file's own usage errors, naming it
     if source.path.suffix != ".py":
         raise UsageError(f"{path}: --intermediates expects a .py file")
     text = source.units[0][1]
     with tempfile.TemporaryDirectory(prefix="backprop-lab-ninja-") as tmp, ExitStack() as stack:
-        children = {}
+        children: dict[str, tuple[Opened, Path]] = {}
         for name in (TRUTH, GRADIENTS):
             copy = Path(tmp) / name / source.path.name
             copy.parent.mkdir()
             copy.write_text(text + APPENDED[name].format(name=name))
             opened = stack.enter_context(open_isolated(copy, limits=limits, spares=spares))
             if opened.module is None:
-                return VerifyReport(OP, error=readable(opened, copy, source.path))
+                return with_printed(VerifyReport(OP, error=readable(opened, copy, source.path)),
+                                    [o for o, _ in children.values()] + [opened])
             missing = [n for n in ("forward", "backward")
                        if not callable(getattr(opened.module, n, None))]
             if missing:
@@ -125,7 +140,15 @@ def verify_intermediates_isolated(path: str | Path, *, limits: Limits | None = N
         if report.error is not None:
             error = readable(t_open, t_copy, source.path, report.error)
             report = VerifyReport(OP, error=readable(g_open, g_copy, source.path, error))
-    return report
+        return with_printed(report, [t_open, g_open])
+
+
+def with_printed(report: VerifyReport, opened: list[Opened]) -> IsolatedReport:
+    """``report`` with what the children of ``opened`` printed and refused, in turn."""
+    printed = Printed.of(opened)
+    kept = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
+    return IsolatedReport(**kept, printed=printed.text, printed_bytes=printed.size,
+                          refused=list(printed.refused), where=WHERE if len(opened) > 1 else "")
 
 
 def judged(pair: tuple[TruthOf, GradientsOf]) -> VerifyReport:

@@ -5,7 +5,9 @@ and :func:`~comparisons.verification.conventions.cs231n.verify_functions` gets t
 proxies in place of the functions: the course's forwards keep their caches in the child, the
 parent alone holds the reference, the tolerances, the statistics checks and the verdict, so
 nothing the file does (``os._exit`` in a backward, a forged report, an endless loop) changes a
-verdict or an exit code; a limit hit is the section's error, with the reason. NumPy's global
+verdict or an exit code; a limit hit is the section's error, with the reason. What the code
+printed (in every child it ran in) and what the sandbox refused it are in the report
+(:class:`IsolatedConventionReport`), as ``verify FILE`` shows them. NumPy's global
 random state is reseeded in the child (a ``reseed`` request) where the in-process path calls
 ``np.random.seed``: the same seed gives the same report either way.
 """
@@ -16,6 +18,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +28,40 @@ from comparisons.verification.conventions.cs231n import FORWARDS, FUNCTION_NAMES
 from comparisons.verification.conventions.report import ConventionReport
 from comparisons.verification.guard import ChildError, ChildExit
 from comparisons.verification.isolation import Limits, Opened, Spares, open_isolated
+from comparisons.verification.sandbox.isolated import Printed
 from comparisons.verification.sandbox.remote import Session
 
 SUPPORTED = ("cs231n",)
+
+
+@dataclass(frozen=True)
+class IsolatedConventionReport(ConventionReport):
+    """A :class:`ConventionReport` with what the file's code printed and what the sandbox
+    refused it, as :class:`~comparisons.verification.isolation.IsolatedReport` has them
+    (``printed``: the first SHOWN characters, escaped; ``printed_bytes``; ``refused``)."""
+
+    printed: str = ""
+    printed_bytes: int = 0
+    refused: list[str] = field(default_factory=list)
+
+    def output(self) -> Printed:
+        """The printed fields as one :class:`Printed`."""
+        return Printed(self.printed, self.printed_bytes, tuple(self.refused))
+
+    def to_json(self) -> dict[str, Any]:
+        """The convention report's JSON plus ``printed``, ``printed_bytes``, ``refused``."""
+        return {**super().to_json(), **self.output().to_json()}
+
+    def __str__(self) -> str:
+        return self.output().inserted(super().__str__())
+
+
+def captured(report: ConventionReport, opened: list[Opened]) -> IsolatedConventionReport:
+    """``report`` with what the children of ``opened`` printed and refused."""
+    printed = Printed.of(opened)
+    kept = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
+    return IsolatedConventionReport(**kept, printed=printed.text, printed_bytes=printed.size,
+                                    refused=list(printed.refused))
 
 
 def reseed_in(session: Session) -> Callable[[int], None]:
@@ -54,6 +88,7 @@ class Children:
         self.cell, self.data_dir = cell, data_dir
         self.start = time.monotonic()
         self.opened = self.open(limits)
+        self.all = [self.opened]
         self.copies = [str(self.opened.sandbox.scratch / Path(path).name)]
 
     def open(self, limits: Limits) -> Opened:
@@ -73,6 +108,7 @@ class Children:
             fresh = self.open(dataclasses.replace(self.limits, total_timeout=left))
             if fresh.module is not None:
                 self.opened = fresh
+                self.all.append(fresh)
                 self.copies.append(str(fresh.sandbox.scratch / Path(self.path).name))
         return self.functions(), reseed_in(self.opened.session)
 
@@ -80,9 +116,11 @@ class Children:
 def verify_convention_isolated(path: str | Path, convention: str, *, dtype: str = "float64",
                                seed: int = 0, limits: Limits | None = None,
                                spares: Spares | None = None, cell: str | None = None,
-                               data_dir: str | Path | None = None) -> ConventionReport:
+                               data_dir: str | Path | None = None
+                               ) -> IsolatedConventionReport:
     """:func:`~comparisons.verification.conventions.run.verify_convention_file`, isolated:
-    the same report (field for field on the gallery), ``limits`` and ``spares`` as for
+    the same report (field for field on the gallery) plus what the code printed (in each
+    child it ran in, in turn) and what was refused, ``limits`` and ``spares`` as for
     :func:`~comparisons.verification.isolation.verify_isolated`. UsageError (one line) for an
     unknown convention, a missing file, bad syntax, a file with none of the functions."""
     if convention not in SUPPORTED:
@@ -93,8 +131,9 @@ def verify_convention_isolated(path: str | Path, convention: str, *, dtype: str 
         children = Children(stack, path, limits or Limits(), spares, cell, data_dir)
         opened = children.opened
         if opened.module is None:
-            return ConventionReport(convention, str(path), dtype, seed, error=opened.error,
-                                    input_notes=list(opened.notes))
+            return captured(ConventionReport(convention, str(path), dtype, seed,
+                                             error=opened.error,
+                                             input_notes=list(opened.notes)), children.all)
         functions = children.functions()
         if not functions:
             raise UsageError(f"{path}: none of CS231n's layers.py functions is defined "
@@ -103,10 +142,12 @@ def verify_convention_isolated(path: str | Path, convention: str, *, dtype: str 
         report = verify_functions(functions, dtype=dtype, seed=seed, file=str(path),
                                   notes=opened.notes, reseed=reseed_in(opened.session),
                                   renew=children.renew)
+        report = captured(report, children.all)
     return relocated(report, children.copies, str(Path(path).resolve()))
 
 
-def relocated(report: ConventionReport, copies: list[str], original: str) -> ConventionReport:
+def relocated(report: IsolatedConventionReport, copies: list[str],
+              original: str) -> IsolatedConventionReport:
     """The report with the scratch copies' paths in errors read as the original file's."""
     def moved(text: str | None) -> str | None:
         for copy in copies:

@@ -13,7 +13,7 @@ the parent's alone. Paths of the scratch copy in tracebacks read as the original
 from __future__ import annotations
 
 import shutil
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -35,35 +35,72 @@ MARGIN = "  | "
 
 
 @dataclass(frozen=True)
+class Printed:
+    """What a submission's code printed in its children and what the sandbox refused it:
+    ``text`` (the first SHOWN characters, control characters escaped), ``size`` (bytes
+    printed in all), ``refused`` (actions whose error the code caught). One helper for every
+    isolated report: :class:`IsolatedReport`, a convention's, ``--intermediates``'."""
+
+    text: str = ""
+    size: int = 0
+    refused: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, opened: Sequence[Opened]) -> Printed:
+        """What the children of ``opened`` printed, in turn (the first SHOWN characters of
+        all of it together), and every action refused in any of them, once."""
+        heads = [o.sandbox.printed() for o in opened]
+        refused = dict.fromkeys(what for o in opened for what in o.session.refused)
+        return cls(visible("".join(text for text, _ in heads)[:SHOWN]),
+                   sum(size for _, size in heads), tuple(refused))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"printed": str, "printed_bytes": int, "refused": [str]}``."""
+        return {"printed": self.text, "printed_bytes": self.size, "refused": list(self.refused)}
+
+    def lines(self, where: str = "") -> list[str]:
+        """The report's lines: ``your code printed{where}:`` and the text indented by
+        ``MARGIN`` (with how much there was in all when it is cut), one line per refusal."""
+        lines = []
+        if self.size:
+            more = (f" (the first {SHOWN} characters of {self.size:,} bytes)"
+                    if self.size > len(self.text.encode()) else "")
+            lines += [f"your code printed{where}{more}:",
+                      *(MARGIN + line for line in self.text.splitlines())]
+        return lines + [f"refused by the sandbox (the error was caught; nothing was done): "
+                        f"your code {what}" for what in self.refused]
+
+    def inserted(self, text: str, where: str = "") -> str:
+        """A report's ``text`` with :meth:`lines` before its last line (the verdict)."""
+        if not self.size and not self.refused:
+            return text
+        body, _, verdict = text.rpartition("\n")
+        return "\n".join([body, *self.lines(where), "", verdict])
+
+
+@dataclass(frozen=True)
 class IsolatedReport(VerifyReport):
     """A :class:`VerifyReport` with what the student's code printed (``printed``, at most
     SHOWN characters, control characters escaped), how many bytes it printed in all, and the
     actions the sandbox refused whose error the code caught (``refused``: notes, not
-    failures - matplotlib's import tries ``fc-list`` and goes on without it)."""
+    failures - matplotlib's import tries ``fc-list`` and goes on without it); ``where``
+    (text only) says where it was printed when the file ran in more than one child."""
 
     printed: str = ""
     printed_bytes: int = 0
     refused: list[str] = field(default_factory=list)
+    where: str = field(default="", compare=False)
+
+    def output(self) -> Printed:
+        """The printed fields as one :class:`Printed`."""
+        return Printed(self.printed, self.printed_bytes, tuple(self.refused))
 
     def to_json(self) -> dict[str, Any]:
         """The report's JSON plus ``printed``, ``printed_bytes`` and ``refused``."""
-        return {**super().to_json(), "printed": self.printed,
-                "printed_bytes": self.printed_bytes, "refused": list(self.refused)}
+        return {**super().to_json(), **self.output().to_json()}
 
     def __str__(self) -> str:
-        text = super().__str__()
-        if not self.printed_bytes and not self.refused:
-            return text
-        body, _, verdict = text.rpartition("\n")
-        lines = [body]
-        if self.printed_bytes:
-            more = (f" (the first {SHOWN} characters of {self.printed_bytes:,} bytes)"
-                    if self.printed_bytes > len(self.printed.encode()) else "")
-            lines += [f"your code printed{more}:",
-                      *(MARGIN + line for line in self.printed.splitlines())]
-        lines += [f"refused by the sandbox (the error was caught; nothing was done): your code "
-                  f"{what}" for what in self.refused]
-        return "\n".join([*lines, "", verdict])
+        return self.output().inserted(super().__str__(), self.where)
 
 
 @dataclass
@@ -143,10 +180,10 @@ def verify_isolated(path: str | Path, against: str | None = None, *, dtype: str 
             base = VerifyReport(against or Path(path).stem, name, seed, error=opened.error)
         else:
             base = build_report(module_spec(opened.module, path, against, names), name, seed)
-        printed, size = opened.printed()
-        refused = list(opened.session.refused)
+        printed = Printed.of([opened])
         copy, original = str(opened.sandbox.scratch / Path(path).name), str(Path(path).resolve())
     error = None if base.error is None else base.error.replace(copy, original)
     kept = {f.name: getattr(base, f.name) for f in fields(base)}
     return IsolatedReport(**{**kept, "error": error, "input_notes": list(opened.notes)},
-                          printed=printed, printed_bytes=size, refused=refused)
+                          printed=printed.text, printed_bytes=printed.size,
+                          refused=list(printed.refused))
