@@ -3,8 +3,9 @@
 ``forward(idx, W) -> (out, cache); backward(dout, cache) -> dW`` with out = W[idx]: idx int of
 any shape ((N, T) in its cases, (N,) in verify's layout case), W (V, D). dW[v] sums the dout of
 every position that reads row v, so the usual mistake is an assignment (``dW[idx] = dout``: each
-repeated row keeps one dout, ``repeated_index_not_accumulated``); every case holds repeated
-indices (and unused rows).
+repeated row keeps one dout, ``repeated_index_not_accumulated``), or a loop over idx's rows of
+the buffered ``dW[idx[n]] += dout[n]`` (a repeat within one row keeps one dout: the same code);
+every case holds repeated indices (and unused rows).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import handmade as hm
 import reference as ref
@@ -39,16 +41,33 @@ def flat_indices(inputs: Inputs) -> Inputs:
     return {**inputs, "idx": np.asarray(inputs["idx"]).reshape(-1)}
 
 
+def buffered(idx: NDArray[np.int64], dout: F64, shape: tuple[int, int],
+             axis: int) -> F64:
+    """dW from a loop over ``axis`` of idx (0: its rows, -1: its columns) doing
+    ``dW[idx_k] += dout_k``: NumPy's fancy-indexed ``+=`` is buffered (it reads dW[idx_k],
+    adds, writes back), so an index repeated within one idx_k adds one of its douts (the
+    last), while repeats across iterations do add up."""
+    dW = np.zeros(shape)
+    for k in range(idx.shape[axis]):
+        dW[np.take(idx, k, axis=axis)] += np.take(dout, k, axis=axis if axis >= 0 else axis - 1)
+    return dW
+
+
 def embedding_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
                        refs: Mapping[str, F64]) -> dict[str, Any]:
-    """dW by assignment (one dout per repeated row: the last, as NumPy's ``dW[idx] = dout``
-    keeps) and the mask of the repeated rows, where any such slip is wrong."""
+    """The ways of keeping one dout per repeated row (``repeated_index_not_accumulated``,
+    any of them matches): dW by assignment (the last dout, as NumPy's ``dW[idx] = dout``
+    keeps; ``dW[idx] += dout`` on zeros is the same), and for idx of 2 or more axes the
+    buffered ``+=`` in a loop over idx's rows or over its columns (:func:`buffered`); and
+    the mask of the repeated rows, where any such slip is wrong."""
     idx = np.asarray(inputs["idx"])
     V, D = np.shape(inputs["W"])
     assigned = np.zeros((V, D))
     assigned[idx] = dout
+    ways = (assigned,) if idx.ndim < 2 else (
+        assigned, buffered(idx, dout, (V, D), 0), buffered(idx, dout, (V, D), -1))
     counts = np.bincount(idx.reshape(-1), minlength=V)
-    return {"candidates": {"repeated_index_not_accumulated": assigned},
+    return {"candidates": {"repeated_index_not_accumulated": ways},
             "masks": {REPEATED: np.broadcast_to((counts > 1)[:, None], (V, D))},
             "dims": {"V": int(V), "D": int(D)}}
 

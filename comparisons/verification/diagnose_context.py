@@ -26,15 +26,17 @@ CANDIDATE_ORDER = (
     "repeated_index_not_accumulated", "missing_cross_terms",
     "kernel_flipped", "not_routed_to_max",
 )  # fmt: skip
-Candidate = NDArray[Any] | Callable[[], NDArray[Any]]
+Candidates = NDArray[Any] | tuple[NDArray[Any], ...]
+Candidate = Candidates | Callable[[], Candidates]
 
 
 @dataclass(frozen=True, eq=False)
 class DiagnosisContext:
     """Optional knowledge about the op, supplied by the verify front-end.
 
-    candidates: code -> the gradient one would get with that mistake (array, or a zero-argument
-        callable evaluated lazily); keys from :data:`CANDIDATE_ORDER`, same shape as expected.
+    candidates: code -> the gradient one would get with that mistake (array, a tuple of arrays:
+        the mistake written in several ways, any of which matches, or a zero-argument callable
+        evaluated lazily); keys from :data:`CANDIDATE_ORDER`, same shape as expected.
     dims: the case's named sizes, e.g. ``{"N": 5, "d": 7, "h": 11, "q": 3, "N·q": 15}``, to
         name a ``scaled`` factor by what it equals (q, 1/N, N·q, ...); a key "a·b" is the
         product of sizes a and b; ``n`` is the count a variance averages over.

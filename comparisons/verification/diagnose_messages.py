@@ -193,7 +193,9 @@ def candidate(key: str, name: str, ctx: DiagnosisContext) -> str:
         "upstream_ignored": f"{name} ignores the upstream gradient: it equals the gradient "
         "computed with dout = ones (the gradient of sum(out), not of <out, dout>).",
         "repeated_index_not_accumulated": f"{name} keeps one dout per repeated index: it "
-        "equals the assignment dW[idx] = dout, which overwrites where an index repeats.",
+        "equals the assignment dW[idx] = dout, or a loop of dW[idx[n]] += dout[n] (a fancy-"
+        "indexed += adds one dout per index, however often it repeats in idx[n]), which "
+        "overwrites where an index repeats.",
         "missing_cross_terms": f"{name} is the softmax Jacobian's diagonal only: it equals "
         "dout ⊙ s(1 − s).",
         "missing_statistics_paths": f"{name} is missing the paths through the mean and the "

@@ -96,14 +96,17 @@ def value_finding(g: F64, e: F64, name: str, tol: ToleranceLike, ctx: DiagnosisC
     return Finding("unknown", msg.unknown(name, g, e, mismatch_mask(g, e, tol), ctx))
 
 
-def _resolve(key: str, raw: Any, e: F64) -> F64:
-    """A candidate as a float64 array of the reference's shape (ValueError otherwise)."""
-    cand = np.asarray(raw() if callable(raw) else raw, dtype=np.float64)
-    if cand.shape != e.shape:
-        raise ValueError(
-            f"candidates[{key!r}]: expected shape {e.shape} like the reference, got {cand.shape}"
-        )
-    return cand
+def _resolve(key: str, raw: Any, e: F64) -> list[F64]:
+    """A candidate as float64 arrays of the reference's shape: the one, or each of a tuple's
+    (one mistake written in several ways); ValueError otherwise."""
+    value = raw() if callable(raw) else raw
+    cands = [np.asarray(v, dtype=np.float64) for v in (value if isinstance(value, tuple)
+                                                         else (value,))]
+    for cand in cands:
+        if cand.shape != e.shape:
+            raise ValueError(f"candidates[{key!r}]: expected shape {e.shape} like the "
+                             f"reference, got {cand.shape}")
+    return cands
 
 
 def candidate_finding(
@@ -112,7 +115,7 @@ def candidate_finding(
     """The first candidate (explicit ones win over built ones) that ``g`` matches."""
     candidates = {**ctx.built_candidates(e), **ctx.candidates}
     for key in CANDIDATE_ORDER:
-        if key in candidates and close(g, _resolve(key, candidates[key], e), tol):
+        if key in candidates and any(close(g, c, tol) for c in _resolve(key, candidates[key], e)):
             code = "dropout_scale_missing" if key == "mask_not_applied" else key
             return Finding(code, msg.candidate(key, name, ctx), None, {"candidate": key})
     return None
