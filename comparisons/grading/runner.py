@@ -8,17 +8,21 @@
   student's code does can change it.
 - A convention's item likewise, through
   :func:`comparisons.verification.conventions.isolated.verify_convention_isolated`.
+- Sandboxed items are graded by ``jobs`` grader processes
+  (:class:`~comparisons.grading.workers.Graders`), each with its own spares: the grader's own
+  Python (the reference, finite differences, the diagnosis) holds the GIL, so threads of one
+  process could verify only one submission at a time.
 - Every item with ``isolated=False`` (``grade --no-isolation``), and all of them on Windows
   (the sandbox is POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process
   of its own whose wall time the grader limits.
 
-One thread per job waits on its child (the GIL is free while it waits); ``on_done`` runs in
-the calling thread, in completion order, so rows are appended by one writer.
+Unsandboxed, one thread per job waits on its forked process (the GIL is free while it waits).
+Either way ``on_done`` runs in the calling thread, in completion order, so rows are appended
+by one writer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 import time
@@ -29,6 +33,7 @@ from typing import Any
 from comparisons.core.errors import UsageError
 from comparisons.grading.labs import grade_lab
 from comparisons.grading.pool import Task, run_forked, warm_context
+from comparisons.grading.workers import Graders
 from comparisons.verification.conventions.isolated import verify_convention_isolated
 from comparisons.verification.isolation import Limits, Spares, verify_isolated
 from comparisons.verification.variants import applied
@@ -64,32 +69,35 @@ def isolated_one(task: Task, limits: Limits, spares: Spares | None) -> dict[str,
     return {"status": "verified", "report": report.to_json(), "text": str(report)}
 
 
+def sandboxed_row(task: Task, limits: Limits, spares: Spares) -> dict[str, Any]:
+    """One sandboxed task in a grader process: :func:`isolated_one` under the task's variant
+    (the verdict, computed here, checks the variant)."""
+    with applied(task.variant, bias_varies=task.bias_varies):
+        return isolated_one(task, limits, spares)
+
+
 def run_tasks(tasks: Sequence[Task], jobs: int, timeout: float,
               on_done: Callable[[Task, dict[str, Any], float], None], *,
               isolated: bool = True, no_import: tuple[str, ...] = ()) -> None:
     """Run every task, ``jobs`` at a time; ``on_done(task, result, seconds)`` as each ends."""
-    sandboxed = [isolated and SANDBOX for _ in tasks]
-    ctx = warm_context() if not all(sandboxed) else None
     limits = limits_for(timeout, no_import)
+    if isolated and SANDBOX:
+        with Graders(min(jobs, len(tasks)) or 1, sandboxed_row, limits) as graders:
+            graders.run(tasks, on_done)
+        return
+    ctx = warm_context()
 
-    def one(task: Task, in_sandbox: bool, spares: Spares | None) -> tuple[dict[str, Any], float]:
+    def one(task: Task) -> tuple[dict[str, Any], float]:
         start = time.perf_counter()
-        if in_sandbox:
-            # the verdict, computed here, checks the variant
-            with applied(task.variant, bias_varies=task.bias_varies):
-                result = isolated_one(task, limits, spares)
-        else:
-            result = run_forked(ctx, task, timeout)
+        result = run_forked(ctx, task, timeout)
         return result, time.perf_counter() - start
 
-    with contextlib.ExitStack() as stack:
-        spares = stack.enter_context(Spares(jobs)) if any(sandboxed) else None
-        pool = ThreadPoolExecutor(jobs, thread_name_prefix="grade")
-        futures: dict[Future[tuple[dict[str, Any], float]], Task] = {
-            pool.submit(one, t, s, spares): t for t, s in zip(tasks, sandboxed)}
-        try:
-            for future in as_completed(futures):
-                result, seconds = future.result()
-                on_done(futures[future], result, seconds)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    pool = ThreadPoolExecutor(jobs, thread_name_prefix="grade")
+    futures: dict[Future[tuple[dict[str, Any], float]], Task] = {
+        pool.submit(one, t): t for t in tasks}
+    try:
+        for future in as_completed(futures):
+            result, seconds = future.result()
+            on_done(futures[future], result, seconds)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
