@@ -23,7 +23,6 @@ from test_grade import LAB_RUBRIC, student_notebook
 from comparisons.cli.main import main
 from comparisons.core.builtin_ops import ACTIVATIONS, BUILTIN_OPS, DECLARATIONS
 from comparisons.core.errors import UsageError
-from comparisons.core.ops import OpSpec
 from comparisons.grading.assignment import assignment_text, student_variant
 from comparisons.grading.rubric import Rubric, load_rubric, parse_rubric
 from comparisons.verification import variants
@@ -34,6 +33,7 @@ from comparisons.verification.variants import (
     APART,
     FIXED_DIMS,
     HYPER,
+    KEYWORD,
     ODD_PRIMES,
     Variant,
     applied,
@@ -58,6 +58,13 @@ def _module(path: Path) -> ModuleType:
 
 
 def _verify(path: Path, variant: Variant, dtype: str = "float64") -> VerifyReport:
+    """``path`` under ``variant``; a shipped-signature file (``forward(x)``) of an op whose
+    constant a variant passes by keyword (:data:`KEYWORD`) under the variant's sizes and inputs
+    with that constant as shipped (tests/test_variants_ops.py runs the keyword)."""
+    op = getattr(_module(path), "OP", None)
+    if op in KEYWORD:
+        variant = dataclasses.replace(variant, params=tuple(
+            p for p in variant.params if p[:2] != (op, KEYWORD[op].name)))
     with applied(variant):
         return verify_file(path, dtype=dtype, seed=variant.input_seed(0))
 
@@ -204,10 +211,12 @@ ACTIVATION_SOURCE = {
     "relu": "return np.maximum(x, 0), x",
     "sigmoid": "s = 1 / (1 + np.exp(-x))\n    return s, s",
     "tanh": "t = np.tanh(x)\n    return t, t",
-    "leaky_relu": "return np.where(x > 0, x, 0.01 * x), x"}
+    "leaky_relu": "return np.where(x > 0, x, negative_slope * x), (x, negative_slope)"}
+ACTIVATION_ARGS = {"leaky_relu": "x, negative_slope=0.01"}
+"""A forward's parameters where they are more than x: the variant passes the slope by keyword."""
 ACTIVATION_BACKWARD = {
     "relu": "dout * (c > 0)", "sigmoid": "dout * c * (1 - c)", "tanh": "dout * (1 - c**2)",
-    "leaky_relu": "dout * np.where(c > 0, 1.0, 0.01)"}
+    "leaky_relu": "dout * np.where(c[0] > 0, 1.0, c[1])"}
 VARIANT_RUBRIC = """title = "HW 4"
 variant_seed = 11
 
@@ -224,7 +233,8 @@ file = "two_layer.py"
 
 
 def _activation_file(name: str) -> str:
-    return (f"import numpy as np\ndef forward(x):\n    {ACTIVATION_SOURCE[name]}\n"
+    return (f"import numpy as np\ndef forward({ACTIVATION_ARGS.get(name, 'x')}):\n"
+            f"    {ACTIVATION_SOURCE[name]}\n"
             f"def backward(dout, c):\n    return {ACTIVATION_BACKWARD[name]}\n")
 
 

@@ -109,6 +109,12 @@ def leaky_x(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype,
     return x.astype(dt)
 
 
+def slope_of(inputs: Inputs) -> float:
+    """The negative slope of a run: its ``negative_slope`` input (a per-student variant passes
+    one, :mod:`comparisons.verification.variants`), else :data:`NEGATIVE_SLOPE`."""
+    return float(inputs.get("negative_slope", NEGATIVE_SLOPE))
+
+
 def leaky_relu_mistakes(grad: str, inputs: dict[str, Any], dout: F64,
                         refs: Mapping[str, F64]) -> dict[str, Any]:
     """The derivative forgotten (dx = dout); the masks of the kink and of the negative side,
@@ -123,7 +129,7 @@ def leaky_relu_kinks(inputs: Inputs, dout: F64, refs: Mapping[str, F64]) -> list
     """At x == 0 every dx = t · dout, t in [negative_slope, 1], is valid (torch: slope)."""
     x = np.asarray(inputs["x"])
     return [Kink("dx", "x == 0", "leaky_relu", x == 0, np.broadcast_to(dout, x.shape), "dout",
-                 low=NEGATIVE_SLOPE)]
+                 low=slope_of(inputs))]
 
 
 LEAKY_RELU = activation(

@@ -33,11 +33,17 @@ from comparisons.core.ops import Case, Inputs
 MARGIN = 1.0  # the forward's default, CS231n's delta
 
 
+def margin_of(inputs: Inputs) -> float:
+    """The margin of a run: its ``margin`` input (a per-student variant passes one,
+    :mod:`comparisons.verification.variants`), else :data:`MARGIN`."""
+    return float(inputs.get("margin", MARGIN))
+
+
 def margins_of(inputs: Inputs) -> tuple[F64, NDArray[np.int64]]:
     """s_j − s_y + margin (N, C) in float64, with the j = y entries set to −inf, and y."""
     s, y = as_f64(inputs["scores"]), np.asarray(inputs["y"])
     rows = np.arange(s.shape[0])
-    m = s - s[rows, y][:, None] + MARGIN
+    m = s - s[rows, y][:, None] + margin_of(inputs)
     m[rows, y] = -np.inf
     return m, y
 
@@ -115,12 +121,14 @@ def hinge_follow(inputs: Inputs, ref: Mapping[str, F64],
 
 
 def with_exact_zero_margins(inputs: Inputs) -> Inputs:
-    """Rows 2, 4, ...: s_y = 0.5 and s_(y+1) = s_(y+2) = −0.5, so that those two margins are
-    exactly 0 in any dtype (two kinks a row: at least four in a case of N = 5)."""
+    """Rows 2, 4, ...: s_y = margin / 2 and s_(y+1) = s_(y+2) = −margin / 2 (±0.5 at margin 1),
+    so that those two margins are exactly 0 in any dtype for a margin that float32 holds
+    exactly (two kinks a row: at least four in a case of N = 5)."""
     s, y = np.array(inputs["scores"]), np.asarray(inputs["y"])
+    half = margin_of(inputs) / 2
     for r in range(2, s.shape[0], 2):
-        s[r, y[r]] = 0.5
-        s[r, (y[r] + 1) % s.shape[1]] = s[r, (y[r] + 2) % s.shape[1]] = -0.5
+        s[r, y[r]] = half
+        s[r, (y[r] + 1) % s.shape[1]] = s[r, (y[r] + 2) % s.shape[1]] = -half
     return {**inputs, "scores": s}
 
 

@@ -15,7 +15,13 @@ from comparisons.core.builtin_ops import DECLARATIONS
 from comparisons.core.errors import UsageError
 from comparisons.grading.labs import lab_exercises
 from comparisons.grading.rubric import ACTIVATION, Item, Rubric
-from comparisons.verification.variants import NO_BIAS, Variant, derive_variant
+from comparisons.verification.variants import (
+    NO_BIAS,
+    Variant,
+    derive_variant,
+    keyword_text,
+    varied_spec,
+)
 
 
 def student_variant(rubric: Rubric, student: str) -> Variant | None:
@@ -61,9 +67,10 @@ def variant_lines(rubric: Rubric, variant: Variant) -> list[str]:
     lines = []
     for item in rubric.items:
         if item.op == ACTIVATION:
-            decl = DECLARATIONS[variant.activation]
+            spec = varied_spec(DECLARATIONS[variant.activation].spec, variant)
             lines.append(f"item {item.name!r}: implement the activation φ = "
-                         f"{variant.activation}: {decl.signature}")
+                         f"{variant.activation}: {spec.signature}"
+                         f"{keyword_text(variant.activation, variant)}")
         if item.bias_varies:
             how = (f"with its bias: {DECLARATIONS[item.op].signature}" if variant.bias else
                    f"without a bias: {NO_BIAS[item.op].signature}; {NO_BIAS[item.op].convention}")
@@ -73,6 +80,9 @@ def variant_lines(rubric: Rubric, variant: Variant) -> list[str]:
               f"receives it as {name})" for op, name, value in variant.params if op in ops]
     lines.append(f"case sizes and inputs: your own (input seed {variant.seed}); a classmate's "
                  f"printed numbers are not yours")
+    if any(item.convention for item in rubric.items):  # not resolved through the variant
+        lines.append("convention items: the course's case sizes, signatures and "
+                     "hyper-parameters, with your own inputs")
     return lines
 
 

@@ -21,8 +21,8 @@
     file = "two_layer.py"      # optional: the file in a student's folder (a glob)
     points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
                                                 # or points = 6: all or nothing
-    bias = "variant"           # optional, op = "linear": with or without its bias b as the
-                               # student's variant says (points cannot name db)
+    bias = "variant"           # optional, op = "linear" or "conv2d": with or without its
+                               # bias b as the student's variant says (points cannot name db)
     hidden = false             # true: checked with the item's own seed; feedback shows the
                                # verdicts and diagnosis codes only (no messages, cases,
                                # divergences), Gradescope's visibility "after_due_date"

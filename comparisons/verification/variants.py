@@ -10,9 +10,22 @@ same variant on every machine and run, and so bit-identical reports. It holds
 * ``activation``: φ, the elementwise activation a rubric item ``op = "activation"`` asks the
   student to implement (one of the "activation" family);
 * ``params``: one value per scalar hyper-parameter an op's declaration takes as an input
-  (:data:`HYPER`: two_layer's and l2_penalty's ``lam``, dropout's ``p``);
+  (:data:`HYPER`: two_layer's and l2_penalty's ``lam``, dropout's ``p``), and per constant
+  a variant passes as a keyword input (:data:`KEYWORD`: leaky_relu's ``negative_slope``,
+  multiclass_hinge's ``margin``: under a variant the forward is called with it, without one
+  as shipped, ``forward(x)``);
 * ``bias``: with or without its bias, for a rubric item ``bias = "variant"`` of an op of
-  :data:`NO_BIAS` (linear: ``forward(x, W)``, out = x Wᵀ, gradients dx, dW).
+  :data:`NO_BIAS` (linear: ``forward(x, W)``, out = x Wᵀ; conv2d: ``forward(x, W, *,
+  stride, padding)``; gradients dx, dW). See :mod:`comparisons.verification.variant_ops`.
+
+What varies per kind of rubric item: an op item (``op = ...``) gets all of the above that its
+op has (φ for ``op = "activation"``, the bias for ``bias = "variant"``); a lab item gets the
+case sizes, the inputs and the :data:`HYPER` values (the notebook's functions receive lam and
+p as arguments), never φ, the bias or a :data:`KEYWORD` input, which the notebook's text
+fixes (lab 6 derives sigmoid, lab 1's linear has b; no shipped lab checks leaky_relu or
+multiclass_hinge, which tests/test_variants_labs.py keeps true); a convention item (CS231n's
+files) gets its inputs only (the convention's specs are not resolved through
+:func:`active_spec`: their sizes and hyper-parameters are the course's).
 
 :func:`varied_spec` gives an op's :class:`~comparisons.core.ops.OpSpec` with the variant's
 cases and inputs; everything else (pair, reference, diagnosis, tolerances) is the op's own.
@@ -48,6 +61,11 @@ from typing import Any
 
 from comparisons.core.builtin_ops import ACTIVATIONS, DECLARATIONS
 from comparisons.core.ops import Case, OpSpec
+from comparisons.verification.variant_ops import KEYWORD, NO_BIAS, keyword_input, without_bias
+
+__all__ = ["APART", "FIXED_DIMS", "HYPER", "KEYWORD", "NO_BIAS", "Variant", "active_spec",
+           "applied", "derive_variant", "keyword_text", "pick", "variant_from_json", "varied_dims",
+           "varied_spec", "without_bias"]
 
 ODD_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71)
 REACH = 6
@@ -118,8 +136,10 @@ def derive_variant(variant_seed: int, student: str) -> Variant:
     if not isinstance(student, str) or not student:
         raise ValueError(f"student: expected a non-empty student id, got {student!r}")
     key = ("backprop-lab variant", variant_seed, student)
+    hyper = [*((op, n, vs) for op, inputs in HYPER.items() for n, vs in inputs.items()),
+             *((op, kw.name, kw.values) for op, kw in KEYWORD.items())]
     params = tuple((op, name, values[pick(len(values), *key, op, name)])
-                   for op, inputs in HYPER.items() for name, values in inputs.items())
+                   for op, name, values in hyper)
     return Variant(student, variant_seed, pick(2**31, *key, "seed"),
                    pick(2**31, *key, "shapes"),
                    ACTIVATIONS[pick(len(ACTIVATIONS), *key, "activation")], params,
@@ -155,42 +175,12 @@ def varied_spec(spec: OpSpec, variant: Variant) -> OpSpec:
     inputs = tuple(
         dataclasses.replace(i, value=variant.param(spec.name, i.name))
         if variant.param(spec.name, i.name) is not None else i for i in decl.inputs)
+    value = variant.param(spec.name, KEYWORD[spec.name].name) if spec.name in KEYWORD else None
+    if value is not None:  # the op's constant, passed by keyword
+        spec, extra = keyword_input(spec, value)
+        inputs = (*inputs, extra)
     return dataclasses.replace(spec, cases=cases,
                                make_inputs=dataclasses.replace(decl, inputs=inputs).make_inputs)
-
-
-@dataclass(frozen=True)
-class NoBias:
-    """An op without its bias: the input dropped and how the op then reads."""
-
-    input: str
-    signature: str
-    convention: str
-
-
-NO_BIAS: Mapping[str, NoBias] = {
-    "linear": NoBias("b", "forward(x, W) -> (out, cache); backward(dout, cache) -> (dx, dW)",
-                     "out = x Wᵀ (no bias); x: (N, D_in), W: (D_out, D_in); dout is the "
-                     "upstream gradient, same shape as out"),
-}
-"""Ops a variant may ask for without their bias (the reference is called without it)."""
-
-
-def without_bias(spec: OpSpec) -> OpSpec:
-    """``spec`` of an op of :data:`NO_BIAS` with its bias input, gradient and equation gone."""
-    nb = NO_BIAS[spec.name]
-    grad = spec.grad_of(nb.input)
-    make = spec.make_inputs
-
-    def make_inputs(rng: Any, case: Case, dt: Any) -> dict[str, Any]:
-        return {k: v for k, v in make(rng, case, dt).items() if k != nb.input}
-
-    return dataclasses.replace(
-        spec, positional=tuple(n for n in spec.positional if n != nb.input),
-        differentiable=tuple(n for n in spec.differentiable if n != nb.input),
-        grads=tuple(g for g in spec.grads if g != grad), make_inputs=make_inputs,
-        signature=nb.signature, convention=nb.convention,
-        equations={g: e for g, e in spec.equations.items() if g != grad})
 
 
 ACTIVE: ContextVar[tuple[Variant, bool] | None] = ContextVar("backprop_lab_variant",
@@ -220,3 +210,10 @@ def active_spec(spec: OpSpec) -> OpSpec:
     if bias_varies and not variant.bias and spec.name in NO_BIAS:
         return without_bias(varied)
     return varied
+
+
+def keyword_text(op: str, variant: Variant) -> str:
+    """The constant ``op`` receives by keyword under ``variant`` ("; negative_slope = 0.07,
+    passed by keyword"), or "" for an op of no :data:`KEYWORD` entry."""
+    value = variant.param(op, KEYWORD[op].name) if op in KEYWORD else None
+    return "" if value is None else f"; {KEYWORD[op].name} = {value:g}, passed by keyword"
