@@ -37,10 +37,10 @@ SLACK = 30.0
 """Seconds beyond a task's own limits before its grader process is deemed stuck."""
 
 
-def deadline(task: Task, limits: Limits) -> float:
+def deadline(task: Task, limits: Limits, slack: float = SLACK) -> float:
     """The seconds after which a grader still busy with ``task`` is killed: the sandbox ends
     each verification within its total timeout, a lab item runs one per exercise."""
-    return limits.total_timeout * (1 + len(task.checks)) + SLACK
+    return limits.total_timeout * (1 + len(task.checks)) + slack
 
 
 def serve(conn: Connection, verify: Verifier, limits: Limits) -> None:
@@ -71,10 +71,12 @@ class Grader:
 
 class Graders:
     """``jobs`` grader processes running ``verify`` (a module-level function: it is sent to
-    the processes by name) under ``limits``; ``with Graders(...) as g: g.run(...)``."""
+    the processes by name) under ``limits``; ``with Graders(...) as g: g.run(...)``.
+    ``slack``: the seconds past a task's limits before its grader is deemed stuck."""
 
-    def __init__(self, jobs: int, verify: Verifier, limits: Limits) -> None:
-        self.ctx, self.verify, self.limits = start(), verify, limits
+    def __init__(self, jobs: int, verify: Verifier, limits: Limits,
+                 slack: float = SLACK) -> None:
+        self.ctx, self.verify, self.limits, self.slack = start(), verify, limits, slack
         self.graders = [self._new() for _ in range(jobs)]
 
     def _new(self) -> Grader:
@@ -112,11 +114,12 @@ class Graders:
             except (EOFError, OSError):
                 pass
         elif grader.process.is_alive():
-            if seconds <= deadline(task, self.limits):
+            if seconds <= deadline(task, self.limits, self.slack):
                 return None
             self._replace(grader)
             return task, {"status": "timeout", "reason": f"the grader stopped waiting after "
                           f"{seconds:.0f} s (the submission's limits did not end it)"}, seconds
+        grader.process.join(1)  # its pipe closes a moment before its exit code is known
         code = grader.process.exitcode
         self._replace(grader)
         return task, {"status": "error", "reason": f"the grader's process ended (exit code "
