@@ -13,6 +13,7 @@ from matplotlib.patches import ConnectionPatch
 from matplotlib.transforms import Bbox
 from test_graph_model import book_graph
 
+from comparisons.core import plotstyle
 from comparisons.graph.dot import to_dot
 from comparisons.graph.draw import (
     FONTSIZE,
@@ -20,7 +21,6 @@ from comparisons.graph.draw import (
     draw_graph,
     draw_side_by_side,
     new_graph_figure,
-    save_figure,
 )
 from comparisons.graph.labels import node_label, preview
 from comparisons.graph.model import Graph, mark_agreement
@@ -167,11 +167,11 @@ def test_status_colours_and_labels() -> None:
 
 def test_save_figure_writes_png_and_svg(tmp_path) -> None:
     fig, _ = new_graph_figure(used_twice(), title="x*x + x")
-    png, svg = save_figure(fig, tmp_path / "out", "twice")
+    png, svg = plotstyle.save(fig, tmp_path / "out", "twice")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in svg.read_text()
     with pytest.raises(ValueError, match="stem"):
-        save_figure(fig, tmp_path, "a/b")
+        plotstyle.save(fig, tmp_path, "a/b")
     with pytest.raises(ValueError, match="annotate"):
         new_graph_figure(used_twice(), annotate="values")
 

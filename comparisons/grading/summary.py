@@ -6,7 +6,9 @@ line per student in the order of SUBMISSIONS. A student's status is the first of
 ``grades.json``: ``{"rubric", "students": [{"student", "score", "max", "status", "rows"}],
 "diagnoses": {code: count}}``. ``summary.html``: the score histogram and a bar chart of the
 diagnosis codes the most students' work shows (each chart's SVG inline, its PNG beside it,
-also as ``figures/*.png`` and ``*.svg``), then the gradebook as a table.
+also as ``figures/*.png`` and ``*.svg``), then the gradebook as a table. The charts have the
+look of :mod:`comparisons.core.plotstyle` (its width, fonts and colour cycle; saved with its
+``save``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from comparisons.core import plotstyle
 
-matplotlib.use("Agg")
+plotstyle.use()
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
@@ -68,35 +70,35 @@ def write_gradebook(path: Path, rubric: Rubric, table: list[dict[str, Any]]) -> 
                              *(item_scores.get(i.name, "") for i in rubric.items), s["status"]])
 
 
-def _histogram(scores: list[float], best: float) -> Figure:
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+def score_histogram(scores: list[float], best: float) -> Figure:
+    """Histogram of the class's ``scores`` over [0, ``best``] in ``int(best) + 1`` bins (at most
+    20), plot width."""
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(4.0), layout="constrained")
     bins = max(1, min(20, int(best) + 1)) if best > 0 else 1
-    ax.hist(scores, bins=bins, range=(0, max(best, 1e-9)), color="#4c72b0", edgecolor="white")
+    ax.hist(scores, bins=bins, range=(0, max(best, 1e-9)), color="C0", edgecolor="white")
     ax.set_xlabel(f"score (of {points(best)})")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("students")
     ax.set_title("scores")
-    fig.tight_layout()
     return fig
 
 
-def _codes_chart(counts: dict[str, int]) -> Figure:
+def diagnoses_chart(counts: dict[str, int]) -> Figure:
+    """Horizontal bars of the :data:`TOP_CODES` most common codes (``counts`` most common
+    first, as :func:`diagnosis_counts` orders them), the most common on top."""
     top = list(counts.items())[:TOP_CODES][::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.4 * max(len(top), 2) + 1.2))
-    ax.barh([c for c, _ in top], [n for _, n in top], color="#dd8452")
+    fig, ax = plt.subplots(figsize=plotstyle.figsize(0.4 * max(len(top), 2) + 1.4),
+                           layout="constrained")
+    ax.barh([c for c, _ in top], [n for _, n in top], color="C1")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("results showing it (student × item)")
     ax.set_title("most common diagnoses")
-    fig.tight_layout()
     return fig
 
 
 def _embed(fig: Figure, folder: Path, stem: str) -> str:
     """Save PNG and SVG under ``folder``; the HTML of the SVG inline and the PNG beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
-    fig.savefig(png, dpi=120, facecolor="white")
-    fig.savefig(svg, facecolor="white")
+    png, svg = plotstyle.save(fig, folder, stem)
     plt.close(fig)
     svg_text = svg.read_text(encoding="utf-8")
     svg_text = svg_text[svg_text.index("<svg"):]
@@ -110,9 +112,9 @@ def write_summary(out: Path, rubric: Rubric, table: list[dict[str, Any]],
     """``summary.html`` with both charts and the gradebook."""
     e = html.escape
     figures = out / "figures"
-    charts = _embed(_histogram([s["score"] for s in table], rubric.max_score), figures,
+    charts = _embed(score_histogram([s["score"] for s in table], rubric.max_score), figures,
                     "scores")
-    charts += (_embed(_codes_chart(counts), figures, "diagnoses") if counts
+    charts += (_embed(diagnoses_chart(counts), figures, "diagnoses") if counts
                else "<p>No diagnosis: every result is right.</p>")
     head = "".join(f"<th>{e(h)}</th>" for h in
                    ["student", "score", "max", *(i.name for i in rubric.items), "status"])

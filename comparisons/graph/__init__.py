@@ -14,6 +14,6 @@ matplotlib load with the modules that use them):
   ``colour_by_report(graph, report)`` -> ``Colouring`` (statuses set, first divergence named);
 * :mod:`~comparisons.graph.outputs`: ``run_graphs(...)`` -> ``GraphRun``,
   ``write_graphs(run, out, dot=...)``;
-* :mod:`~comparisons.graph.draw`: ``draw_graph``, ``new_graph_figure``, ``draw_side_by_side``,
-  ``save_figure``; :mod:`~comparisons.graph.dot`: ``to_dot``.
+* :mod:`~comparisons.graph.draw`: ``draw_graph``, ``new_graph_figure``, ``draw_side_by_side``
+  (saved with :func:`comparisons.core.plotstyle.save`); :mod:`~comparisons.graph.dot`: ``to_dot``.
 """

@@ -7,7 +7,7 @@ graph out left to right in the data's direction, as the drawing does.
 
 from __future__ import annotations
 
-from comparisons.graph.draw import FILL, STATUS_FILL
+from comparisons.core.plotstyle import NODE_FILL, STATUS_FILL
 from comparisons.graph.labels import check_annotate, node_label
 from comparisons.graph.model import Graph
 
@@ -31,7 +31,7 @@ def to_dot(graph: Graph, *, annotate: str = "value", name: str = "computational_
         '  node [shape=box, style="rounded,filled", fontname="DejaVu Sans", fontsize=10];',
     ]
     for node in graph.nodes.values():
-        fill = STATUS_FILL[node.status] if node.status else FILL[node.kind]
+        fill = STATUS_FILL[node.status] if node.status else NODE_FILL[node.kind]
         width = ", penwidth=3" if node.status == "first_divergence" else ""
         label = quote(node_label(node, annotate))
         lines.append(f'  {quote(node.name)} [label={label}, fillcolor="{fill}"{width}];')

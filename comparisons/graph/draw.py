@@ -5,14 +5,14 @@ gradient as a Frobenius norm and a 3-number preview), laid out left to right in 
 direction by :mod:`comparisons.graph.layout` (bottom to top for the side-by-side figure);
 edges run between boxes and point the way what is drawn flows: values from input to consumer,
 gradients (``annotate="grad"``) from consumer back to input, as backpropagation sends them.
-Fill colours show the node kind, or the gradient check when a status is set. Drawing works in
-inches (one data unit = one inch), so text and boxes keep their sizes.
+Fill colours show the node kind, or the gradient check when a status is set (the colours of
+:mod:`comparisons.core.plotstyle`, which also saves the figures: ``plotstyle.save``). Drawing
+works in inches (one data unit = one inch), so text and boxes keep their sizes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.path import Path as MplPath
 
+from comparisons.core import plotstyle
 from comparisons.graph.drawn import DrawnGraph, figure_of
 from comparisons.graph.labels import check_annotate, measure_boxes, node_label
 from comparisons.graph.layout import Layout, Point, layout_graph
@@ -28,8 +29,6 @@ from comparisons.graph.model import Graph, GraphNode
 
 FONTSIZE = 9.0
 MARGIN = 0.15  # inches around the drawing inside the axes
-FILL = {"input": "#d6e6fa", "param": "#fde3bd", "op": "#eeeeee", "loss": "#e5d4fa"}
-STATUS_FILL = {"ok": "#bfe8bf", "wrong": "#f7a8a8", "first_divergence": "#e53935"}
 LEGEND = {
     "input": "input", "param": "parameter / leaf", "op": "operation", "loss": "objective",
     "ok": "gradient agrees", "wrong": "gradient wrong", "first_divergence": "first divergence",
@@ -138,20 +137,20 @@ def _edge_style(src: GraphNode, annotate: str) -> tuple[str, str, str]:
     consumer -> input (the way backpropagation sends them), and a dotted line without a head
     into an input that gets no gradient (the data x, y)."""
     if annotate != "grad":
-        return "-|>", "#555555", "-"
+        return "-|>", plotstyle.ARROW, "-"
     if src.kind == "input" and src.grad is None:
-        return "-", "#aaaaaa", ":"
-    return "<|-", "#555555", "-"
+        return "-", plotstyle.ARROW_FAINT, ":"
+    return "<|-", plotstyle.ARROW, "-"
 
 
 def _draw_node(drawn: DrawnGraph, node: GraphNode, annotate: str) -> None:
     """Add one node's rounded box and centred label to ``drawn``."""
     (cx, cy), (w, h) = drawn.layout.centers[node.name], drawn.layout.sizes[node.name]
-    fill = STATUS_FILL[node.status] if node.status else FILL[node.kind]
+    fill = plotstyle.STATUS_FILL[node.status] if node.status else plotstyle.NODE_FILL[node.kind]
     diverged = node.status == "first_divergence"
     box = FancyBboxPatch(
         (cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.06",
-        facecolor=fill, edgecolor="#7f0000" if diverged else "#444444",
+        facecolor=fill, edgecolor=plotstyle.OUTLINE_DIVERGED if diverged else plotstyle.OUTLINE,
         linewidth=2.5 if diverged else 0.9, zorder=2,
     )
     drawn.ax.add_patch(box)
@@ -162,19 +161,27 @@ def _draw_node(drawn: DrawnGraph, node: GraphNode, annotate: str) -> None:
     )
 
 
+def _legend_handles(graphs: Sequence[Graph]) -> list[Patch]:
+    """One patch per node kind (uncoloured nodes) and per status present in ``graphs``."""
+    nodes = [n for g in graphs for n in g.nodes.values()]
+    fills = {**plotstyle.NODE_FILL, **plotstyle.STATUS_FILL}
+    keys = [k for k in plotstyle.NODE_FILL
+            if any(n.kind == k and n.status is None for n in nodes)]
+    keys += [s for s in plotstyle.STATUS_FILL if any(n.status == s for n in nodes)]
+    return [Patch(facecolor=fills[k], edgecolor=plotstyle.OUTLINE, label=LEGEND[k])
+            for k in keys]
+
+
+LEGEND_STYLE = {"frameon": False, "handlelength": 1.2, "columnspacing": 1.2}
+"""The one-row legend's look, under a drawing or under the side-by-side figure."""
+
+
 def _add_legend(graphs: list[Graph], ax: Axes, lay: Layout, fontsize: float) -> None:
     """Add a one-row legend of the kinds and statuses present, just below the drawing."""
-    nodes = [n for g in graphs for n in g.nodes.values()]
-    keys = [k for k in FILL if any(n.kind == k and n.status is None for n in nodes)]
-    keys += [s for s in STATUS_FILL if any(n.status == s for n in nodes)]
-    handles = [
-        Patch(facecolor={**FILL, **STATUS_FILL}[k], edgecolor="#444444", label=LEGEND[k])
-        for k in keys
-    ]
+    handles = _legend_handles(graphs)
     ax.legend(
         handles=handles, loc="upper center", bbox_to_anchor=(lay.width / 2, -MARGIN / 2),
-        bbox_transform=ax.transData, ncol=len(handles), fontsize=fontsize, frameon=False,
-        handlelength=1.2, columnspacing=1.2,
+        bbox_transform=ax.transData, ncol=len(handles), fontsize=fontsize, **LEGEND_STYLE,
     )
 
 
@@ -202,29 +209,33 @@ def draw_side_by_side(
 
     A line runs beneath the boxes, from the right edge of the hand-written node to the left
     edge of the torch node, between the points that keep it clear of other boxes where
-    possible (:mod:`comparisons.graph.links`); a dot of its colour on both edges anchors it."""
+    possible (:mod:`comparisons.graph.links`); a dot of its colour on both edges anchors it.
+    The legend of both graphs' kinds and statuses runs centred under the whole figure."""
     for hand, other in correspondence.items():
         if hand not in hand_graph.nodes or other not in torch_graph.nodes:
             raise ValueError(
                 f"correspondence: expected hand -> torch node names, got {hand!r} -> {other!r}"
             )
     sizes = [
-        graph_extent(g, annotate=annotate, fontsize=fontsize, dpi=dpi, legend=g is torch_graph,
+        graph_extent(g, annotate=annotate, fontsize=fontsize, dpi=dpi, legend=False,
                      vertical=True)
         for g in (hand_graph, torch_graph)
     ]
-    title_h, gap = 0.45, 1.2
+    title_h, gap, legend_h = 0.45, 1.2, _legend_height(fontsize)
     width = sizes[0][0] + gap + sizes[1][0]
-    height = max(h for _, h in sizes) + title_h
+    top = max(h for _, h in sizes)  # both drawings hang from one line: the objectives level
+    height = legend_h + top + title_h
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
-    top = max(h for _, h in sizes)  # both drawings hang from one line: the objectives level
-    axes = [fig.add_axes((left / width, (top - h) / height, w / width, h / height))
+    axes = [fig.add_axes((left / width, (legend_h + top - h) / height, w / width, h / height))
             for left, (w, h) in ((0.0, sizes[0]), (sizes[0][0] + gap, sizes[1]))]
-    left = draw_graph(hand_graph, axes[0], annotate=annotate, title=titles[0],
-                      fontsize=fontsize, legend=False, vertical=True)
-    right = draw_graph(torch_graph, axes[1], annotate=annotate, title=titles[1],
-                       fontsize=fontsize, legend=[hand_graph, torch_graph], vertical=True)
+    left, right = (
+        draw_graph(g, ax, annotate=annotate, title=t, fontsize=fontsize, legend=False,
+                   vertical=True)
+        for g, ax, t in zip((hand_graph, torch_graph), axes, titles))
+    handles = _legend_handles([hand_graph, torch_graph])
+    fig.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, legend_h / 2 / height),
+               ncol=len(handles), fontsize=fontsize, **LEGEND_STYLE)
     colours = [f"C{i % 10}" for i in range(len(correspondence))]
     for colour, (hand, other) in zip(colours, correspondence.items()):
         start, end = link_anchors(left, hand, right, other)
@@ -237,14 +248,3 @@ def draw_side_by_side(
             ax.plot(*xy, marker="o", markersize=fontsize * 0.55, color=colour, zorder=4)
     return fig, left, right
 
-
-def save_figure(fig: Figure, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
-    """Write ``out_dir/stem.png`` (150 dpi) and ``out_dir/stem.svg``; return both paths."""
-    if not stem or "/" in stem or "\\" in stem:
-        raise ValueError(f"stem: expected a file name without directories, got {stem!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    png, svg = out / f"{stem}.png", out / f"{stem}.svg"
-    fig.savefig(png, dpi=150, facecolor="white")
-    fig.savefig(svg, facecolor="white")
-    return png, svg

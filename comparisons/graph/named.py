@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from comparisons.core import plotstyle
 from comparisons.core.errors import UsageError
 from comparisons.core.io import write_json
 from comparisons.graph.dot import to_dot
-from comparisons.graph.draw import new_graph_figure, save_figure
+from comparisons.graph.draw import new_graph_figure
 from comparisons.graph.model import Graph, GraphNode, NodeKind, NodeStatus
 from comparisons.graph.user import as_array
 from comparisons.verification.guard import StructureError, UserCodeError, contained, error_text
@@ -102,7 +103,7 @@ def write_named_graph(path: str | Path, out: str | Path, *,
     except (UserCodeError, StructureError) as exc:  # the file's code failing on a later run
         return VerifyReport("intermediates", error=error_text(exc)), []
     fig, _ = new_graph_figure(graph, annotate="grad", title=_title(path, report))
-    paths = list(save_figure(fig, out, STEM))
+    paths = plotstyle.save(fig, out, STEM)
     status = {n.name: n.status for n in graph.nodes.values()}
     paths.append(write_json(Path(out) / f"{STEM}.json", {"graph": graph.to_json(),
                                                           "status": status,

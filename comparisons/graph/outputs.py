@@ -35,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from comparisons.core import plotstyle
 from comparisons.core.compare import Check
 from comparisons.core.io import write_json
 from comparisons.graph.colour import Colouring, colour_by_gradients, colour_by_report, show_numbers
 from comparisons.graph.dot import to_dot
-from comparisons.graph.draw import draw_side_by_side, new_graph_figure, save_figure
+from comparisons.graph.draw import draw_side_by_side, new_graph_figure
 from comparisons.graph.model import Graph
 from comparisons.graph.named import write_named_graph as write_named_graph
 from comparisons.graph.record import make_network, record_two_layer
@@ -176,7 +177,7 @@ def write_graphs(run: GraphRun, out: str | Path, *, dot: bool = False) -> list[P
     paths: list[Path] = []
     for fig, stem in ((forward, "graph_forward"), (backward, "graph_backward"),
                       (side, "graph_torch")):
-        paths += save_figure(fig, out, stem)
+        paths += plotstyle.save(fig, out, stem)
     paths.append(write_json(out / "graph.json", run.to_json()))
     if dot:
         texts = {"graph_forward": to_dot(_plain(run.hand), annotate="value", name="forward"),

@@ -9,7 +9,9 @@ inputs, h hidden units, q outputs), arrows in the direction values flow. Under i
 gradient in the order a backward pass computes them, with the nodes its paths come from
 (dJ/dW2 collects the paths through o and s); on the worksheet the formula and shape cells are
 empty boxes to write in, on the key they hold the book's equation and the node's shape. With
-another activation φ, h = φ(z) and the key's dJ/dz = dh ⊙ φ′(z) names φ′. Matplotlib only.
+another activation φ, h = φ(z) and the key's dJ/dz = dh ⊙ φ′(z) names φ′. Matplotlib only, in
+:mod:`comparisons.core.plotstyle`'s look: its node fills (those of the graph drawings), its
+font sizes (relative, drawn inside ``plotstyle.style()``), saved with its ``save``/``save_pdf``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from comparisons.core import plotstyle
+from comparisons.graph.record import KINDS
 from handmade.network import TWO_LAYER, Network
 
 DERIVATIVES = {
@@ -32,8 +35,6 @@ DERIVATIVES = {
 }
 """Activation -> (its symbol in the formulas, its derivative): the answer key's φ′."""
 PAGE = (11.69, 8.27)  # A4 landscape, inches
-KIND_COLOURS = {"input": "#e8eef7", "parameter": "#fdf1d6", "intermediate": "#ffffff",
-                "objective": "#e3f1e3"}
 
 
 @dataclass(frozen=True)
@@ -127,17 +128,20 @@ def _draw_graph(ax: Axes, s: Sheet) -> None:
         for i in n.inputs:
             (x0, y0), (x1, y1) = pos[i], pos[n.name]
             ax.add_patch(FancyArrowPatch((x0 + w / 2, y0), (x1 - w / 2, y1), arrowstyle="-|>",
-                                         mutation_scale=12, color="#555555", lw=1.0,
+                                         mutation_scale=12, color=plotstyle.ARROW, lw=1.0,
                                          shrinkA=2, shrinkB=2))
     for n in s.net.nodes:
         x, y = pos[n.name]
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc=KIND_COLOURS[n.kind],
-                                    ec="#333333", boxstyle="round,pad=0.02"))
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                    fc=plotstyle.NODE_FILL[KINDS[n.kind]], ec=plotstyle.OUTLINE,
+                                    boxstyle="round,pad=0.02"))
         shape = "scalar" if n.shape == "()" else n.shape.split(" float")[0]
         body = s.formulas[n.name] or n.kind
-        ax.text(x, y + 0.16, n.name, ha="center", va="center", fontsize=11, weight="bold")
-        ax.text(x, y - 0.02, body, ha="center", va="center", fontsize=7, wrap=True)
-        ax.text(x, y - 0.2, shape, ha="center", va="center", fontsize=8, color="#333333")
+        ax.text(x, y + 0.16, n.name, ha="center", va="center", fontsize="medium",
+                weight="bold")
+        ax.text(x, y - 0.02, body, ha="center", va="center", fontsize="xx-small", wrap=True)
+        ax.text(x, y - 0.2, shape, ha="center", va="center", fontsize="x-small",
+                color=plotstyle.MUTED)
 
 
 def _draw_table(ax: Axes, s: Sheet, key: bool) -> None:
@@ -148,7 +152,8 @@ def _draw_table(ax: Axes, s: Sheet, key: bool) -> None:
     n = len(s.rows)
     height = 1.0 / (n + 1)
     for j, head in enumerate(heads):
-        ax.text(lefts[j] + 0.01, 1 - height / 2, head, va="center", fontsize=10, weight="bold")
+        ax.text(lefts[j] + 0.01, 1 - height / 2, head, va="center", fontsize="small",
+                weight="bold")
     for i, (grad, paths, equation, shape) in enumerate(s.rows):
         top = 1 - height * (i + 1)
         cells = (grad, paths, equation.split(" = ", 1)[-1] if key else "",
@@ -156,10 +161,10 @@ def _draw_table(ax: Axes, s: Sheet, key: bool) -> None:
         for j, text in enumerate(cells):
             box = FancyBboxPatch((lefts[j] + 0.004, top - height + 0.01), widths[j] - 0.008,
                                  height - 0.02, boxstyle="square,pad=0", fc="white",
-                                 ec="#333333" if j >= 2 else "none", lw=0.8)
+                                 ec=plotstyle.OUTLINE if j >= 2 else "none", lw=0.8)
             ax.add_patch(box)
-            colour = "#1f4e9c" if key and j >= 2 else "black"
-            ax.text(lefts[j] + 0.012, top - height / 2, text, va="center", fontsize=10,
+            colour = plotstyle.ANSWER if key and j >= 2 else "black"
+            ax.text(lefts[j] + 0.012, top - height / 2, text, va="center", fontsize="small",
                     color=colour)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -167,20 +172,22 @@ def _draw_table(ax: Axes, s: Sheet, key: bool) -> None:
 
 def page(s: Sheet, *, key: bool) -> Figure:
     """One page: the graph above, the gradient table below (filled in on the key)."""
-    fig = Figure(figsize=PAGE)
-    title = "Answer key" if key else "Worksheet"
-    fig.suptitle(f"Backpropagation {title.lower()}: the two-layer network "
-                 f"(φ = {s.activation}{', with bias b1' if 'b1' in s.net.names else ''})",
-                 fontsize=14, weight="bold", y=0.975)
-    fig.text(0.5, 0.925, "J = L + s, L = mean((o − Y)²), s = lam/2 (‖W1‖² + ‖W2‖²). "
-             "Arrows: the forward pass. For each gradient write its formula and its shape "
-             "(dJ/dJ = 1; do, dh, dz short for dJ/do, dJ/dh, dJ/dz).", ha="center", fontsize=9)
-    _draw_graph(fig.add_axes((0.03, 0.5, 0.94, 0.4)), s)
-    _draw_table(fig.add_axes((0.05, 0.1, 0.9, 0.38)), s, key)
-    foot = DERIVATIVES[s.activation][1] if key else "Name: ____________________"
-    fig.text(0.05, 0.05, foot, fontsize=9)
-    fig.text(0.95, 0.05, f"backprop-lab · page {2 if key else 1} of 2", ha="right", fontsize=8,
-             color="#666666")
+    with plotstyle.style():
+        fig = Figure(figsize=PAGE)
+        title = "Answer key" if key else "Worksheet"
+        fig.suptitle(f"Backpropagation {title.lower()}: the two-layer network "
+                     f"(φ = {s.activation}{', with bias b1' if 'b1' in s.net.names else ''})",
+                     weight="bold", y=0.975)
+        fig.text(0.5, 0.94, "J = L + s, L = mean((o − Y)²), s = lam/2 (‖W1‖² + ‖W2‖²). "
+                 "Arrows: the forward pass.\nFor each gradient write its formula and its shape "
+                 "(dJ/dJ = 1; do, dh, dz short for dJ/do, dJ/dh, dJ/dz).", ha="center",
+                 va="top", fontsize="small")
+        _draw_graph(fig.add_axes((0.03, 0.5, 0.94, 0.4)), s)
+        _draw_table(fig.add_axes((0.05, 0.1, 0.9, 0.38)), s, key)
+        foot = DERIVATIVES[s.activation][1] if key else "Name: ____________________"
+        fig.text(0.05, 0.05, foot, fontsize="small")
+        fig.text(0.95, 0.05, f"backprop-lab · page {2 if key else 1} of 2", ha="right",
+                 fontsize="x-small", color=plotstyle.MUTED)
     return fig
 
 
@@ -191,11 +198,7 @@ def write_worksheet(out: str | Path, *, activation: str = "relu", bias: bool = F
     folder.mkdir(parents=True, exist_ok=True)
     s = sheet(activation=activation, bias=bias)
     pages = [page(s, key=False), page(s, key=True)]
-    pdf = folder / "worksheet.pdf"
-    with PdfPages(pdf) as doc:
-        for fig in pages:
-            doc.savefig(fig)
-    svgs = [folder / "worksheet.svg", folder / "worksheet_key.svg"]
-    for fig, svg in zip(pages, svgs):
-        fig.savefig(svg)
+    pdf = plotstyle.save_pdf(pages, folder / "worksheet.pdf")
+    svgs = [plotstyle.save(fig, folder, stem, formats=("svg",))[0]
+            for fig, stem in zip(pages, ("worksheet", "worksheet_key"))]
     return [pdf, *svgs]

@@ -33,11 +33,9 @@ TOLERANCE_STYLE: dict[str, Any] = {"ls": "--", "lw": 1.3}
 
 
 def save_figure(fig: Figure, out: Path, stem: str) -> list[Path]:
-    """Write ``out/stem.png`` (150 dpi) and ``out/stem.svg``, close the figure, return paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=150, facecolor="white")
-    fig.savefig(paths[1], facecolor="white")
+    """Write ``out/stem.png`` (150 dpi) and ``out/stem.svg`` (``plotstyle.save``), close the
+    figure, return paths."""
+    paths = plotstyle.save(fig, out, stem)
     plt.close(fig)
     return paths
 
