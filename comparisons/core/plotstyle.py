@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-import matplotlib.style
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 WIDTH = 14.0
 """Width in inches of every plot (150 dpi PNG: 2100 pixels)."""
@@ -41,14 +41,14 @@ TRAIN = "-"
 HELD_OUT = "--"
 """Line style of a test- or validation-set curve (dashed)."""
 
-SAVE: dict[str, Any] = {
+SAVE: dict[RcKeyType, Any] = {
     "savefig.dpi": DPI,
     "savefig.facecolor": "white",
     "savefig.bbox": "standard",  # the figure's own box: PNG and SVG show the same area
 }
 """The rc settings every :func:`save` writes with (part of :data:`RC`)."""
 
-RC: dict[str, Any] = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 12.0,
     "axes.titlesize": "medium",
     "axes.labelsize": "medium",
@@ -94,7 +94,7 @@ ANSWER = "#1f4e9c"
 def use() -> None:
     """Select the Agg backend (no display needed) and apply :data:`RC`."""
     matplotlib.use("Agg")
-    matplotlib.style.use(RC)
+    matplotlib.rcParams.update(RC)
 
 
 def style() -> AbstractContextManager[Any]:
