@@ -189,13 +189,15 @@ def new_graph_figure(
     graph: Graph, *, annotate: str = "value", title: str | None = None,
     fontsize: float = FONTSIZE, dpi: float = 100.0,
 ) -> tuple[Figure, DrawnGraph]:
-    """Return a new Agg-backed figure sized to fit ``graph`` and the drawing on it."""
+    """Return a new Agg-backed figure sized to fit ``graph`` and the drawing on it (drawn in
+    ``plotstyle.style()``)."""
     width, height = graph_extent(graph, annotate=annotate, fontsize=fontsize, dpi=dpi)
     top = 0.45 if title else 0.1
-    fig = Figure(figsize=(width, height + top), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + top)))
-    return fig, draw_graph(graph, ax, annotate=annotate, title=title, fontsize=fontsize)
+    with plotstyle.style():
+        fig = Figure(figsize=(width, height + top), dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + top)))
+        return fig, draw_graph(graph, ax, annotate=annotate, title=title, fontsize=fontsize)
 
 
 def draw_side_by_side(
@@ -225,26 +227,27 @@ def draw_side_by_side(
     width = sizes[0][0] + gap + sizes[1][0]
     top = max(h for _, h in sizes)  # both drawings hang from one line: the objectives level
     height = legend_h + top + title_h
-    fig = Figure(figsize=(width, height), dpi=dpi)
-    FigureCanvasAgg(fig)
-    axes = [fig.add_axes((left / width, (legend_h + top - h) / height, w / width, h / height))
-            for left, (w, h) in ((0.0, sizes[0]), (sizes[0][0] + gap, sizes[1]))]
-    left, right = (
-        draw_graph(g, ax, annotate=annotate, title=t, fontsize=fontsize, legend=False,
-                   vertical=True)
-        for g, ax, t in zip((hand_graph, torch_graph), axes, titles))
-    handles = _legend_handles([hand_graph, torch_graph])
-    fig.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, legend_h / 2 / height),
-               ncol=len(handles), fontsize=fontsize, **LEGEND_STYLE)
-    colours = [f"C{i % 10}" for i in range(len(correspondence))]
-    for colour, (hand, other) in zip(colours, correspondence.items()):
-        start, end = link_anchors(left, hand, right, other)
-        link = ConnectionPatch(
-            start, end, coordsA=axes[0].transData, coordsB=axes[1].transData,
-            linestyle=(0, (4, 3)), color=colour, linewidth=1.1, alpha=0.8, zorder=-1,
-        )
-        fig.add_artist(link)
-        for ax, xy in zip(axes, (start, end)):  # anchor dots
-            ax.plot(*xy, marker="o", markersize=fontsize * 0.55, color=colour, zorder=4)
+    with plotstyle.style():
+        fig = Figure(figsize=(width, height), dpi=dpi)
+        FigureCanvasAgg(fig)
+        axes = [fig.add_axes((left / width, (legend_h + top - h) / height, w / width, h / height))
+                for left, (w, h) in ((0.0, sizes[0]), (sizes[0][0] + gap, sizes[1]))]
+        left, right = (
+            draw_graph(g, ax, annotate=annotate, title=t, fontsize=fontsize, legend=False,
+                       vertical=True)
+            for g, ax, t in zip((hand_graph, torch_graph), axes, titles))
+        handles = _legend_handles([hand_graph, torch_graph])
+        fig.legend(handles=handles, loc="center", bbox_to_anchor=(0.5, legend_h / 2 / height),
+                   ncol=len(handles), fontsize=fontsize, **LEGEND_STYLE)
+        colours = [f"C{i % 10}" for i in range(len(correspondence))]
+        for colour, (hand, other) in zip(colours, correspondence.items()):
+            start, end = link_anchors(left, hand, right, other)
+            link = ConnectionPatch(
+                start, end, coordsA=axes[0].transData, coordsB=axes[1].transData,
+                linestyle=(0, (4, 3)), color=colour, linewidth=1.1, alpha=0.8, zorder=-1,
+            )
+            fig.add_artist(link)
+            for ax, xy in zip(axes, (start, end)):  # anchor dots
+                ax.plot(*xy, marker="o", markersize=fontsize * 0.55, color=colour, zorder=4)
     return fig, left, right
 
