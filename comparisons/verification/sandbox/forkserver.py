@@ -20,6 +20,8 @@ import signal
 import socket
 import sys
 
+import numpy.typing  # noqa: F401 - students' typed files import it: once here, not per child
+
 from comparisons.verification.sandbox.child import Child
 
 
