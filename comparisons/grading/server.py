@@ -1,4 +1,4 @@
-"""The warm fork server every submission's process is forked from (light: stdlib only).
+"""The warm fork server grade's processes are forked from (this module: stdlib only).
 
 :func:`start` starts it at once, so that its imports (NumPy, torch, the verification) run
 while the parent is still importing its own: on two cores the two ~3 s imports overlap.
@@ -13,9 +13,11 @@ from typing import Any
 
 WARM_MODULES = ["numpy", "torch", "comparisons.verification.loader",
                 "comparisons.verification.conventions.run", "comparisons.grading.pool",
-                "comparisons.cli.main"]
-"""What the fork server imports once, before any submission's process is forked from it
-(``comparisons.cli.main``: a child re-runs the console script, which imports it)."""
+                "comparisons.grading.runner", "comparisons.cli.main"]
+"""What the fork server imports once, before a grader process (``comparisons.grading.runner``,
+the sandboxed path) or a submission's process (``comparisons.grading.pool``,
+``--no-isolation``) is forked from it (``comparisons.cli.main``: a child re-runs the console
+script, which imports it)."""
 
 
 def context() -> Any:
