@@ -75,6 +75,11 @@ def variant_lines(rubric: Rubric, variant: Variant) -> list[str]:
             how = (f"with its bias: {DECLARATIONS[item.op].signature}" if variant.bias else
                    f"without a bias: {NO_BIAS[item.op].signature}; {NO_BIAS[item.op].convention}")
             lines.append(f"item {item.name!r}: implement {item.op} {how}")
+        if item.lab is not None:  # the notebook's text fixes φ, the bias and the signatures
+            lines.append(f"item {item.name!r}: the functions lab {item.lab} asks for, as its "
+                         f"text writes them; its comparisons.verify checks run on your own "
+                         f"case sizes and inputs (with any λ or p listed here), its other checks "
+                         f"as shipped")
     ops = rubric_ops(rubric)
     lines += [f"{op}: {name} = {value:g} (in {', '.join(map(repr, ops[op]))}; your forward "
               f"receives it as {name})" for op, name, value in variant.params if op in ops]
