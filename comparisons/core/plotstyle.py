@@ -8,7 +8,8 @@ caller's settings (a notebook's) as they were. Plots are sized with :func:`figsi
 :data:`WIDTH` inches wide, so the report, which scales every image to the page width, shows
 every figure's text at the same size) and leave font sizes to the rc settings (``"small"``,
 ``"large"``, never numbers). Figures are written with :func:`save` (PNG at :data:`DPI` and
-SVG, white background, the figure's own box) and :func:`save_pdf`.
+SVG, white background, the figure's own box), a multi-page PDF with
+:func:`comparisons.core.plotpages.save_pdf`.
 
 Curves of the training set are solid and curves of held-out data (test, validation) dashed,
 as in the labs: :data:`TRAIN` and :data:`HELD_OUT` are the ``ls`` values to use. Chart bars
@@ -19,13 +20,12 @@ by kind (:data:`NODE_FILL`) or by their gradient check (:data:`STATUS_FILL`), ou
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import matplotlib
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
 
@@ -132,12 +132,3 @@ def save(fig: Figure, out: str | Path, stem: str, formats: Sequence[str] = FORMA
             fig.savefig(path)
     return paths
 
-
-def save_pdf(figures: Iterable[Figure], path: str | Path) -> Path:
-    """Write ``figures`` as the pages of one PDF at ``path`` (its folder must exist), with
-    :data:`SAVE`'s settings; return the path."""
-    pdf = Path(path)
-    with matplotlib.rc_context(SAVE), PdfPages(pdf) as doc:
-        for fig in figures:
-            doc.savefig(fig)
-    return pdf

@@ -11,7 +11,8 @@ gradient in the order a backward pass computes them, with the nodes its paths co
 empty boxes to write in, on the key they hold the book's equation and the node's shape. With
 another activation φ, h = φ(z) and the key's dJ/dz = dh ⊙ φ′(z) names φ′. Matplotlib only, in
 :mod:`comparisons.core.plotstyle`'s look: its node fills (those of the graph drawings), its
-font sizes (relative, drawn inside ``plotstyle.style()``), saved with its ``save``/``save_pdf``.
+font sizes (relative, drawn inside ``plotstyle.style()``); saved with ``plotstyle.save`` and
+``plotpages.save_pdf``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from comparisons.core import plotstyle
+from comparisons.core import plotpages, plotstyle
 from comparisons.graph.record import KINDS
 from handmade.network import TWO_LAYER, Network
 
@@ -198,7 +199,7 @@ def write_worksheet(out: str | Path, *, activation: str = "relu", bias: bool = F
     folder.mkdir(parents=True, exist_ok=True)
     s = sheet(activation=activation, bias=bias)
     pages = [page(s, key=False), page(s, key=True)]
-    pdf = plotstyle.save_pdf(pages, folder / "worksheet.pdf")
+    pdf = plotpages.save_pdf(pages, folder / "worksheet.pdf")
     svgs = [plotstyle.save(fig, folder, stem, formats=("svg",))[0]
             for fig, stem in zip(pages, ("worksheet", "worksheet_key"))]
     return [pdf, *svgs]
