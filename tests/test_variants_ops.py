@@ -15,9 +15,11 @@ import pytest
 import test_leaky_relu
 import test_multiclass_hinge
 
+from comparisons.cli.main import main
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
-from comparisons.grading.rubric import parse_rubric
+from comparisons.grading.assignment import assignment_text
+from comparisons.grading.rubric import load_rubric, parse_rubric
 from comparisons.verification.isolation import verify_isolated
 from comparisons.verification.loader import verify_file
 from comparisons.verification.report import VerifyReport
@@ -280,3 +282,56 @@ def test_the_same_variant_gives_a_bit_identical_isolated_report(tmp_path: Path, 
         runs.append(json.dumps(report.to_json()))
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
+
+
+def test_a_class_is_graded_on_its_slopes_margins_biases_and_says_so(tmp_path: Path) -> None:
+    """op items of leaky_relu, multiclass_hinge and conv2d (bias = "variant") and a CS231n
+    convention item, graded in the sandbox: keyword-aware correct files pass, a file that
+    takes no keyword fails, and each feedback file states the variant its items used."""
+    rubric_path = tmp_path / "rubric.toml"
+    rubric_path.write_text(
+        'variant_seed = 3\n[[item]]\nname = "leaky"\nop = "leaky_relu"\nfile = "leaky.py"\n'
+        '[[item]]\nname = "svm"\nop = "multiclass_hinge"\nfile = "svm.py"\n'
+        '[[item]]\nname = "conv"\nop = "conv2d"\nbias = "variant"\nfile = "conv.py"\n'
+        '[[item]]\nname = "layers"\nconvention = "cs231n"\nfile = "layers.py"\n'
+        'points = { affine = 1, relu = 1 }\n')
+    rubric = load_rubric(rubric_path)
+    students = ["ada", "bo", "cy"]
+    for student in students:
+        folder = tmp_path / "class" / student
+        folder.mkdir(parents=True)
+        v = derive_variant(3, student)
+        leaky = "where" if student != "cy" else None  # cy keeps the shipped forward(x)
+        (folder / "leaky.py").write_text(
+            NP + (LEAKY[leaky][0] if leaky else
+                  "def forward(x):\n    return np.where(x > 0, x, 0.01 * x), x\n"
+                  "def backward(dout, x):\n    return dout * np.where(x > 0, 1.0, 0.01)\n"))
+        (folder / "svm.py").write_text(NP + HINGE["vectorised"][0])
+        conv = (CONV["einsum"][0] if not v.bias else
+                CONV_FORWARD.replace("def forward(x, W, *,", "def forward(x, W, b, *,")
+                .replace('return np.einsum("nchwkl,fckl->nfhw", win, W),',
+                         'return np.einsum("nchwkl,fckl->nfhw", win, W) + b[:, None, None],')
+                + "    return dx, dW, dout.sum(axis=(0, 2, 3))\n")
+        (folder / "conv.py").write_text(NP + conv)
+        (folder / "layers.py").write_text(
+            (Path(__file__).parent / "cs231n_layers" / "correct_layers.py").read_text())
+    out = tmp_path / "out"
+    assert main(["grade", str(tmp_path / "class"), "--rubric", str(rubric_path), "--out",
+                 str(out), "--jobs", "2", "--no-progress"]) == 0
+    rows = {(r["student"], r["item"]): r for r in
+            map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    for student in students:
+        v = derive_variant(3, student)
+        for item in ("svm", "conv", "layers"):
+            assert rows[student, item]["status"] == "passed", rows[student, item]
+        leaky = rows[student, "leaky"]  # cy's forward(x) is called with the keyword: 0 points
+        assert (leaky["status"], leaky["score"]) == (("error", 0) if student == "cy" else
+                                                     ("passed", leaky["max"]))
+        feedback = (out / "feedback" / f"{student}.md").read_text()
+        assert all(line[2:] in feedback
+                   for line in assignment_text(rubric, student).splitlines()[1:])
+        assert f"negative_slope = {v.param('leaky_relu', 'negative_slope'):g}" in feedback
+        assert f"margin = {v.param('multiclass_hinge', 'margin'):g}" in feedback
+        assert ("with its bias" if v.bias else "without a bias") in feedback
+        assert "convention items: the course's case sizes" in feedback
+    assert "negative_slope" in rows["cy", "leaky"]["report"]["error"]
