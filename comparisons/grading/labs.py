@@ -1,14 +1,19 @@
-"""The shipped labs as rubric items: each exercise whose check is ``comparisons.verify`` is a
-test, graded on a student's copy of the notebook (executed or not).
+"""The shipped labs as rubric items: every exercise is a test, graded on a student's copy of
+the notebook (executed or not).
 
 A shipped notebook (``notebooks/NAME.ipynb``) tags an exercise cell ``exercise`` with the
-metadata ``"exercise": ID`` and the check cell below it ``check`` with the same ID. A check
-of the form ``check(comparisons.verify(FORWARD, BACKWARD, against="OP"), "ID", ...)`` is
-gradable: the student's notebook is verified in the sandbox up to the exercise's cell (its id
-as shipped), its ``FORWARD``/``BACKWARD`` against ``OP``, and the verdict is the grader's.
-The student's check cells are never run, so editing one changes nothing. Checks of another
-form (a ``reference=`` of the lab's own, ``check_value``) are not gradable here and are
-listed by :func:`lab_exercises` as such.
+metadata ``"exercise": ID`` and the check cell(s) below it ``check`` with the same ID. Every
+exercise with a check cell is gradable, and its check is always the SHIPPED one:
+
+- a check of exactly the form ``check(comparisons.verify(FORWARD, BACKWARD, against="OP"),
+  "ID", ...)`` is verified in the sandbox up to the exercise's cell (its id as shipped), its
+  ``FORWARD``/``BACKWARD`` against ``OP`` (the item's seed, dtype and variant);
+- any other check (``check_value``, a ``reference=`` of the lab's own, lab 7's
+  ``bn.step_check``, ``modes.*``, several check cells) runs in the grader with the student's
+  functions proxied from the sandbox (:mod:`comparisons.grading.lab_checks`).
+
+Either way the expected values and the verdict are the grader's, and the student's check
+cells are never run, so editing one changes nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from __future__ import annotations
 import ast
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from comparisons.core.errors import UsageError
+from comparisons.grading.lab_checks import grade_exercises
+from comparisons.grading.lab_plan import ExercisePlan, exercise_plans
 
 NOTEBOOKS = Path(os.environ.get("BACKPROP_LAB_NOTEBOOKS")
                  or Path(__file__).resolve().parents[2] / "notebooks")
@@ -31,13 +39,15 @@ NOTEBOOKS = Path(os.environ.get("BACKPROP_LAB_NOTEBOOKS")
 
 @dataclass(frozen=True)
 class Exercise:
-    """A gradable exercise: the shipped exercise cell's id, the pair's names and the op."""
+    """A gradable exercise: the shipped exercise cell's id, the pair's names and the op (for a
+    check run in the grader, ``plan`` is set and the names and op are empty)."""
 
     exercise: str
     cell_id: str
     forward: str
     backward: str
     against: str
+    plan: ExercisePlan | None = None
 
 
 def shipped_notebook(lab: str) -> Path:
@@ -78,11 +88,13 @@ def _source(cell: dict[str, Any]) -> str:
 
 
 def lab_exercises(lab: str) -> tuple[dict[str, Exercise], list[str]]:
-    """The lab's gradable exercises by ID, and the IDs of those that are not gradable."""
-    cells = json.loads(shipped_notebook(lab).read_text(encoding="utf-8")).get("cells", [])
+    """The lab's exercises by ID (every one with a check cell), and the IDs of those that are
+    not gradable (none of the shipped labs': an exercise without a check cell)."""
+    path = shipped_notebook(lab)
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    plans = exercise_plans(path.resolve(), path.stat().st_mtime)
     ids: dict[str, str] = {}
-    found: dict[str, Exercise] = {}
-    other: list[str] = []
+    calls: dict[str, list[tuple[str, str, str] | None]] = {}
     for cell in cells:
         meta = cell.get("metadata", {})
         ident, tags = meta.get("exercise"), meta.get("tags", [])
@@ -91,33 +103,95 @@ def lab_exercises(lab: str) -> tuple[dict[str, Exercise], list[str]]:
         if "exercise" in tags and cell.get("id"):
             ids[ident] = str(cell["id"])
         elif "check" in tags and ident in ids:
-            call = _verify_call(_source(cell))
-            if call is None:
-                other.append(ident)
-            else:
-                found[ident] = Exercise(ident, ids[ident], *call)
-    return found, [i for i in dict.fromkeys(other) if i not in found]
+            calls.setdefault(ident, []).append(_verify_call(_source(cell)))
+    found: dict[str, Exercise] = {}
+    for ident, cell_id in ids.items():
+        checks = calls.get(ident, [])
+        if len(checks) == 1 and checks[0] is not None:
+            found[ident] = Exercise(ident, cell_id, *checks[0])
+        elif ident in plans:
+            found[ident] = Exercise(ident, cell_id, "", "", "", plans[ident])
+    return found, [i for i in ids if i not in found]
+
+
+def _failed(ident: str, op: str, error: str) -> dict[str, Any]:
+    return {"function": ident, "op": op, "passed": False, "error": error, "gradients": []}
+
+
+def without_checks(path: Path, lab: str, folder: Path) -> Path:
+    """A copy of the student's notebook in ``folder`` whose check cells (tagged ``check`` or
+    with a shipped check cell's id) are empty: they are never run, in the child either, so an
+    edited one (``check(True, ...)``, a ``raise``) cannot stop the import of a later exercise.
+    No shipped cell reads a name only a check cell defines (tests/test_grade_labs_every.py).
+    UsageError (one line) for a file that is not a notebook."""
+    shipped = json.loads(shipped_notebook(lab).read_text(encoding="utf-8")).get("cells", [])
+    check_ids = {c.get("id") for c in shipped if "check" in (c.get("metadata") or {}).get(
+        "tags", [])} - {None}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cells = [dict(c) for c in data["cells"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a Jupyter notebook ({type(exc).__name__})") from None
+    for cell in cells:
+        tags = (cell.get("metadata") or {}).get("tags") or ()
+        if cell.get("cell_type") == "code" and ("check" in tags or cell.get("id") in check_ids):
+            cell["source"] = ""
+    copy = folder / path.name
+    copy.write_text(json.dumps({**data, "cells": cells}), encoding="utf-8")
+    return copy
+
+
+def _shown(value: Any, copy: Path, path: Path) -> Any:
+    """``value`` (a section, a text) with the copy's path said as the student's."""
+    return json.loads(json.dumps(value).replace(json.dumps(str(copy))[1:-1],
+                                                json.dumps(str(path))[1:-1]))
 
 
 def grade_lab(path: Path, lab: str, checks: tuple[str, ...],
               verify: Callable[..., Any]) -> dict[str, Any]:
-    """Verify each exercise ``checks`` of ``lab`` on the student's notebook ``path`` with
+    """Grade each exercise ``checks`` of ``lab`` on the student's notebook ``path``.
+
     ``verify(path, against, cell=..., names=(forward, backward))`` (verify_file or
-    verify_isolated, dtype and seed bound). The report is a convention report's shape: one
-    section per exercise (``"function"``: its ID), so it is scored and shown the same way."""
+    verify_isolated, dtype, seed and the sandbox's ``limits``/``spares`` bound by
+    ``functools.partial``) verifies a plain ``comparisons.verify`` check; any other check runs
+    here with the student's code in the sandbox, under the same ``limits`` and ``spares``.
+    Both see the copy of :func:`without_checks`. The report is a convention report's shape:
+    one section per exercise (``"function"``: its ID), so it is scored and shown the same
+    way."""
+    with tempfile.TemporaryDirectory(prefix="backprop-lab-lab-") as folder:
+        try:
+            copy = without_checks(path, lab, Path(folder))
+        except UsageError as exc:
+            parts = [_failed(i, "", str(exc)) for i in checks]
+            texts = [f"== {i} ==\n{exc}" for i in checks]
+        else:
+            parts, texts = _shown(_graded(copy, lab, checks, verify), copy, path)
+    return {"status": "verified", "text": "\n\n".join(texts),
+            "report": {"lab": lab, "passed": all(p["passed"] for p in parts), "error": None,
+                       "functions": parts}}
+
+
+def _graded(path: Path, lab: str, checks: tuple[str, ...], verify: Callable[..., Any]
+            ) -> tuple[list[dict[str, Any]], list[str]]:
+    """(sections, texts) of the exercises ``checks`` on the notebook ``path``."""
     exercises, _ = lab_exercises(lab)
+    bound = getattr(verify, "keywords", {})
+    plans = [ex.plan for ex in exercises.values() if ex.plan is not None and ex.exercise in checks]
+    graded = grade_exercises(path, lab, plans, limits=bound.get("limits"),
+                             spares=bound.get("spares")) if plans else {}
     parts, texts = [], []
     for ident in checks:
         ex = exercises[ident]
+        if ident in graded:
+            parts.append(graded[ident][0])
+            texts.append(f"== {ident} ==\n{graded[ident][1]}")
+            continue
         try:
             report = verify(path, ex.against, cell=ex.cell_id, names=(ex.forward, ex.backward))
         except UsageError as exc:  # the exercise's cell or functions are not in the copy
-            parts.append({"function": ident, "op": ex.against, "passed": False,
-                          "error": str(exc), "gradients": []})
+            parts.append(_failed(ident, ex.against, str(exc)))
             texts.append(f"== {ident} ==\n{exc}")
             continue
         parts.append({**report.to_json(), "function": ident})
         texts.append(f"== {ident} ==\n{report}")
-    return {"status": "verified", "text": "\n\n".join(texts),
-            "report": {"lab": lab, "passed": all(p["passed"] for p in parts), "error": None,
-                       "functions": parts}}
+    return parts, texts
