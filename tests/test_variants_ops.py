@@ -159,6 +159,17 @@ def test_the_kink_and_mistakes_use_the_variants_value(tmp_path: Path) -> None:
             assert note.startswith("subgradient_at_kink"), note
 
 
+def test_a_leaky_phi_is_assigned_with_its_slope() -> None:
+    rubric = parse_rubric({"variant_seed": 11, "item": [{"name": "phi", "op": "activation"}]},
+                          "r")
+    student = next(s for s in (f"s{i}" for i in range(100))
+                   if derive_variant(11, s).activation == "leaky_relu")
+    slope = derive_variant(11, student).param("leaky_relu", "negative_slope")
+    text = assignment_text(rubric, student)
+    assert "φ = leaky_relu: forward(x, *, negative_slope) -> (out, cache)" in text
+    assert f"negative_slope = {slope:g}, passed by keyword" in text
+
+
 def active_spec_signature(op: str, v: Variant) -> str:
     """The signature and convention a student reads under ``v``: the keyword and its value."""
     with applied(v):

@@ -166,7 +166,8 @@ def varied_dims(op: str, index: int, dims: Mapping[str, int], shapes: int) -> di
 
 def varied_spec(spec: OpSpec, variant: Variant) -> OpSpec:
     """``spec`` (a built-in op's, its pair possibly replaced) with the variant's case sizes and
-    hyper-parameters; a spec of no built-in op is returned as it is."""
+    hyper-parameters, and for an op of :data:`KEYWORD` its constant as a keyword input (the
+    signature and convention saying the value); a spec of no built-in op is returned as is."""
     decl = DECLARATIONS.get(spec.name)
     if decl is None:
         return spec
