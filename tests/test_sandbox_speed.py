@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import signal
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +162,30 @@ def test_a_child_closed_after_its_spares_is_still_removed() -> None:
     spares.close()  # the reaper has stopped: the child's end runs in the caller
     sandbox.close()
     assert not sandbox.root.exists()
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_taken_childs_replacement_starts_off_the_callers_path() -> None:
+    """take() hands out a ready child and its replacement is forked by the spares' own
+    thread (the fork server's round trip is not the submission's), and closing stops it."""
+    with Spares(1, fork=True) as spares:
+        assert _until(lambda: len(spares.ready) == 1)  # warm before the first take
+        assert spares.zygote is not None
+        fork, started = spares.zygote.start, []
+
+        def recorded(*args: Any) -> Any:
+            started.append(threading.current_thread().name)
+            return fork(*args)
+
+        spares.zygote.start = recorded  # type: ignore[method-assign]
+        taken = spares.take(Limits())
+        assert _until(lambda: len(spares.ready) == 1)
+        assert started == ["spares-filler"]
+        taken.close()
+    assert not spares.filler.is_alive() and not spares.ready

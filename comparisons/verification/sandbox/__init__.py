@@ -74,5 +74,6 @@ lightly loaded, in-process 7 ms, isolated 145 ms, isolated with ``Spares`` 69 ms
 (~10 other processes) 14 ms, 323 ms and 155 ms (the parent's own CPU ~57 ms of it). Two_layer
 files after the speed-ups (benchmarks/grade_speed.py, load ~3): in-process 41 ms, isolated
 with ``Spares`` 75 ms; CPU 27 ms in the parent and 24 ms in the child against 30 ms
-in-process. A child from ``Spares`` is reaped, and its folder removed, off the caller's path.
+in-process. A child from ``Spares`` is forked, and after it is killed reaped and its folder
+removed, off the caller's path (threads of the spares).
 """

@@ -4,10 +4,12 @@ A child's start (the interpreter, NumPy, this package: ~0.15 s on an idle core) 
 it knows its submission or its limits, which it gets with the ``load`` request, so it can be
 started early, and forked from a fork server that imported NumPy once
 (:mod:`~comparisons.verification.sandbox.forkserver`: a fork instead of a Python start).
-:class:`Spares` keeps ``count`` children ready beyond the one handed out; :meth:`Spares.take`
-hands one out (with the caller's limits) and starts its replacement at once, so the next
-submission's start overlaps this one's verification. Each child still serves one submission
-only and is killed after it: nothing one student's code does reaches the next.
+:class:`Spares` keeps ``count`` children ready; :meth:`Spares.take` hands one out (with the
+caller's limits) and a thread of its own starts the replacement, so the next submission's
+start (the fork server's round trip included) overlaps this one's verification; with
+``count = 0``, or when none is ready yet, :meth:`Spares.take` starts one itself. Each child
+still serves one submission only and is killed after it: nothing one student's code does
+reaches the next.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Spares:
         self.endings: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self.reaper = threading.Thread(target=self._reap, name="spares-reaper", daemon=True)
         self.reaper.start()
+        self.wanted = threading.Condition(self.lock)
+        self.filler = threading.Thread(target=self._fill, name="spares-filler", daemon=True)
+        self.filler.start()
 
     def end(self, finish: Callable[[], None]) -> None:
         """Have ``finish`` (wait for a killed child, remove its folder) run by the reaper, or
@@ -61,12 +66,31 @@ class Spares:
     def _new(self) -> Sandbox:
         return Sandbox(Limits(), None if self.zygote is None else self.zygote.start)
 
+    def _fill(self) -> None:
+        """Keep ``count`` children ready (off the callers' path) until closed."""
+        while True:
+            with self.lock:
+                while not self.closed and len(self.ready) >= self.count:
+                    self.wanted.wait()
+                if self.closed:
+                    return
+            try:
+                sandbox = self._new()
+            except OSError:  # the fork server is gone (closing); take() then starts one
+                return
+            with self.lock:
+                if self.closed:
+                    sandbox.close()
+                    return
+                self.ready.append(sandbox)
+
     def take(self, limits: Limits) -> Sandbox:
         """A started child for one submission under ``limits``; its replacement starts now."""
         with self.lock:
-            while len(self.ready) < self.count + 1:
-                self.ready.append(self._new())
-            sandbox = self.ready.popleft()
+            sandbox = self.ready.popleft() if self.ready else None
+            self.wanted.notify()
+        if sandbox is None:
+            sandbox = self._new()
         sandbox.limits = limits
         sandbox.reaper = self.end
         return sandbox
@@ -75,9 +99,12 @@ class Spares:
         """Kill the children not handed out, wait for those handed out to be reaped, and
         stop the fork server."""
         with self.lock:
+            self.closed = True
+            self.wanted.notify_all()
+        self.filler.join()
+        with self.lock:
             while self.ready:
                 self.ready.popleft().close()
-            self.closed = True
             self.endings.put(None)
         self.reaper.join()
         if self.zygote is not None:
