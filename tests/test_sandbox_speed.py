@@ -183,7 +183,7 @@ def test_a_taken_childs_replacement_starts_off_the_callers_path() -> None:
             started.append(threading.current_thread().name)
             return fork(*args)
 
-        spares.zygote.start = recorded  # type: ignore[method-assign]
+        spares.zygote.start = recorded  # type: ignore[method-assign,assignment]
         taken = spares.take(Limits())
         assert _until(lambda: len(spares.ready) == 1)
         assert started == ["spares-filler"]
