@@ -5,14 +5,15 @@
 (``worksheet.svg``, ``worksheet_key.svg``). Both pages draw the forward graph of
 :data:`handmade.network.TWO_LAYER` (configured with the bias or not) from the data, never
 retyped: one box per node with its forward formula and its shape in symbols (N examples, d
-inputs, h hidden units, q outputs), arrows in the direction values flow. Under it, one row per
-gradient in the order a backward pass computes them, with the nodes its paths come from
-(dJ/dW2 collects the paths through o and s); on the worksheet the formula and shape cells are
-empty boxes to write in, on the key they hold the book's equation and the node's shape. With
-another activation φ, h = φ(z) and the key's dJ/dz = dh ⊙ φ′(z) names φ′. Matplotlib only, in
-:mod:`comparisons.core.plotstyle`'s look: its node fills (those of the graph drawings), its
-font sizes (relative, drawn inside ``plotstyle.style()``); saved with ``plotstyle.save`` and
-``plotpages.save_pdf``.
+inputs, h hidden units, q outputs), arrows in the direction values flow (the arrows into one
+box meet it at distinct heights, those from higher rows higher up: L and s enter J apart, and
+s -> J passes above L). Under it, one row per gradient in the order a backward pass computes
+them, with the nodes its paths come from (dJ/dW2 collects the paths through o and s); on the
+worksheet the formula and shape cells are empty boxes to write in, on the key they hold the
+book's equation and the node's shape. With another activation φ, h = φ(z) and the key's
+dJ/dz = dh ⊙ φ′(z) names φ′. Matplotlib only, in :mod:`comparisons.core.plotstyle`'s look:
+its node fills (those of the graph drawings), its font sizes (relative, drawn inside
+``plotstyle.style()``); saved with ``plotstyle.save`` and ``plotpages.save_pdf``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ DERIVATIVES = {
 }
 """Activation -> (its symbol in the formulas, its derivative): the answer key's φ′."""
 PAGE = (11.69, 8.27)  # A4 landscape, inches
+BOX_W, BOX_H = 0.84, 0.62
+"""Width and height of a node's box in the graph's data units (one column, one row apart)."""
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,39 @@ def positions(net: Network) -> dict[str, tuple[int, int]]:
     return pos
 
 
+def _ports(slopes: dict[str, float]) -> dict[str, float]:
+    """Heights above a box's middle at which the edges of one of its sides (left: the arrows in,
+    right: the arrows out) meet it, each edge's slope seen from the box (rows per column, > 0:
+    the other end is higher). A level edge meets the middle; those from higher up meet the
+    upper half, the steepest at the top (0.4 of the box's height up), those from lower down the
+    lower half, the steepest at the bottom: no two meet at one point, and ordered by slope they
+    do not cross where they meet the box."""
+    up = sorted((k for k, m in slopes.items() if m > 0), key=lambda k: slopes[k])
+    down = sorted((k for k, m in slopes.items() if m < 0), key=lambda k: -slopes[k])
+    level = [k for k, m in slopes.items() if m == 0]
+    ports = {k: 0.4 * BOX_H * (j + 1) / len(up) for j, k in enumerate(up)}
+    ports.update({k: -0.4 * BOX_H * (j + 1) / len(down) for j, k in enumerate(down)})
+    ports.update({k: 0.15 * BOX_H * (j - (len(level) - 1) / 2) for j, k in enumerate(level)})
+    return ports
+
+
+def arrows(net: Network) -> list[tuple[str, str, Point, Point]]:
+    """One arrow per input of each node, (input, node, tail, head) in the data coordinates of
+    the graph's axes (a node's (column, row) of :func:`positions` is its box's centre): from
+    the right side of the input's box to the left side of the node's, at the heights
+    :func:`_ports` gives, so two arrows into one node (L and s into J) meet it apart."""
+    pos = positions(net)
+    edges = [(i, n.name) for n in net.nodes for i in n.inputs]
+
+    def slope(box: str, other: str) -> float:  # rows up towards the other end per column
+        return (pos[other][1] - pos[box][1]) / abs(pos[other][0] - pos[box][0])
+
+    tails = {name: _ports({b: slope(a, b) for a, b in edges if a == name}) for name in pos}
+    heads = {name: _ports({a: slope(b, a) for a, b in edges if b == name}) for name in pos}
+    return [(a, b, (pos[a][0] + BOX_W / 2, pos[a][1] + tails[a][b]),
+             (pos[b][0] - BOX_W / 2, pos[b][1] + heads[b][a])) for a, b in edges]
+
+
 def _draw_graph(ax: Axes, s: Sheet) -> None:
     pos = positions(s.net)
     ncol = max(c for c, _ in pos.values()) + 1
@@ -124,13 +161,10 @@ def _draw_graph(ax: Axes, s: Sheet) -> None:
     ax.set_xlim(-0.6, ncol - 0.4)
     ax.set_ylim(rmin - 0.6, rmax + 0.6)
     ax.axis("off")
-    w, h = 0.84, 0.62
-    for n in s.net.nodes:
-        for i in n.inputs:
-            (x0, y0), (x1, y1) = pos[i], pos[n.name]
-            ax.add_patch(FancyArrowPatch((x0 + w / 2, y0), (x1 - w / 2, y1), arrowstyle="-|>",
-                                         mutation_scale=12, color=plotstyle.ARROW, lw=1.0,
-                                         shrinkA=2, shrinkB=2))
+    w, h = BOX_W, BOX_H
+    for _a, _b, tail, head in arrows(s.net):
+        ax.add_patch(FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=12,
+                                     color=plotstyle.ARROW, lw=1.0, shrinkA=2, shrinkB=2))
     for n in s.net.nodes:
         x, y = pos[n.name]
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
