@@ -6,6 +6,7 @@ and what of it a lab item uses."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -14,15 +15,18 @@ import pytest
 from comparisons.cli.main import main
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.errors import UsageError
+from comparisons.core.ops import OpSpec
 from comparisons.grading.assignment import assignment_text
-from comparisons.grading.labs import NOTEBOOKS, lab_exercises
+from comparisons.grading.labs import NOTEBOOKS, grade_lab, lab_exercises
 from comparisons.grading.rubric import parse_rubric
-from comparisons.verification.loader import import_source
+from comparisons.verification import variants
+from comparisons.verification.loader import import_source, verify_file
 from comparisons.verification.runner import verify
 from comparisons.verification.variants import (
     HYPER,
     KEYWORD,
     NO_BIAS,
+    Variant,
     applied,
     derive_variant,
     varied_spec,
@@ -48,35 +52,76 @@ def solved_notebook(lab: str, path: Path) -> None:
 
 
 VARIANTS = [derive_variant(SEED, s) for s in STUDENTS]
-UNDEFINED_AT_CELL = {("07_batch_normalization", "node_mu")}
-"""Exercises whose check names a function the notebook defines only after the exercise's cell
-(batchnorm_backward_steps, after node_mu's): not gradable as ``verify`` up to that cell,
-with or without a variant (a matter of comparisons.grading.labs, not of variants)."""
+GRADER_VERIFIES = {("07_batch_normalization", "node_mu"), ("07_batch_normalization", "unbiased")}
+"""Exercises whose shipped check runs in the grader (comparisons.grading.lab_checks) and calls
+a verify that may resolve a built-in op, which the active variant then varies; every other
+such check (check_value, a custom ``against`` with the lab's own reference) compares the
+student's values on the notebook's own inputs, the same under any variant."""
+
+
+def check_sources(lab: str) -> dict[str, str]:
+    """Exercise ID -> the source of its shipped check cells."""
+    nb = json.loads((NOTEBOOKS / f"{lab}.ipynb").read_text())
+    out: dict[str, str] = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {})
+        if "check" in meta.get("tags", []):
+            src = cell["source"]
+            out[meta.get("exercise")] = out.get(meta.get("exercise"), "") + (
+                "".join(src) if isinstance(src, list) else src)
+    return out
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_a_correct_lab_passes_under_ten_variants(tmp_path: Path, lab: str) -> None:
-    """Each gradable exercise's solution, imported up to its cell once, verified as the
+    """Each plain-verify exercise's solution, imported up to its cell once, verified as the
     grader verifies it (its pair against its op) without a variant and under ten."""
     path = tmp_path / f"{lab}.ipynb"
     solved_notebook(lab, path)
-    checked = 0
     for ident, ex in lab_exercises(lab)[0].items():
-        module = import_source(path, cell=ex.cell_id)[1]
-        pair = getattr(module, ex.forward, None), getattr(module, ex.backward, None)
-        if None in pair:
-            assert (lab, ident) in UNDEFINED_AT_CELL, (lab, ident)
+        if ex.plan is not None:  # its check runs in the grader: see the next test
             continue
+        module = import_source(path, cell=ex.cell_id)[1]
+        pair = getattr(module, ex.forward), getattr(module, ex.backward)
         assert verify(*pair, ex.against).passed
         for v in VARIANTS:
             with applied(v):
                 report = verify(*pair, ex.against, seed=v.input_seed(0))
             assert report.passed, f"{lab} {ident} {v.student}: {report}"
-        checked += 1
         sizes = {tuple(c.dims.items()) for v in VARIANTS
                  for c in varied_spec(BUILTIN_OPS[ex.against], v).cases}
         assert len(sizes) > len(BUILTIN_OPS[ex.against].cases)  # the sizes did vary
-    assert checked >= 1
+
+
+def test_the_checks_run_in_the_grader_pass_under_variants(tmp_path: Path, monkeypatch) -> None:
+    """The grader-run checks a variant can reach (:data:`GRADER_VERIFIES`) pass on the
+    solution under three variants as without one; no other grader-run check calls a verify
+    against a built-in op (a new one belongs in GRADER_VERIFIES, tested here)."""
+    for lab in LABS:
+        for ident, ex in lab_exercises(lab)[0].items():
+            source = check_sources(lab).get(ident, "")
+            builtin = any(f'against="{op}"' in source for op in BUILTIN_OPS)
+            if ex.plan is not None and (builtin or "modes.verify" in source):
+                assert (lab, ident) in GRADER_VERIFIES, (lab, ident)
+    lab = "07_batch_normalization"
+    path = tmp_path / f"{lab}.ipynb"
+    solved_notebook(lab, path)
+    ids = tuple(i for la, i in sorted(GRADER_VERIFIES) if la == lab)
+    resolved: list[str] = []
+    original = variants.varied_spec
+
+    def recording(spec: OpSpec, variant: Variant) -> OpSpec:
+        resolved.append(spec.name)
+        return original(spec, variant)
+
+    monkeypatch.setattr(variants, "varied_spec", recording)
+    for v in (None, *VARIANTS[:3]):
+        with applied(v):
+            result = grade_lab(path, lab, ids, functools.partial(
+                verify_file, dtype="float64", seed=0 if v is None else v.input_seed(0)))
+        verdicts = {f["function"]: f["passed"] for f in result["report"]["functions"]}
+        assert verdicts == dict.fromkeys(ids, True), (v, result["text"])
+    assert resolved.count("batchnorm") == 3  # node_mu's check verified each variant's sizes
 
 
 def test_a_lab_items_feedback_says_what_its_variant_is(tmp_path: Path) -> None:

@@ -19,13 +19,16 @@ same variant on every machine and run, and so bit-identical reports. It holds
   stride, padding)``; gradients dx, dW). See :mod:`comparisons.verification.variant_ops`.
 
 What varies per kind of rubric item: an op item (``op = ...``) gets all of the above that its
-op has (φ for ``op = "activation"``, the bias for ``bias = "variant"``); a lab item gets the
-case sizes, the inputs and the :data:`HYPER` values (the notebook's functions receive lam and
-p as arguments), never φ, the bias or a :data:`KEYWORD` input, which the notebook's text
-fixes (lab 6 derives sigmoid, lab 1's linear has b; no shipped lab checks leaky_relu or
-multiclass_hinge, which tests/test_variants_labs.py keeps true); a convention item (CS231n's
-files) gets its inputs only (the convention's specs are not resolved through
-:func:`active_spec`: their sizes and hyper-parameters are the course's).
+op has (φ for ``op = "activation"``, the bias for ``bias = "variant"``); a lab item's checks
+that verify against a built-in op (a plain ``comparisons.verify`` check, and lab 7's node_mu
+check run in the grader) get the case sizes, the inputs and the :data:`HYPER` values (the
+notebook's functions receive lam and p as arguments), never φ, the bias or a :data:`KEYWORD`
+input, which the notebook's text fixes (lab 6 derives sigmoid, lab 1's linear has b; no
+shipped lab checks leaky_relu or multiclass_hinge, which tests/test_variants_labs.py keeps
+true); its other checks (``check_value``, a custom op with the lab's own reference) use the
+notebook's own inputs, the same for everyone; a convention item (CS231n's files) gets its
+inputs only (the convention's specs are not resolved through :func:`active_spec`: their
+sizes and hyper-parameters are the course's).
 
 :func:`varied_spec` gives an op's :class:`~comparisons.core.ops.OpSpec` with the variant's
 cases and inputs; everything else (pair, reference, diagnosis, tolerances) is the op's own.
