@@ -26,6 +26,7 @@ import pytest
 from notebook_runner import load_solutions
 
 from comparisons.core.errors import UsageError
+from comparisons.grading import lab_checks
 from comparisons.grading.lab_checks import run_plan, section_of
 from comparisons.grading.lab_plan import exercise_plans, statements
 from comparisons.grading.lab_wire import HELPERS, Sender, Unsendable
@@ -255,3 +256,31 @@ def test_a_copy_that_is_not_a_notebook_fails_each_item(tmp_path: Path) -> None:
     assert "not a Jupyter notebook" in out["report"]["functions"][0]["error"]
     with pytest.raises(UsageError):
         lab_exercises("99_nope")
+
+
+def test_an_endless_cell_fails_its_exercise_and_the_later_ones_once(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """A ``while True`` at the top of node_sigma's cell: node_y (before it) passes, node_sigma
+    and every later exercise fail with the time limit; the later ones are not imported again
+    (their import would run the same cell)."""
+    lab = "07_batch_normalization"
+    path = tmp_path / f"{lab}.ipynb"
+    path.write_text(json.dumps(copy_of(lab, solved=True, add={"node_sigma": "while True:\n"
+                                                                           "    pass\n"})))
+    opened: list[str] = []
+    real = lab_checks.student_child
+
+    def counting(path: Path, plan: Any, *args: Any) -> Any:
+        opened.append(plan.ident)
+        return real(path, plan, *args)
+
+    monkeypatch.setattr(lab_checks, "student_child", counting)
+    limits = Limits(call_timeout=4.0, total_timeout=60.0, import_timeout=5.0)
+    out = grade_lab(path, lab, tuple(NEW[lab]), functools.partial(verify_isolated,
+                                                                  limits=limits))
+    sections = {f["function"]: f for f in out["report"]["functions"]}
+    assert sections["node_y"]["passed"], sections["node_y"]
+    later = NEW[lab][NEW[lab].index("node_sigma"):]
+    for ident in later:
+        assert not sections[ident]["passed"] and "time limit" in sections[ident]["error"], ident
+    assert opened == ["unbiased", "node_y", "node_sigma"]

@@ -18,8 +18,9 @@ an exit, a crash or a limit in the student's code is a failed item with the reas
 Cost: one child per student and lab serves all these exercises (:func:`grade_exercises`),
 imported up to the last one's cell; an exercise whose names a later exercise cell of the copy
 redefines, every exercise when that import fails, and one whose call ended the child are
-graded again each in a child of its own, up to its own cell (so a hostile cell fails its own
-items only).
+graded again each in a child of its own, up to its own cell, in notebook order (so a hostile
+cell fails its own items and the later ones, whose import runs it too, without importing
+them again; the earlier ones pass or fail on their own).
 """
 
 
@@ -41,6 +42,10 @@ from comparisons.verification.guard import ChildExit
 from comparisons.verification.isolation import Limits, Spares, open_isolated
 
 Graded = tuple[dict[str, Any], str]
+
+
+class ImportFailed(UsageError):
+    """Importing the copy up to an exercise's cell failed (an exit, a limit, an exception)."""
 
 
 def _cells(path: Path) -> tuple[dict[str, Any], list[Any]]:
@@ -113,7 +118,7 @@ def student_child(path: Path, plan: ExercisePlan, forwards: tuple[str, ...],
         except UsageError as exc:  # a syntax error: said of the student's file
             raise UsageError(str(exc).replace(str(copy), str(path))) from None
         if opened.module is None:
-            raise UsageError(str(opened.error).replace(str(copy), str(path)))
+            raise ImportFailed(str(opened.error).replace(str(copy), str(path)))
         yield opened.module, str(copy)
 
 
@@ -167,14 +172,15 @@ def _graded(plan: ExercisePlan, results: list[Any], error: str | None, copy: str
 
 
 def grade_alone(path: Path, lab: str, plan: ExercisePlan, limits: Limits | None,
-                spares: Spares | None) -> Graded:
-    """The exercise graded in a child of its own, imported up to its cell."""
+                spares: Spares | None) -> tuple[Graded, bool]:
+    """The exercise graded in a child of its own, imported up to its cell; and whether the
+    import failed."""
     try:
         with student_child(path, plan, plan.forwards, limits, spares) as (module, copy):
             results, error, _ = check_in(lab, plan, module)
-            return _graded(plan, results, error, copy, path)
+            return _graded(plan, results, error, copy, path), False
     except UsageError as exc:
-        return section_of(plan.ident, [], str(exc)), str(exc)
+        return (section_of(plan.ident, [], str(exc)), str(exc)), isinstance(exc, ImportFailed)
 
 
 def grade_exercises(path: Path, lab: str, plans: list[ExercisePlan], *,
@@ -199,9 +205,15 @@ def grade_exercises(path: Path, lab: str, plans: list[ExercisePlan], *,
                     done[plan.ident] = _graded(plan, results, error, copy, path)
         except UsageError:
             pass  # each in its own child: the import's failure is the failing cell's
+    failed: Graded | None = None  # a later exercise's import runs the cell that failed
     for plan in plans:
-        if plan.ident not in done:
-            done[plan.ident] = grade_alone(path, lab, plan, limits, spares)
+        if plan.ident in done:
+            continue
+        if failed is not None:
+            done[plan.ident] = {**failed[0], "function": plan.ident}, failed[1]
+            continue
+        done[plan.ident], import_failed = grade_alone(path, lab, plan, limits, spares)
+        failed = done[plan.ident] if import_failed else None
     return done
 
 
