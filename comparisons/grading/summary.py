@@ -4,8 +4,9 @@
 line per student in the order of SUBMISSIONS. A student's status is the first of
 ``crashed, timeout, error, missing, failed, passed`` that one of their items has.
 ``grades.json``: ``{"rubric", "students": [{"student", "score", "max", "status", "rows"}],
-"diagnoses": {code: count}}``. ``summary.html``: the score histogram and a bar chart of the
-diagnosis codes the most students' work shows (each chart's SVG inline, its PNG beside it,
+"diagnoses": {code: count}}``. ``summary.html``: the score histogram (a bar centred on each
+score the rubric's points allow, :func:`rubric_step` apart, empty ones kept) and a bar chart
+of the diagnosis codes the most students' work shows (each chart's SVG inline, its PNG beside it,
 also as ``figures/*.png`` and ``*.svg``), then the gradebook as a table. The charts have the
 look of :mod:`comparisons.core.plotstyle` (its width, fonts and colour cycle; saved with its
 ``save``).
@@ -17,9 +18,14 @@ import base64
 import csv
 import html
 import json
+import math
 from collections import Counter
+from collections.abc import Iterable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from comparisons.core import plotstyle
 
@@ -33,6 +39,10 @@ from comparisons.grading.rubric import Rubric  # noqa: E402
 
 STATUS_ORDER = ("crashed", "timeout", "error", "missing", "failed", "passed")
 TOP_CODES = 12
+MAX_BARS = 101
+"""At most this many bars in the score histogram (100 whole points: one bar per score)."""
+MAX_LABELS = 21
+"""At most this many labelled ticks under it (then every 2nd, 5th, 10th, ... score)."""
 
 
 def student_status(rows: list[dict[str, Any]]) -> str:
@@ -70,13 +80,70 @@ def write_gradebook(path: Path, rubric: Rubric, table: list[dict[str, Any]]) -> 
                              *(item_scores.get(i.name, "") for i in rubric.items), s["status"]])
 
 
-def score_histogram(scores: list[float], best: float) -> Figure:
-    """Histogram of the class's ``scores`` over [0, ``best``] in ``int(best) + 1`` bins (at most
-    20), plot width."""
+def score_step(values: Iterable[float]) -> float:
+    """The largest step of which every one of ``values`` is a whole multiple: their greatest
+    common divisor as fractions (denominators up to 1000), so 0.5 for points 2.5 and 1, 1 for
+    whole points; 1 when every value is 0."""
+    step = Fraction(0)
+    for v in values:
+        f = Fraction(v).limit_denominator(1000)
+        step = Fraction(math.gcd(step.numerator * f.denominator, f.numerator * step.denominator),
+                        step.denominator * f.denominator)
+    return float(step) if step > 0 else 1.0
+
+
+def rubric_step(rubric: Rubric) -> float:
+    """The step between the scores a student can get: :func:`score_step` of every item's points
+    (an all-or-nothing item's total), since a score is a sum of them."""
+    return score_step(v for i in rubric.items
+                      for v in ((i.total,) if i.total is not None else i.points.values()))
+
+
+def score_bars(scores: list[float], best: float, step: float | None = None
+               ) -> tuple[list[float], list[int]]:
+    """The score histogram's bars: centres 0, step, 2 step, ... and ``best`` itself (the last
+    bar, always there), and how many ``scores`` are nearest to each centre (halfway between two:
+    the higher). ``step`` defaults to :func:`score_step` of ``scores`` and ``best``; one that
+    would give more than :data:`MAX_BARS` bars is multiplied by 2, 5, 10, 20, ... until it does
+    not (a score then counts in its nearest bar; a multiple less than half a step below
+    ``best`` gives way to ``best``'s bar)."""
+    if step is not None and not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step: expected a positive number of points, got {step!r}")
+    if not (math.isfinite(best) and best >= 0):
+        raise ValueError(f"best: expected a score >= 0, got {best!r}")
+    base = score_step([*scores, best]) if step is None else step
+    width = next((base * m * 10 ** e for e in range(12) for m in (1, 2, 5)
+                  if best / (base * m * 10 ** e) < MAX_BARS - 0.5), best / (MAX_BARS - 1))
+    n = math.ceil(best / width - 0.5 - 1e-9)  # multiples at least half a step below best
+    centres = [float(round(k * width, 9)) for k in range(n)] + [float(best)]
+    middles = np.array([(a + b) / 2 for a, b in zip(centres, centres[1:])])
+    counts = np.bincount(np.searchsorted(middles, np.asarray(scores, dtype=float), side="right"),
+                         minlength=len(centres))
+    return centres, [int(c) for c in counts]
+
+
+def score_histogram(scores: list[float], best: float, step: float | None = None) -> Figure:
+    """Histogram of the class's ``scores`` out of ``best``, plot width: one bar per possible
+    score (:func:`score_bars`; ``step``: :func:`rubric_step`), centred on it, empty ones kept,
+    ticks at the scores (at most :data:`MAX_LABELS` labelled, ``best`` always), the count over
+    each bar when every score is labelled; the axis label says when a bar merges scores."""
+    centres, counts = score_bars(scores, best, step)
+    width = float(np.diff(centres).min()) if len(centres) > 1 else 1.0
     fig, ax = plt.subplots(figsize=plotstyle.figsize(4.0), layout="constrained")
-    bins = max(1, min(20, int(best) + 1)) if best > 0 else 1
-    ax.hist(scores, bins=bins, range=(0, max(best, 1e-9)), color="C0", edgecolor="white")
-    ax.set_xlabel(f"score (of {points(best)})")
+    bars = ax.bar(centres, counts, width=0.8 * width, color="C0", edgecolor="white")
+    every = next(m * 10 ** e for e in range(20) for m in (1, 2, 5)
+                 if len(centres) <= MAX_LABELS * m * 10 ** e)
+    labelled = [c for k, c in enumerate(centres[:-1])
+                if k % every == 0 and (len(centres) - 1 - k) * 2 >= every] + [best]
+    ax.set_xticks(labelled, [points(c) for c in labelled])
+    ax.set_xticks(centres, minor=True)
+    ax.set_xlim(centres[0] - 0.6 * width, centres[-1] + 0.6 * width)
+    if every == 1:
+        ax.bar_label(bars, labels=[str(c) if c else "" for c in counts], fontsize="small")
+    ax.set_ylim(0, max(counts + [1]) * 1.15)
+    asked = score_step([*scores, best]) if step is None else step
+    merged = "; a bar counts the scores nearest it" if width > asked * (1 + 1e-9) else ""
+    ax.set_xlabel(f"score (of {points(best)}{merged})")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("students")
     ax.set_title("scores")
@@ -112,8 +179,8 @@ def write_summary(out: Path, rubric: Rubric, table: list[dict[str, Any]],
     """``summary.html`` with both charts and the gradebook."""
     e = html.escape
     figures = out / "figures"
-    charts = _embed(score_histogram([s["score"] for s in table], rubric.max_score), figures,
-                    "scores")
+    charts = _embed(score_histogram([s["score"] for s in table], rubric.max_score,
+                                    rubric_step(rubric)), figures, "scores")
     charts += (_embed(diagnoses_chart(counts), figures, "diagnoses") if counts
                else "<p>No diagnosis: every result is right.</p>")
     head = "".join(f"<th>{e(h)}</th>" for h in
