@@ -47,10 +47,10 @@ ROOT = HERE.parent
 CORRECT = sorted((HERE / "verify_correct").glob("*.py")) + inline_paths("CORRECT")
 PLANTED = sorted((HERE / "verify_gallery").glob("*.py")) + inline_paths("PLANTED")
 VARIANTS = [derive_variant(2026, f"student{i:02d}") for i in range(20)]
-SEED_DEPENDENT = {"embedding_fancy_plus_equals": {"repeated_index_not_accumulated", "localized"}}
-"""Planted bugs whose code already depends on the input seed at the shipped sizes (a repeat
-within one row of idx is lost, across rows it is not: for about half the seeds no repeat is
-within a row and the wrong row reads ``localized``); still wrong under every variant."""
+SEED_DEPENDENT: dict[str, set[str]] = {}
+"""Planted bugs whose code may depend on the input seed (none now: the buffered
+``dW[idx[n]] += dout[n]`` of embedding_fancy_plus_equals is named on every seed); a bug
+listed here must still be wrong under every variant."""
 
 
 def _module(path: Path) -> ModuleType:
@@ -354,6 +354,9 @@ def test_a_lab_is_graded_on_each_students_variant(tmp_path: Path) -> None:
         wanted = {f"W1 shape {(c.dims['h'], c.dims['d'])}" for c in spec.cases}
         assert wanted <= seen[row["student"]], row["student"]  # the student's own sizes
     assert seen["ada"] != seen["bo"]
+    lam = _variant(rubric, "ada").param("two_layer", "lam")
+    assert f"lam = {lam:g}" in (tmp_path / "out" / "feedback" / "ada.md").read_text()
+    assert "in 'lab 1'" in assignment_text(rubric, "ada")
 
 
 def test_a_gradescope_submission_is_graded_on_its_submitters_variant(tmp_path: Path) -> None:
