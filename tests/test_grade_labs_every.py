@@ -67,6 +67,29 @@ BUGS: dict[str, tuple[str, str, str, str]] = {  # exercise: lab, solution text, 
     "unbiased": ("07_batch_normalization", "/ (n - 1)) / std", "/ n) / std", "unknown"),
 }
 STUBS = {"bool_dummies": "error", "folds": "wrong_shape"}  # the shipped stubs: else "zero"
+ALTERNATES = {  # correct answers written other ways: they pass in the sandbox too
+    "grad_shape": "def grad_shape(n, m):\n    return [n, m]\n",
+    "sgd_weight_decay": "def sgd_step(w, grad, lr, lam):\n    w *= 1 - lr * lam\n"
+                        "    w -= lr * grad\n    return w\n",
+    "train_statistics": "def standardise(train, valid):\n    mu = np.nanmean(train, axis=0)\n"
+                        "    sd = pd.DataFrame(train).std().to_numpy()\n"
+                        "    out = [np.where(np.isnan(a), 0.0, (a - mu) / sd)"
+                        " for a in (train, valid)]\n    return out[0], out[1]\n",
+    "bool_dummies": "def design_matrix(numeric, categorical):\n    return np.hstack([numeric."
+                    "to_numpy(float), pd.get_dummies(categorical, dummy_na=True)"
+                    ".astype(float).to_numpy()])\n",
+    "folds": "def fold_indices(n, k, i):\n    size = n // k\n    valid = list(range(i * size,"
+             " (i + 1) * size))\n    return [j for j in range(k * size) if j not in valid], "
+             "valid\n",
+    "xavier": "def xavier_uniform(shape, rng):\n    a = (6.0 / sum(shape)) ** 0.5\n"
+              "    return rng.uniform(low=-a, high=a, size=shape)\n",
+    "he_init": "def he_normal(shape, rng):\n    return np.sqrt(2.0 / shape[1]) * "
+               "rng.standard_normal(shape)\n",
+    "running": "def update_running_stats(running_mean, running_var, x, momentum):\n"
+               "    n = x.shape[0]\n    return (running_mean + momentum * (x.mean(0) - "
+               "running_mean), (1 - momentum) * running_var + momentum * np.var(x, 0) * n / "
+               "(n - 1))\n",
+}
 MU_BUG = ("dx = dxc + dmu / c[\"N\"]", "dx = dxc")  # alone: node_mu's check uses every node
 PATCH = ('import comparisons.labs.checks as lab_checks\n'
          'lab_checks.check_value = lambda *a, **k: lab_checks.ValueCheck("x", True, "ok", "ok")\n'
@@ -107,6 +130,10 @@ def copy_of(lab: str, *, solved: bool, bugs: dict[str, tuple[str, str]] | None =
     return nb
 
 
+def solutions(lab: str) -> dict[str, str]:
+    return load_solutions(ROOT / "notebooks" / "solutions" / f"{lab}.py")
+
+
 def students() -> dict[str, dict[str, dict[str, Any]]]:
     """student -> lab -> notebook."""
     bugs = {lab: {e: (old, new) for e, (lb, old, new, _) in BUGS.items() if lb == lab}
@@ -118,6 +145,9 @@ def students() -> dict[str, dict[str, dict[str, Any]]]:
         "buggy": {lab: copy_of(lab, solved=True, bugs=bugs[lab]) for lab in NEW},
         "buggy_mu": {"07_batch_normalization": copy_of("07_batch_normalization", solved=True,
                                                        bugs={"node_mu": MU_BUG})},
+        "alternates": {lab: copy_of(lab, solved=True, bugs={
+            e: (solutions(lab)[e], src) for e, src in ALTERNATES.items() if e in NEW[lab]})
+            for lab in NEW if set(ALTERNATES) & set(NEW[lab])},
         "forger": {lab: copy_of(lab, solved=False, checks=FORGED,
                                 add={e: PATCH.format(ident=e) for e in NEW[lab]})
                    for lab in NEW},
@@ -174,6 +204,10 @@ def test_the_solutions_pass(graded) -> None:
         for ident in ids:
             section = graded["solved", lab][ident]
             assert section["passed"] and section["error"] is None, (lab, ident, section)
+    for ident in ALTERNATES:  # lists for arrays, in-place updates, keywords, np.where
+        lab = next(lb for lb, ids in NEW.items() if ident in ids)
+        section = graded["alternates", lab][ident]
+        assert section["passed"] and section["error"] is None, (lab, ident, section)
 
 
 def test_planted_bugs_fail_with_their_diagnosis(graded) -> None:
