@@ -318,3 +318,16 @@ def test_an_endless_cell_fails_its_exercise_and_the_later_ones_once(tmp_path: Pa
     for ident in later:
         assert not sections[ident]["passed"] and "time limit" in sections[ident]["error"], ident
     assert opened == ["unbiased", "node_y", "node_sigma"]
+
+
+def test_a_sandbox_that_cannot_start_fails_each_item(tmp_path: Path, monkeypatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("no poll here")
+
+    monkeypatch.setattr(lab_checks, "open_isolated", broken)
+    lab = "06_numerical_stability"
+    path = tmp_path / f"{lab}.ipynb"
+    path.write_text(json.dumps(copy_of(lab, solved=True)))
+    out = grade_lab(path, lab, ("xavier", "he_init"), functools.partial(verify_isolated))
+    for section in out["report"]["functions"]:
+        assert not section["passed"] and "no poll here" in section["error"], section

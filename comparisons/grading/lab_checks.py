@@ -23,7 +23,6 @@ cell fails its own items and the later ones, whose import runs it too, without i
 them again; the earlier ones pass or fail on their own).
 """
 
-
 from __future__ import annotations
 
 import ast
@@ -181,6 +180,9 @@ def grade_alone(path: Path, lab: str, plan: ExercisePlan, limits: Limits | None,
             return _graded(plan, results, error, copy, path), False
     except UsageError as exc:
         return (section_of(plan.ident, [], str(exc)), str(exc)), isinstance(exc, ImportFailed)
+    except Exception as exc:  # noqa: BLE001 - the sandbox itself (none on Windows): this item
+        why = f"the sandbox could not run {plan.ident}: {type(exc).__name__}: {exc}"
+        return (section_of(plan.ident, [], why), why), False
 
 
 def grade_exercises(path: Path, lab: str, plans: list[ExercisePlan], *,
@@ -203,8 +205,8 @@ def grade_exercises(path: Path, lab: str, plans: list[ExercisePlan], *,
                     if ended:
                         break
                     done[plan.ident] = _graded(plan, results, error, copy, path)
-        except UsageError:
-            pass  # each in its own child: the import's failure is the failing cell's
+        except Exception:  # noqa: BLE001 - each alone: the failure is said per item there
+            pass
     failed: Graded | None = None  # a later exercise's import runs the cell that failed
     for plan in plans:
         if plan.ident in done:
