@@ -18,6 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from comparisons.core.errors import UsageError
 from comparisons.core.io import check_writable_file, ensure_out_dir, write_json
 from comparisons.grading.assignment import (
     assignment_text,
@@ -35,9 +36,9 @@ from comparisons.grading.scoring import RowStore, make_row, row_key
 from comparisons.grading.submissions import (
     Submission,
     discover,
+    feedback_names,
     file_for,
     gradescope_submission,
-    safe_name,
 )
 from comparisons.grading.summary import (
     diagnosis_counts,
@@ -127,6 +128,7 @@ def write_feedback(out: Path, rubric: Rubric, table: list[dict[str, Any]]) -> No
     """``feedback/STUDENT.md`` and ``.html`` for every student."""
     folder = out / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
+    names = feedback_names([s["student"] for s in table])
     for s in table:
         blocks = student_blocks(s["student"], rubric, s["rows"])
         variant = student_variant(rubric, s["student"])
@@ -134,7 +136,7 @@ def write_feedback(out: Path, rubric: Rubric, table: list[dict[str, Any]]) -> No
             lines = variant_lines(rubric, variant)
             blocks[2:2] = [("h2", f"your variant (variant seed {variant.variant_seed})"),
                            *(("p", f"- {line}") for line in lines)]
-        name = safe_name(s["student"])
+        name = names[s["student"]]
         (folder / f"{name}.md").write_text(to_markdown(blocks), encoding="utf-8")
         (folder / f"{name}.html").write_text(to_html(blocks, f"{rubric.title}: {s['student']}"),
                                              encoding="utf-8")
@@ -144,12 +146,15 @@ def grade(run: GradeRun) -> list[dict[str, Any]]:
     """Grade the class (or the one Gradescope submission); return the students' table."""
     start = time.perf_counter()
     check_variants(run.rubric)
+    if run.gradescope is None and run.out.resolve() == Path(run.submissions).resolve():
+        raise UsageError(f"--out: expected a folder other than SUBMISSIONS, got {run.out} "
+                         f"(the class's own folder: its outputs would be graded as students)")
     out = ensure_out_dir(run.out)
     if run.gradescope is not None:
         check_writable_file(run.gradescope, "--gradescope")
         subs = gradescope_submission(run.submissions)
     else:
-        subs = discover(run.submissions, out / ".submissions")
+        subs = discover(run.submissions, out / ".submissions", skip=out)
     store = RowStore(out / "results.jsonl")
     everything = plan(run, subs)
     grade_pending(run, [p for p in everything if not store.done(p.key)], store)

@@ -76,6 +76,8 @@ def _test_output(item: Item, row: dict[str, Any], test: dict[str, Any]) -> str:
     if test["passed"]:
         return f"{test['name']}: right."
     report = row.get("report")
+    if report is None and item.total is None:  # nothing verified: the one reason, not a table
+        return f"{test['name']}: not graded ({row['status']}). {row.get('reason') or ''}".strip()
     if item.total is not None or report is None or report.get("error"):
         return to_markdown(item_blocks(item, row))
     if item.convention is not None or item.lab is not None:
@@ -113,7 +115,8 @@ def results_json(rubric: Rubric, rows: list[dict[str, Any]], seconds: float) -> 
     total = float(sum(t["score"] for t in tests))
     lines = [f"**{rubric.title}**: {points(total)} / {points(rubric.max_score)}", ""]
     hidden = {i.name for i in rubric.items if i.hidden}
-    lines += [f"- {r['item']}: {points(r['score'])} / {points(r['max'])} ({r['status']})"
+    lines += [f"- {r['item']}: {points(r['score'])} / {points(r['max'])} ({r['status']}"
+              f"{': ' + r['reason'] if r['reason'] and r['status'] != 'failed' else ''})"
               for r in rows if r["item"] not in hidden]
     variant = student_variant(rubric, rows[0]["student"]) if rows else None
     if variant is not None:  # which variant was graded

@@ -1,40 +1,58 @@
 """SUBMISSIONS as students and their files.
 
-Accepted: a directory of ``.py`` (or ``.ipynb``, for a lab) files (one per student, named by
-the file's stem), a
-directory of folders (one per student, named by the folder; both may mix), a ``.zip`` of
-either (extracted under the output folder; members that would land outside it are refused;
-a single top folder is the class's),
-and one Gradescope submission (``/autograder/submission``: the folder is one student's, named
-by the first submitter's email in the ``submission_metadata.json`` beside it, so that a
-``--variant-seed`` variant is that student's; ``submission`` when there is none). Names
-starting with ``.`` or ``_`` (``__MACOSX``, ``.git``) are skipped.
+Accepted: a directory of ``.py`` (or ``.ipynb``) files (one per student, named by the file's
+stem), a directory of folders (one per student, named by the folder; both may mix), a
+``.zip`` of either, and one Gradescope submission (``/autograder/submission``: the folder is
+one student's, named by the first submitter's email in the ``submission_metadata.json``
+beside it, so that a ``--variant-seed`` variant is that student's; ``submission`` when there
+is none). Canvas's, Blackboard's and Moodle's export names are read back as students
+(:mod:`comparisons.grading.lms`). Names starting with ``.`` or ``_`` (``__MACOSX``, ``._x.py``,
+``.DS_Store``, ``.git``, ``.ipynb_checkpoints``) are skipped, and so is the output folder
+when it lies inside SUBMISSIONS.
+
+A zip is extracted afresh under the output folder (``.submissions/``) by
+:func:`extract_zip`, which refuses (one line) a member that would land outside it and a zip
+expanding past :data:`MAX_UNZIPPED` bytes or :data:`MAX_MEMBERS` members (a zip bomb); a
+single top folder is the class's.
 
 Which file of a student's folder an item checks: the item's ``file`` (a glob), else the
-folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention);
-:func:`file_for` says why when none fits.
+folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention), else, for an op,
+the folder's only notebook; :func:`file_for` says why when none fits - and refuses a file
+that is a symbolic link leading out of the student's folder (out of SUBMISSIONS for a file
+of its own) and a ``.py`` file holding a notebook's JSON.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from comparisons.core.errors import UsageError
+from comparisons.grading.lms import lms_groups, moodle_student
 from comparisons.grading.rubric import Item
 
 WANT = "a directory of .py files or of folders (one per student), or a .zip of one"
+SUFFIXES = (".py", ".ipynb")
+MAX_UNZIPPED = 2 << 30
+"""The most bytes a class's zip may expand to (2 GiB)."""
+MAX_MEMBERS = 100_000
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's work: ``path`` is their .py file or their folder."""
+    """One student's work: ``path`` is their .py file or their folder; ``within``: the folder
+    the files graded must lie in once symbolic links are followed (None: anywhere)."""
 
     student: str
     path: Path
+    within: Path | None = None
 
 
 def safe_name(student: str) -> str:
@@ -46,47 +64,105 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "_"))
 
 
-def extract_zip(path: Path, into: Path) -> Path:
-    """Extract the zip into ``into``; UsageError for a bad zip or a member escaping it."""
+def _unzipped(path: Path, archive: zipfile.ZipFile, root: Path, limit: int) -> None:
+    """Extract every member into ``root`` (which must not exist), counting the bytes."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise UsageError(f"SUBMISSIONS: {path}: {len(members)} members, more than "
+                         f"{MAX_MEMBERS}; refused")
+    if sum(info.file_size for info in members) > limit:  # as declared: refused at once
+        raise UsageError(f"SUBMISSIONS: {path} expands to more than {limit / 2**20:g} MiB "
+                         f"(a zip bomb?); refused")
+    targets = []
+    for info in members:
+        name = info.filename.replace("\\", "/")  # a zip made on Windows
+        target = (root / name).resolve()
+        if target != root and root not in target.parents:
+            raise UsageError(f"SUBMISSIONS: {path}: the member {info.filename!r} would be "
+                             f"written outside the extraction folder; refused")
+        targets.append((info, target))
+    root.mkdir(parents=True)
+    written = 0
+    for info, target in targets:
+        if info.is_dir() or target == root:
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(info) as src, target.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise UsageError(f"SUBMISSIONS: {path} expands to more than "
+                                     f"{limit / 2**20:g} MiB (a zip bomb?); refused")
+                dst.write(chunk)
+
+
+def extract_zip(path: Path, into: Path, limit: int | None = None) -> Path:
+    """Extract the zip afresh into ``into`` (what was there is removed); UsageError (one line,
+    nothing left extracted) for a bad or encrypted zip, a member escaping ``into``, more than
+    ``limit`` bytes (default :data:`MAX_UNZIPPED`) or :data:`MAX_MEMBERS` members."""
+    limit = MAX_UNZIPPED if limit is None else limit
+    root = into.resolve()
+    shutil.rmtree(root, ignore_errors=True)
     try:
         with zipfile.ZipFile(path) as archive:
-            root = into.resolve()
-            for member in archive.namelist():
-                target = (root / member).resolve()
-                if target != root and root not in target.parents:
-                    raise UsageError(f"SUBMISSIONS: {path}: the member {member!r} would be "
-                                     f"written outside the extraction folder; refused")
-            archive.extractall(root)
-    except zipfile.BadZipFile:
-        raise UsageError(f"SUBMISSIONS: expected {WANT}, got {path} (not a valid zip)") from None
+            _unzipped(path, archive, root, limit)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            OSError, UsageError) as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        if isinstance(exc, UsageError):
+            raise
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"SUBMISSIONS: expected {WANT}, got {path} (it cannot be extracted: "
+                         f"{why or type(exc).__name__})") from None
     entries = [p for p in root.iterdir() if _visible(p)]
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]  # one wrapping folder holding the class
     return root
 
 
-def discover(path: str | Path, scratch: Path) -> list[Submission]:
+def _lms_folders(files: list[Path], scratch: Path) -> dict[str, Submission]:
+    """Canvas's or Blackboard's files as a folder per student (copies under ``scratch``)."""
+    groups = lms_groups(files)
+    found = {}
+    for student, named in sorted(groups.items()):
+        folder = scratch / "students" / safe_name(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in named.items():
+            shutil.copyfile(path, folder / safe_name(name))
+        found[student] = Submission(student, folder, folder.resolve())
+    return found
+
+
+def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[Submission]:
     """Every student's submission under ``path`` (sorted by student); a zip is extracted into
-    ``scratch``. UsageError (one line) for a missing path or one holding no submission."""
+    ``scratch``; ``skip`` (the output folder) is not a student. UsageError (one line) for a
+    missing path or one holding no submission."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no such file or directory)")
     if p.is_file():
         if p.suffix.lower() != ".zip":
             raise UsageError(f"SUBMISSIONS: expected {WANT}, got the file {p}")
-        p = extract_zip(p, scratch)
-    found: dict[str, Submission] = {}
-    for entry in sorted(p.iterdir()):
-        if not _visible(entry) or not (entry.is_dir() or entry.suffix in (".py", ".ipynb")):
-            continue
-        student = entry.stem if entry.is_file() else entry.name
+        p = extract_zip(p, scratch / "unzipped")
+    shutil.rmtree(scratch / "students", ignore_errors=True)
+    skipped = {skip.resolve(), scratch.resolve()} if skip is not None else {scratch.resolve()}
+    every = [e for e in sorted(p.iterdir()) if _visible(e) and e.resolve() not in skipped]
+    found = _lms_folders([e for e in every if not e.is_dir()], scratch)
+    entries = [e for e in every if e.is_dir() or (not found and e.suffix in SUFFIXES)]
+    within = p.resolve()
+    for entry in entries:
+        student = entry.stem if not entry.is_dir() else moodle_student(entry.name)
+        if student is None:
+            continue  # a Moodle folder holding no files
         if student in found:
             raise UsageError(f"SUBMISSIONS: {p}: the student {student!r} has both a file and "
                              f"a folder; keep one")
-        found[student] = Submission(student, entry)
+        found[student] = Submission(student, entry,
+                                    within / entry.name if entry.is_dir() else within)
     if not found:
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no .py file or folder in it)")
-    return list(found.values())
+    return [found[s] for s in sorted(found)]
 
 
 def gradescope_submission(path: str | Path) -> list[Submission]:
@@ -95,7 +171,8 @@ def gradescope_submission(path: str | Path) -> list[Submission]:
     if not p.is_dir():
         raise UsageError(f"SUBMISSIONS: expected Gradescope's submission folder, got {p} "
                          f"({'a file' if p.exists() else 'no such directory'})")
-    return [Submission(gradescope_student(p.parent / "submission_metadata.json"), p)]
+    return [Submission(gradescope_student(p.parent / "submission_metadata.json"), p,
+                       p.resolve())]
 
 
 def gradescope_student(metadata: Path) -> str:
@@ -109,28 +186,94 @@ def gradescope_student(metadata: Path) -> str:
     return email if isinstance(email, str) and email.strip() else "submission"
 
 
-def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
-    """The file of ``sub`` that ``item`` checks, or None and the reason none fits."""
-    if sub.path.is_file():
+def _shown(path: Path, sub: Submission) -> str:
+    return path.name if sub.path.is_file() else path.relative_to(sub.path).as_posix()
+
+
+def refused(sub: Submission, path: Path) -> str | None:
+    """Why the file ``path`` of ``sub`` is not graded: a symbolic link leading out of the
+    submission, or a ``.py`` file holding a notebook's JSON; None when it is fine."""
+    if sub.within is not None:
+        target = path.resolve()
+        if target != sub.within and sub.within not in target.parents:
+            return (f"{_shown(path, sub)} is a symbolic link to a file outside your "
+                    f"submission; submit the file itself")
+    if path.suffix == ".py":
+        try:
+            head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        except OSError as exc:
+            return f"{_shown(path, sub)} cannot be read ({exc.strerror})"
+        if head.startswith(b"{") and b'"cells"' in head:
+            return (f"{_shown(path, sub)} holds a Jupyter notebook (JSON), not Python: "
+                    f"submit it as a .ipynb, or export it as a .py (File > Download as)")
+    return None
+
+
+def _files(sub: Submission, pattern: str, default: bool) -> list[Path]:
+    """The files of ``sub``'s folder matching ``pattern``, hidden folders' (``.x``,
+    ``__MACOSX``) and hidden files (``._x.py``) left out; ``default``: ``_x.py`` too."""
+    found = []
+    for m in sub.path.rglob(pattern):
+        parts = m.relative_to(sub.path).parts
+        if (m.is_file() or m.is_symlink()) and all(_visible(Path(d)) for d in parts[:-1]) \
+                and not m.name.startswith("." if not default else (".", "_")):
+            found.append(m)
+    return sorted(found)
+
+
+def _chosen(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
+    if sub.path.is_file() or (sub.path.is_symlink() and not sub.path.is_dir()):
         return sub.path, None
     if item.file is not None:
-        matches = sorted(m for m in sub.path.rglob(item.file) if m.is_file())
+        matches = _files(sub, item.file, default=False)
         if len(matches) == 1:
             return matches[0], None
         if not matches:
-            return None, f"no file matching {item.file!r} in the submission"
-        names = ", ".join(m.relative_to(sub.path).as_posix() for m in matches)
+            return None, f"no file matching {item.file!r} in the submission{_zipped(sub)}"
+        names = ", ".join(_shown(m, sub) for m in matches)
         return None, f"{len(matches)} files match {item.file!r} ({names}); expected one"
-    kind = "*.ipynb" if item.lab is not None else "*.py"
-    files = sorted(m for m in sub.path.rglob(kind)
-                   if all(_visible(Path(part)) for part in m.relative_to(sub.path).parts))
-    if len(files) == 1:
-        return files[0], None
-    named = [m for m in files if m.name == item.default_file]
-    if len(named) == 1:
-        return named[0], None
-    if not files:
-        return None, f"no {kind[1:]} file in the submission"
-    return None, (f"{len(files)} {kind[1:]} files in the submission and none is "
-                  f"{item.default_file} "
-                  f"(the rubric's file = \"...\" names the one to check)")
+    kinds = ("*.ipynb",) if item.lab is not None else ("*.py", "*.ipynb")
+    for kind in kinds:
+        files = _files(sub, kind, default=True)
+        if len(files) == 1:
+            return files[0], None
+        want = Path(item.default_file).stem + kind[1:]
+        named = [m for m in files if m.name == want]
+        if len(named) == 1:
+            return named[0], None
+        if files:
+            names = ", ".join(_shown(m, sub) for m in files)
+            return None, (f"{len(files)} {kind[1:]} files in the submission ({names}) and "
+                          f"none is named {want}: submit one, or name the one to grade "
+                          f"{want}")
+    return None, f"no {' or '.join(k[1:] for k in kinds)} file in the submission{_zipped(sub)}"
+
+
+def _zipped(sub: Submission) -> str:
+    """A hint when the folder holds a zip (its files are not looked into)."""
+    zips = [m.name for m in sorted(sub.path.glob("*.zip"))] if sub.path.is_dir() else []
+    return f" (it holds {', '.join(zips)}: submit the files themselves, not a zip)" if zips else ""
+
+
+def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
+    """The file of ``sub`` that ``item`` checks, or None and the reason none fits."""
+    path, reason = _chosen(sub, item)
+    if path is not None and (why := refused(sub, path)) is not None:
+        return None, why
+    return path, reason
+
+
+def feedback_names(students: list[str], longest: int = 60) -> dict[str, str]:
+    """Each student's feedback file name (no suffix): :func:`safe_name`, cut to ``longest``
+    characters, with a short hash of the id when two would be the same file on a
+    case-insensitive disk (``Alice``/``alice``, ``a b``/``a_b``) or the name was cut."""
+    base = {s: safe_name(s) for s in students}
+    clashes: dict[str, int] = {}
+    for name in base.values():
+        clashes[name[:longest].casefold()] = clashes.get(name[:longest].casefold(), 0) + 1
+    names = {}
+    for s, name in base.items():
+        if len(name) > longest or clashes[name[:longest].casefold()] > 1:
+            name = f"{name[:longest]}-{hashlib.sha256(s.encode()).hexdigest()[:8]}"
+        names[s] = name
+    return names

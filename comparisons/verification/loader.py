@@ -19,6 +19,7 @@ import linecache
 import os
 import re
 import sys
+import tokenize
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -104,10 +105,12 @@ def checked_source(path: str | Path, cell: str | None = None,
     else:
         if cell is not None:
             raise UsageError(f"--cell: only for a notebook (.ipynb), got {path}")
-        try:
-            text = p.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: cannot be read ({exc})") from None
+        try:  # as Python reads source: a UTF-8 BOM, a coding: line (PEP 263)
+            with tokenize.open(p) as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+            hint = "" if isinstance(exc, OSError) else "; save it as UTF-8"
+            raise UsageError(f"{path}: cannot be read ({exc}){hint}") from None
         units, notes = [_compiling(str(p), text, f"{path}: syntax error", " on line")], ()
     folder = Path(data_dir) if data_dir is not None else (
         p.parent if p.suffix == ".ipynb" else None)

@@ -1,0 +1,273 @@
+"""``backprop-lab grade`` on classes as LMSs and students really produce them: Canvas's,
+Blackboard's and Moodle's export names, macOS's ``__MACOSX/._x.py``, a UTF-8 BOM, a Latin-1
+file, a notebook where a .py was asked for (and a .py holding a notebook's JSON), symbolic
+links leading out of a submission, a zip bomb, a corrupt zip, a rerun on a new zip, the output
+folder inside the class, Gradescope submissions that are a zip, a nested folder, a notebook.
+Each graded as an instructor needs it: the right status and a reason a student can act on, or
+one line and exit 2 for the instructor's bad input."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from comparisons.cli.main import main
+from comparisons.grading import submissions
+from comparisons.grading.rubric import rubric_for_op
+from comparisons.grading.submissions import discover, feedback_names, file_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = sorted((ROOT / "tests" / "verify_correct").glob("two_layer_*.py"))[0]
+OK = CORRECT.read_text(encoding="utf-8")
+BUG = (ROOT / "tests" / "verify_gallery" / "two_layer_no_l2.py").read_text(encoding="utf-8")
+ITEM = rubric_for_op("two_layer").items[0]
+
+
+def notebook(source: str) -> str:
+    """A notebook (nbformat 4) of one code cell."""
+    cell = {"cell_type": "code", "source": source.splitlines(True), "metadata": {},
+            "outputs": [], "execution_count": None}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def ascii_ok() -> str:
+    return OK.encode("ascii", "replace").decode("ascii")
+
+
+def book(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "gradebook.csv").open(encoding="utf-8") as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def rows(out: Path) -> dict[str, dict[str, Any]]:
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["student"]: r for r in map(json.loads, lines)}
+
+
+def make_odd_class(folder: Path, outside: Path) -> None:
+    folder.mkdir(parents=True)
+    outside.mkdir()
+    (outside / "two_layer.py").write_text(OK, encoding="utf-8")
+    (folder / "bom.py").write_bytes(b"\xef\xbb\xbf" + OK.replace("\n", "\r\n").encode())
+    (folder / "cookie.py").write_bytes(
+        ("# -*- coding: latin-1 -*-\n# caf\xe9\n" + ascii_ok()).encode("latin-1"))
+    (folder / "latin.py").write_bytes(("# caf\xe9\n" + ascii_ok()).encode("latin-1"))
+    (folder / "nbjson.py").write_text(notebook(OK), encoding="utf-8")
+    os.symlink(outside / "two_layer.py", folder / "linked.py")
+    (folder / "linkdir").mkdir()
+    os.symlink(outside / "two_layer.py", folder / "linkdir" / "two_layer.py")
+    (folder / "nb" / ".ipynb_checkpoints").mkdir(parents=True)
+    (folder / "nb" / "two_layer.ipynb").write_text(notebook(OK), encoding="utf-8")
+    (folder / "nb" / ".ipynb_checkpoints" / "two_layer-checkpoint.ipynb").write_text(
+        notebook(BUG), encoding="utf-8")
+    (folder / "Alice.py").write_text(OK, encoding="utf-8")
+    (folder / "alice.py").write_text(BUG, encoding="utf-8")
+    moodle = folder / "José Núñez_7_assignsubmission_file_"
+    moodle.mkdir()
+    (moodle / "two_layer.py").write_text(OK, encoding="utf-8")
+    text = folder / "José Núñez_7_assignsubmission_onlinetext_"
+    text.mkdir()
+    (text / "onlinetext.html").write_text("<p>see my file</p>", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One class of odd files graded twice, its --out inside the class's folder."""
+    base = tmp_path_factory.mktemp("odd")
+    make_odd_class(base / "class", base / "outside")
+    out = base / "class" / "grades"
+    args = ["grade", str(base / "class"), "--against", "two_layer", "--out", str(out),
+            "--jobs", "2", "--timeout", "10", "--no-progress"]
+    codes = [main(args), main(args)]
+    return {"codes": codes, "out": out, "book": book(out), "rows": rows(out)}
+
+
+def test_odd_files_are_graded_as_python_reads_them(odd) -> None:
+    assert odd["codes"] == [0, 0]
+    status = {s: r["status"] for s, r in odd["book"].items()}
+    # a BOM (Notepad's UTF-8) with CRLF, a coding: line, a notebook where a .py was asked for
+    assert status["bom"] == status["cookie"] == status["nb"] == "passed", odd["rows"]
+    assert odd["rows"]["nb"]["file"].endswith("nb/two_layer.ipynb")  # not the checkpoint
+    assert status["Alice"] == "passed" and status["alice"] == "failed"
+    latin = odd["rows"]["latin"]
+    assert latin["status"] == "error" and "UTF-8" in latin["reason"], latin["reason"]
+
+
+def test_a_notebook_saved_as_py_is_said_so(odd) -> None:
+    row = odd["rows"]["nbjson"]
+    assert row["score"] == 0 and "Jupyter notebook" in row["reason"], row["reason"]
+    assert ".ipynb" in (odd["out"] / "feedback" / "nbjson.md").read_text(encoding="utf-8")
+
+
+def test_symbolic_links_out_of_a_submission_are_refused(odd) -> None:
+    for student in ("linked", "linkdir"):  # each would pass: the file it points at is right
+        row = odd["rows"][student]
+        assert row["score"] == 0 and row["status"] == "missing", row
+        assert "symbolic link" in row["reason"], row["reason"]
+
+
+def test_moodle_folders_and_the_output_folder_are_not_students(odd) -> None:
+    assert odd["book"]["José Núñez_7"]["status"] == "passed"
+    assert not any("assignsubmission" in s for s in odd["book"])
+    assert "grades" not in odd["book"]  # --out inside SUBMISSIONS, graded twice
+
+
+def test_feedback_files_do_not_clash_on_a_case_insensitive_disk(odd) -> None:
+    names = [p.name.casefold() for p in (odd["out"] / "feedback").glob("*.md")]
+    assert len(names) == len(set(names)) == len(odd["book"])
+    long = feedback_names(["李" * 200, "x" * 300, "a b", "a_b"])
+    assert all(len(f"{n}.html".encode()) <= 255 for n in long.values())
+    assert len({n.casefold() for n in long.values()}) == 4
+
+
+def canvas_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("smithjane_12345_67890_two_layer.py", OK)
+        z.writestr("smithjane_12345_67890_notes.txt", "my notes")
+        z.writestr("doejohn_LATE_23456_78901_two_layer.py", BUG)
+        z.writestr("doejohn_LATE_23456_78905_two_layer-1.py", OK)  # uploaded again, later
+        z.writestr("leemary_345_678_report.pdf", b"%PDF-1.4")
+        z.writestr("__MACOSX/._smithjane_12345_67890_two_layer.py", b"\x00\x05\x16\x07")
+        z.writestr(".DS_Store", b"\x00\x00\x00\x01Bud1")
+
+
+def test_a_canvas_export_is_one_student_per_person_with_their_files_names(
+        tmp_path: Path) -> None:
+    canvas_zip(tmp_path / "canvas.zip")
+    (tmp_path / "rubric.toml").write_text('timeout = 10\n[[item]]\nop = "two_layer"\n'
+                                          'file = "two_layer.py"\npoints = 2\n')
+    args = ["grade", str(tmp_path / "canvas.zip"), "--rubric", str(tmp_path / "rubric.toml"),
+            "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress"]
+    assert main(args) == 0
+    graded = book(tmp_path / "out")
+    assert {s: r["status"] for s, r in graded.items()} == {
+        "doejohn_23456": "passed", "leemary_345": "missing", "smithjane_12345": "passed"}
+    first = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8")
+    assert main(args) == 0  # extracted again: the same files, nothing regraded
+    assert (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8") == first
+
+
+def test_blackboard_keeps_each_students_latest_attempt(tmp_path: Path) -> None:
+    stamp = "Homework 3_{}_attempt_2026-12-0{}-10-22-33"
+    (tmp_path / (stamp.format("jsmith", 1) + "_two_layer.py")).write_text(BUG)
+    (tmp_path / (stamp.format("jsmith", 2) + "_two_layer.py")).write_text(OK)
+    (tmp_path / (stamp.format("jsmith", 2) + ".txt")).write_text("receipt")
+    (tmp_path / (stamp.format("bwong", 1) + ".txt")).write_text("receipt")  # nothing sent
+    subs = {s.student: s for s in discover(tmp_path, tmp_path / "out" / ".submissions")}
+    assert sorted(subs) == ["bwong", "jsmith"]
+    path, _ = file_for(subs["jsmith"], ITEM)
+    assert path is not None and path.name == "two_layer.py" and path.read_text() == OK
+    assert file_for(subs["bwong"], ITEM) == (None, "no .py or .ipynb file in the submission")
+
+
+def test_macos_and_jupyter_leftovers_do_not_count_as_files(tmp_path: Path) -> None:
+    sub = tmp_path / "class" / "ana"
+    (sub / "__MACOSX" / "hw3").mkdir(parents=True)
+    (sub / "hw3" / ".ipynb_checkpoints").mkdir(parents=True)
+    (sub / "hw3" / "two_layer.py").write_text(OK)
+    (sub / "__MACOSX" / "hw3" / "._two_layer.py").write_bytes(b"\x00\x05\x16\x07")
+    (sub / "hw3" / ".ipynb_checkpoints" / "two_layer-checkpoint.py").write_text(BUG)
+    (sub / "hw3" / "._helpers.py").write_bytes(b"\x00\x05")
+    [found] = discover(tmp_path / "class", tmp_path / "out")
+    glob = dataclasses.replace(ITEM, file="*.py")
+    assert file_for(found, glob) == (sub / "hw3" / "two_layer.py", None)
+    (sub / "hw3" / "two_layer.py").rename(sub / "hw3" / "net.py")
+    (sub / "hw3" / "helpers.py").write_text("x = 1\n")
+    path, reason = file_for(found, ITEM)
+    assert path is None and "hw3/helpers.py, hw3/net.py" in reason, reason
+    assert "name the one to grade two_layer.py" in reason, reason
+
+
+def test_a_rerun_on_a_new_zip_forgets_the_old_ones_students(tmp_path: Path) -> None:
+    for name, students in (("old.zip", ("ana", "ben")), ("new.zip", ("ana",))):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for s in students:
+                z.writestr(f"hw3/{s}/notes.txt", "no code yet")
+    scratch = tmp_path / "out" / ".submissions"
+    assert [s.student for s in discover(tmp_path / "old.zip", scratch)] == ["ana", "ben"]
+    assert [s.student for s in discover(tmp_path / "new.zip", scratch)] == ["ana"]
+
+
+def corrupt_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ana.py", OK * 20)
+    data = bytearray(path.read_bytes())
+    data[60:90] = b"\xff" * 30  # inside the deflated stream
+    path.write_bytes(bytes(data))
+
+
+def bomb_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ana.py", OK)
+        z.writestr("big.bin", b"\0" * (8 << 20))  # 8 MiB in ~8 KiB
+
+
+@pytest.mark.parametrize("build, needle", [
+    (corrupt_zip, "cannot be extracted"),
+    (bomb_zip, "zip bomb"),
+    (lambda p: zipfile.ZipFile(p, "w").writestr("..\\..\\evil.py", "x = 1"), "outside"),
+])
+def test_a_bad_zip_is_one_line_exit_2_and_leaves_nothing(tmp_path: Path, capsys, monkeypatch,
+                                                         build, needle) -> None:
+    monkeypatch.setattr(submissions, "MAX_UNZIPPED", 1 << 20)
+    build(tmp_path / "class.zip")
+    code = main(["grade", str(tmp_path / "class.zip"), "--against", "two_layer", "--out",
+                 str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and needle in err and len(err.splitlines()) == 1, err
+    assert not any(p.is_file() for p in (tmp_path / "out").rglob("*"))
+    assert not list(tmp_path.parent.glob("evil.py"))
+
+
+def test_out_cannot_be_the_class_folder_itself(tmp_path: Path, capsys) -> None:
+    (tmp_path / "ana.py").write_text(OK)
+    code = main(["grade", str(tmp_path), "--against", "two_layer", "--out", str(tmp_path),
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--out" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_gradescope_says_why_a_zipped_submission_is_not_graded(tmp_path: Path) -> None:
+    (tmp_path / "submission").mkdir()
+    with zipfile.ZipFile(tmp_path / "submission" / "hw3.zip", "w") as z:
+        z.writestr("two_layer.py", OK)
+    assert main(["grade", str(tmp_path / "submission"), "--against", "two_layer", "--out",
+                 str(tmp_path / "out"), "--gradescope", str(tmp_path / "results.json"),
+                 "--no-progress"]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert "hw3.zip" in data["output"] and data["score"] == 0
+    assert all(len(t["output"].splitlines()) == 1 and "hw3.zip" in t["output"]
+               for t in data["tests"]), data["tests"]
+
+
+def test_the_autograder_grades_a_nested_notebook_from_a_mac(tmp_path: Path) -> None:
+    (tmp_path / "rubric.toml").write_text('timeout = 10\n[[item]]\nop = "two_layer"\n'
+                                          'points = { dW1 = 1, dW2 = 1 }\n')
+    assert main(["grade", "--gradescope-bundle", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "bundle")]) == 0
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "bundle" / "autograder.zip") as z:
+        z.extractall(root / "source")
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission" / "hw3").mkdir(parents=True)
+    (root / "submission" / "__MACOSX" / "hw3").mkdir(parents=True)
+    (root / "submission" / "hw3" / "two_layer.ipynb").write_text(notebook(OK))
+    (root / "submission" / "__MACOSX" / "hw3" / "._two_layer.ipynb").write_bytes(b"\x00\x05")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
+           "BACKPROP_LAB": f"{sys.executable} -m comparisons"}
+    done = subprocess.run(["bash", str(root / "run_autograder")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 2.0, data
