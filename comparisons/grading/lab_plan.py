@@ -10,8 +10,9 @@ never run here, they are bound to the sandbox's proxies. So a lab's training loo
 and prints are not run; ``data = load_ames()`` is, when a check reads ``data``.
 
 Kept statements that read nothing of the student's, define no function, lambda or class and
-sit outside check cells are the *setup*: run once per lab (:func:`setup_namespace`) and copied
-for each student (:func:`copied`), so lab 5's data set is loaded once, not per submission.
+sit outside check cells are the *setup*: run once per lab and exercise
+(:func:`setup_namespace`) and copied for each student (:func:`copied`), so lab 5's data set
+is loaded once, not per submission.
 
 Reads are a statement's global names (``symtable``: names local to a function it defines do
 not count), builtins excluded.
@@ -37,7 +38,7 @@ BUILTINS = frozenset(dir(builtins))
 VERIFIERS = ("verify", "verify_unbiased")
 """Calls whose first argument is a forward (its cache stays in the child)."""
 _LOCK = threading.Lock()
-_SETUPS: dict[tuple[str, str], dict[str, Any]] = {}
+_SETUPS: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def exercise_plans(path: Path, mtime: float) -> dict[str, ExercisePlan]:
 
 def setup_namespace(lab: str, plan: ExercisePlan) -> dict[str, Any]:
     """The namespace after the plan's setup statements, run once per lab and exercise."""
-    key = (lab, plan.ident)
+    key = (lab, plan.ident, *(st.source for st in plan.setup))
     with _LOCK:
         if key not in _SETUPS:
             ns: dict[str, Any] = {"__name__": f"backprop_lab_check_{plan.ident}"}

@@ -13,7 +13,9 @@ lists, tuples, dicts and tensors. A lab's check also passes:
 
 Each is rebuilt by :data:`HELPERS`, a cell run in the child after the student's cells, and
 comes back as a handle to a box; a call with such an argument goes through
-``backprop_lab_call``, which unboxes it there. Anything else is :class:`Unsendable`.
+``backprop_lab_call``, which unboxes it there (what that call edits in place is not copied
+back into the caller's arrays, as a plain call's edits are). Anything else is
+:class:`Unsendable`.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class Sender:
         """The call's arguments as sent; ``converted`` says whether they hold a value rebuilt
         in the child (then the call goes through ``backprop_lab_call``, which unboxes it)."""
         self.converted = False
+        self.generators.clear()  # those of a call that failed are not synced
         return self.value(list(args)), self.value(kwargs)
 
     def value(self, v: Any) -> Any:

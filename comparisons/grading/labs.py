@@ -10,7 +10,9 @@ exercise with a check cell is gradable, and its check is always the SHIPPED one:
   ``FORWARD``/``BACKWARD`` against ``OP`` (the item's seed, dtype and variant);
 - any other check (``check_value``, a ``reference=`` of the lab's own, lab 7's
   ``bn.step_check``, ``modes.*``, several check cells) runs in the grader with the student's
-  functions proxied from the sandbox (:mod:`comparisons.grading.lab_checks`).
+  functions proxied from the sandbox (:mod:`comparisons.grading.lab_checks`), with the seeds
+  and dtypes the shipped cell writes; a student's variant changes the cases of the built-in
+  ops its ``comparisons.verify`` calls check (lab 7's batch norm), not its fixed inputs.
 
 Either way the expected values and the verdict are the grader's, and the student's check
 cells are never run, so editing one changes nothing.
