@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from comparisons.cli.main import main
-from comparisons.grading import submissions
+from comparisons.grading import unzip
 from comparisons.grading.rubric import rubric_for_op
 from comparisons.grading.submissions import discover, feedback_names, file_for
 
@@ -219,7 +219,7 @@ def bomb_zip(path: Path) -> None:
 ])
 def test_a_bad_zip_is_one_line_exit_2_and_leaves_nothing(tmp_path: Path, capsys, monkeypatch,
                                                          build, needle) -> None:
-    monkeypatch.setattr(submissions, "MAX_UNZIPPED", 1 << 20)
+    monkeypatch.setattr(unzip, "MAX_UNZIPPED", 1 << 20)
     build(tmp_path / "class.zip")
     code = main(["grade", str(tmp_path / "class.zip"), "--against", "two_layer", "--out",
                  str(tmp_path / "out"), "--no-progress"])
@@ -238,13 +238,40 @@ def test_out_cannot_be_the_class_folder_itself(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "results.jsonl").exists()
 
 
-def test_gradescope_says_why_a_zipped_submission_is_not_graded(tmp_path: Path) -> None:
+def test_a_class_of_zips_is_graded_from_each_students_zip(tmp_path: Path, capsys,
+                                                          monkeypatch) -> None:
+    monkeypatch.setattr(unzip, "STUDENT_UNZIPPED", 1 << 20)
+    (tmp_path / "class").mkdir()
+    with zipfile.ZipFile(tmp_path / "class" / "ana.zip", "w") as z:
+        z.writestr("hw3/two_layer.py", OK)
+        z.writestr("__MACOSX/hw3/._two_layer.py", b"\x00\x05")
+    bomb_zip(tmp_path / "class" / "ben.zip")
+    with zipfile.ZipFile(tmp_path / "class" / "cy.zip", "w") as z:
+        z.writestr("../../cy_was_here.py", "x = 1")
+    (tmp_path / "class" / "dee").mkdir()  # a folder holding only a zip
+    with zipfile.ZipFile(tmp_path / "class" / "dee" / "hw3.zip", "w") as z:
+        z.writestr("two_layer.py", BUG)
+    assert main(["grade", str(tmp_path / "class"), "--against", "two_layer", "--out",
+                 str(tmp_path / "out"), "--jobs", "2", "--no-progress"]) == 0
+    graded = rows(tmp_path / "out")
+    assert {s: r["status"] for s, r in graded.items()} == {
+        "ana": "passed", "ben": "missing", "cy": "missing", "dee": "failed"}
+    assert "ben.zip expands to more than 1 MiB" in graded["ben"]["reason"]
+    assert "outside" in graded["cy"]["reason"] and not list(tmp_path.rglob("cy_was_here.py"))
+
+
+def test_gradescope_grades_a_zipped_submission_and_says_why_when_it_cannot(
+        tmp_path: Path) -> None:
     (tmp_path / "submission").mkdir()
     with zipfile.ZipFile(tmp_path / "submission" / "hw3.zip", "w") as z:
-        z.writestr("two_layer.py", OK)
-    assert main(["grade", str(tmp_path / "submission"), "--against", "two_layer", "--out",
-                 str(tmp_path / "out"), "--gradescope", str(tmp_path / "results.json"),
-                 "--no-progress"]) == 0
+        z.writestr("hw3/two_layer.py", OK)
+    args = ["grade", str(tmp_path / "submission"), "--against", "two_layer", "--out",
+            str(tmp_path / "out"), "--gradescope", str(tmp_path / "results.json"),
+            "--no-progress"]
+    assert main(args) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["score"] == 2.0
+    (tmp_path / "submission" / "hw3.zip").write_bytes(b"PK\x03\x04 not a zip")
+    assert main(args) == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert "hw3.zip" in data["output"] and data["score"] == 0
     assert all(len(t["output"].splitlines()) == 1 and "hw3.zip" in t["output"]

@@ -152,7 +152,7 @@ def grade(run: GradeRun) -> list[dict[str, Any]]:
     out = ensure_out_dir(run.out)
     if run.gradescope is not None:
         check_writable_file(run.gradescope, "--gradescope")
-        subs = gradescope_submission(run.submissions)
+        subs = gradescope_submission(run.submissions, out / ".submissions")
     else:
         subs = discover(run.submissions, out / ".submissions", skip=out)
     store = RowStore(out / "results.jsonl")

@@ -10,10 +10,12 @@ is none). Canvas's, Blackboard's and Moodle's export names are read back as stud
 ``.DS_Store``, ``.git``, ``.ipynb_checkpoints``) are skipped, and so is the output folder
 when it lies inside SUBMISSIONS.
 
-A zip is extracted afresh under the output folder (``.submissions/``) by
-:func:`extract_zip`, which refuses (one line) a member that would land outside it and a zip
-expanding past :data:`MAX_UNZIPPED` bytes or :data:`MAX_MEMBERS` members (a zip bomb); a
-single top folder is the class's.
+Zips (:mod:`comparisons.grading.unzip`: refused, in one line, when a member would land
+outside, past their byte limits, corrupt): the class's is extracted afresh under the output
+folder (``.submissions/``); a student's own (``alice.zip`` beside the others' files, or the
+zips of a folder holding no ``.py`` or ``.ipynb`` file, a Canvas upload among them) is
+extracted there too and graded as their folder; when it cannot be, that is the reason of
+their rows.
 
 Which file of a student's folder an item checks: the item's ``file`` (a glob), else the
 folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention), else, for an op,
@@ -28,31 +30,28 @@ import hashlib
 import json
 import re
 import shutil
-import zipfile
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from comparisons.core.errors import UsageError
 from comparisons.grading.lms import lms_groups, moodle_student
 from comparisons.grading.rubric import Item
+from comparisons.grading.unzip import Budget, extract_class, run_budget, unzip
 
 WANT = "a directory of .py files or of folders (one per student), or a .zip of one"
 SUFFIXES = (".py", ".ipynb")
-MAX_UNZIPPED = 2 << 30
-"""The most bytes a class's zip may expand to (2 GiB)."""
-MAX_MEMBERS = 100_000
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Submission:
     """One student's work: ``path`` is their .py file or their folder; ``within``: the folder
-    the files graded must lie in once symbolic links are followed (None: anywhere)."""
+    the files graded must lie in once symbolic links are followed (None: anywhere);
+    ``problem``: why nothing of it can be graded (their zip could not be extracted)."""
 
     student: str
     path: Path
     within: Path | None = None
+    problem: str | None = None
 
 
 def safe_name(student: str) -> str:
@@ -64,61 +63,8 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "_"))
 
 
-def _unzipped(path: Path, archive: zipfile.ZipFile, root: Path, limit: int) -> None:
-    """Extract every member into ``root`` (which must not exist), counting the bytes."""
-    members = archive.infolist()
-    if len(members) > MAX_MEMBERS:
-        raise UsageError(f"SUBMISSIONS: {path}: {len(members)} members, more than "
-                         f"{MAX_MEMBERS}; refused")
-    if sum(info.file_size for info in members) > limit:  # as declared: refused at once
-        raise UsageError(f"SUBMISSIONS: {path} expands to more than {limit / 2**20:g} MiB "
-                         f"(a zip bomb?); refused")
-    targets = []
-    for info in members:
-        name = info.filename.replace("\\", "/")  # a zip made on Windows
-        target = (root / name).resolve()
-        if target != root and root not in target.parents:
-            raise UsageError(f"SUBMISSIONS: {path}: the member {info.filename!r} would be "
-                             f"written outside the extraction folder; refused")
-        targets.append((info, target))
-    root.mkdir(parents=True)
-    written = 0
-    for info, target in targets:
-        if info.is_dir() or target == root:
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as src, target.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise UsageError(f"SUBMISSIONS: {path} expands to more than "
-                                     f"{limit / 2**20:g} MiB (a zip bomb?); refused")
-                dst.write(chunk)
-
-
-def extract_zip(path: Path, into: Path, limit: int | None = None) -> Path:
-    """Extract the zip afresh into ``into`` (what was there is removed); UsageError (one line,
-    nothing left extracted) for a bad or encrypted zip, a member escaping ``into``, more than
-    ``limit`` bytes (default :data:`MAX_UNZIPPED`) or :data:`MAX_MEMBERS` members."""
-    limit = MAX_UNZIPPED if limit is None else limit
-    root = into.resolve()
-    shutil.rmtree(root, ignore_errors=True)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            _unzipped(path, archive, root, limit)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-            OSError, UsageError) as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        if isinstance(exc, UsageError):
-            raise
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"SUBMISSIONS: expected {WANT}, got {path} (it cannot be extracted: "
-                         f"{why or type(exc).__name__})") from None
-    entries = [p for p in root.iterdir() if _visible(p)]
-    if len(entries) == 1 and entries[0].is_dir():
-        return entries[0]  # one wrapping folder holding the class
-    return root
+def _inside(target: Path, folder: Path) -> bool:
+    return target == folder or folder in target.parents
 
 
 def _lms_folders(files: list[Path], scratch: Path) -> dict[str, Submission]:
@@ -134,45 +80,79 @@ def _lms_folders(files: list[Path], scratch: Path) -> dict[str, Submission]:
     return found
 
 
+def opened(sub: Submission, scratch: Path, budget: Budget) -> Submission:
+    """``sub`` with its own zips extracted under ``scratch`` (see the module docstring): a
+    ``.zip`` file of its own, or a folder whose only submission files are zips."""
+    if sub.path.is_dir():
+        zips = sorted(m for m in sub.path.iterdir() if m.suffix.lower() == ".zip"
+                      and m.is_file() and _visible(m))
+        if not zips or any(_files(sub, f"*{kind}", default=True) for kind in SUFFIXES):
+            return sub
+    elif sub.path.suffix.lower() == ".zip":
+        zips = [sub.path]
+    else:
+        return sub
+    folder = scratch / "students" / safe_name(sub.student)
+    if sub.path.is_dir() and sub.path.resolve() != folder.resolve():
+        shutil.rmtree(folder, ignore_errors=True)  # extracted afresh, beside no copy
+    try:
+        for z in zips:
+            if sub.within is not None and not _inside(z.resolve(), sub.within):
+                raise UsageError(f"{z.name} is a symbolic link to a file outside your "
+                                 f"submission; submit the file itself")
+            unzip(z, folder / (z.stem or "zip"), z.name, budget)
+            if z.parent.resolve() == folder.resolve():
+                z.unlink()  # our copy of a Canvas upload: its files are beside it now
+    except UsageError as exc:
+        return replace(sub, problem=str(exc))
+    return Submission(sub.student, folder, folder.resolve())
+
+
 def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[Submission]:
-    """Every student's submission under ``path`` (sorted by student); a zip is extracted into
-    ``scratch``; ``skip`` (the output folder) is not a student. UsageError (one line) for a
-    missing path or one holding no submission."""
+    """Every student's submission under ``path`` (sorted by student); zips are extracted
+    into ``scratch``; ``skip`` (the output folder) is not a student. UsageError (one line)
+    for a missing path or one holding no submission, or a refused zip of the class."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no such file or directory)")
+    budget = run_budget()
     if p.is_file():
         if p.suffix.lower() != ".zip":
             raise UsageError(f"SUBMISSIONS: expected {WANT}, got the file {p}")
-        p = extract_zip(p, scratch / "unzipped")
+        p = extract_class(p, scratch / "unzipped", budget)
     shutil.rmtree(scratch / "students", ignore_errors=True)
     skipped = {skip.resolve(), scratch.resolve()} if skip is not None else {scratch.resolve()}
     every = [e for e in sorted(p.iterdir()) if _visible(e) and e.resolve() not in skipped]
     found = _lms_folders([e for e in every if not e.is_dir()], scratch)
-    entries = [e for e in every if e.is_dir() or (not found and e.suffix in SUFFIXES)]
+    entries = [e for e in every
+               if e.is_dir() or (not found and e.suffix.lower() in (*SUFFIXES, ".zip"))]
     within = p.resolve()
     for entry in entries:
         student = entry.stem if not entry.is_dir() else moodle_student(entry.name)
         if student is None:
             continue  # a Moodle folder holding no files
         if student in found:
-            raise UsageError(f"SUBMISSIONS: {p}: the student {student!r} has both a file and "
-                             f"a folder; keep one")
+            raise UsageError(f"SUBMISSIONS: {p}: the student {student!r} has more than one "
+                             f"file or folder ({entry.name} is one); keep one")
         found[student] = Submission(student, entry,
                                     within / entry.name if entry.is_dir() else within)
     if not found:
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no .py file or folder in it)")
-    return [found[s] for s in sorted(found)]
+    return [opened(found[s], scratch, budget) for s in sorted(found)]
 
 
-def gradescope_submission(path: str | Path) -> list[Submission]:
-    """Gradescope's one submission folder as its single student (see the module docstring)."""
+def gradescope_submission(path: str | Path, scratch: Path | None = None) -> list[Submission]:
+    """Gradescope's one submission folder as its single student (see the module docstring);
+    a zip in it, holding the files, extracted into ``scratch``."""
     p = Path(path)
     if not p.is_dir():
         raise UsageError(f"SUBMISSIONS: expected Gradescope's submission folder, got {p} "
                          f"({'a file' if p.exists() else 'no such directory'})")
-    return [Submission(gradescope_student(p.parent / "submission_metadata.json"), p,
-                       p.resolve())]
+    sub = Submission(gradescope_student(p.parent / "submission_metadata.json"), p, p.resolve())
+    if scratch is not None:
+        shutil.rmtree(scratch / "students", ignore_errors=True)
+        sub = opened(sub, scratch, run_budget())
+    return [sub]
 
 
 def gradescope_student(metadata: Path) -> str:
@@ -193,11 +173,9 @@ def _shown(path: Path, sub: Submission) -> str:
 def refused(sub: Submission, path: Path) -> str | None:
     """Why the file ``path`` of ``sub`` is not graded: a symbolic link leading out of the
     submission, or a ``.py`` file holding a notebook's JSON; None when it is fine."""
-    if sub.within is not None:
-        target = path.resolve()
-        if target != sub.within and sub.within not in target.parents:
-            return (f"{_shown(path, sub)} is a symbolic link to a file outside your "
-                    f"submission; submit the file itself")
+    if sub.within is not None and not _inside(path.resolve(), sub.within):
+        return (f"{_shown(path, sub)} is a symbolic link to a file outside your "
+                f"submission; submit the file itself")
     if path.suffix == ".py":
         try:
             head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -250,13 +228,16 @@ def _chosen(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
 
 
 def _zipped(sub: Submission) -> str:
-    """A hint when the folder holds a zip (its files are not looked into)."""
+    """A hint when the folder holds a zip (not opened beside .py or .ipynb files)."""
     zips = [m.name for m in sorted(sub.path.glob("*.zip"))] if sub.path.is_dir() else []
-    return f" (it holds {', '.join(zips)}: submit the files themselves, not a zip)" if zips else ""
+    return (f" (it holds {', '.join(zips)}, not opened beside .py or .ipynb files: submit "
+            f"the files themselves)") if zips else ""
 
 
 def file_for(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
     """The file of ``sub`` that ``item`` checks, or None and the reason none fits."""
+    if sub.problem is not None:
+        return None, sub.problem
     path, reason = _chosen(sub, item)
     if path is not None and (why := refused(sub, path)) is not None:
         return None, why
