@@ -14,6 +14,7 @@ process, without the sandbox.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import types
@@ -25,6 +26,7 @@ import numpy as np
 import pytest
 from notebook_runner import load_solutions
 
+from comparisons.cli.main import main
 from comparisons.core.errors import UsageError
 from comparisons.grading import lab_checks
 from comparisons.grading.lab_checks import run_plan, section_of
@@ -331,3 +333,29 @@ def test_a_sandbox_that_cannot_start_fails_each_item(tmp_path: Path, monkeypatch
     out = grade_lab(path, lab, ("xavier", "he_init"), functools.partial(verify_isolated))
     for section in out["report"]["functions"]:
         assert not section["passed"] and "no poll here" in section["error"], section
+
+
+def test_grade_scores_every_exercise_of_a_lab(tmp_path: Path) -> None:
+    """``backprop-lab grade --rubric``: points per exercise, the plain verify (sigmoid) and the
+    checks run in the grader (xavier, he_init) alike, in the gradebook and the rows."""
+    lab = "06_numerical_stability"
+    folder = tmp_path / "class"
+    folder.mkdir()
+    copies = {"solved": copy_of(lab, solved=True),
+              "scaled": copy_of(lab, solved=True, bugs={"xavier": BUGS["xavier"][1:3]}),
+              "forger": copy_of(lab, solved=False, checks=FORGED)}
+    for student, nb in copies.items():
+        (folder / f"{student}.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "rubric.toml").write_text(f'[[item]]\nname = "lab 6"\nlab = "{lab}"\n'
+                                          "points = { sigmoid = 1, xavier = 2, he_init = 3 }\n")
+    assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    with (tmp_path / "out" / "gradebook.csv").open() as f:
+        book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert book == {"solved": 6.0, "scaled": 4.0, "forger": 0.0}
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text()
+            .splitlines()]
+    wrong = {r["student"]: {t["name"]: t["diagnosis"] for t in r["tests"] if not t["passed"]}
+             for r in rows}
+    assert wrong["scaled"] == {"xavier": "scaled"}
+    assert wrong["forger"] == {"sigmoid": "zero", "xavier": "zero", "he_init": "zero"}
