@@ -216,6 +216,7 @@ def bomb_zip(path: Path) -> None:
     (corrupt_zip, "cannot be extracted"),
     (bomb_zip, "zip bomb"),
     (lambda p: zipfile.ZipFile(p, "w").writestr("..\\..\\evil.py", "x = 1"), "outside"),
+    (lambda p: zipfile.ZipFile(p, "w").writestr("a" * 300 + ".py", "x = 1"), "aaaa"),
 ])
 def test_a_bad_zip_is_one_line_exit_2_and_leaves_nothing(tmp_path: Path, capsys, monkeypatch,
                                                          build, needle) -> None:
@@ -298,3 +299,24 @@ def test_the_autograder_grades_a_nested_notebook_from_a_mac(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 2.0, data
+
+
+def test_huge_files_and_fifos_are_refused_without_being_read(tmp_path: Path) -> None:
+    sub = tmp_path / "class" / "ana"
+    sub.mkdir(parents=True)
+    with (sub / "two_layer.py").open("wb") as f:
+        f.truncate(200 << 20)  # sparse: 200 MiB the grader would read and compile
+    os.mkfifo(sub / "helpers.py")  # opening it for reading would block
+    os.symlink("helpers.py", sub / "more.py")  # inside the folder, to the FIFO
+    [found] = discover(tmp_path / "class", tmp_path / "out")
+    path, reason = file_for(found, ITEM)
+    assert path is None and "200 MiB" in reason, reason
+    assert file_for(found, dataclasses.replace(ITEM, file="helpers.py"))[0] is None
+    path, reason = file_for(found, dataclasses.replace(ITEM, file="more.py"))
+    assert path is None and "not a regular file" in reason, reason
+
+
+def test_a_name_from_a_mac_is_the_same_student_as_from_windows(tmp_path: Path) -> None:
+    (tmp_path / "class" / "Jose\u0301").mkdir(parents=True)  # macOS: e + combining accent
+    [found] = discover(tmp_path / "class", tmp_path / "out")
+    assert found.student == "Jos\u00e9"

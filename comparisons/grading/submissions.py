@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from comparisons.grading.unzip import Budget, extract_class, run_budget, unzip
 
 WANT = "a directory of .py files or of folders (one per student), or a .zip of one"
 SUFFIXES = (".py", ".ipynb")
+MAX_SOURCE_BYTES = {".py": 8 << 20, ".ipynb": 64 << 20}
+"""The largest file graded, per suffix: the grader reads and compiles it."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ def _lms_folders(files: list[Path], scratch: Path) -> dict[str, Submission]:
     """Canvas's or Blackboard's files as a folder per student (copies under ``scratch``)."""
     groups = lms_groups(files)
     found = {}
-    for student, named in sorted(groups.items()):
+    for name_as_given, named in sorted(groups.items()):
+        student = unicodedata.normalize("NFC", name_as_given)
         folder = scratch / "students" / safe_name(student)
         folder.mkdir(parents=True, exist_ok=True)
         for name, path in named.items():
@@ -131,6 +135,7 @@ def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[
         student = entry.stem if not entry.is_dir() else moodle_student(entry.name)
         if student is None:
             continue  # a Moodle folder holding no files
+        student = unicodedata.normalize("NFC", student)  # macOS names are decomposed
         if student in found:
             raise UsageError(f"SUBMISSIONS: {p}: the student {student!r} has more than one "
                              f"file or folder ({entry.name} is one); keep one")
@@ -172,15 +177,25 @@ def _shown(path: Path, sub: Submission) -> str:
 
 def refused(sub: Submission, path: Path) -> str | None:
     """Why the file ``path`` of ``sub`` is not graded: a symbolic link leading out of the
-    submission, or a ``.py`` file holding a notebook's JSON; None when it is fine."""
+    submission, a file past :data:`MAX_SOURCE_BYTES`, or a ``.py`` file holding a notebook's
+    JSON; None when it is fine."""
     if sub.within is not None and not _inside(path.resolve(), sub.within):
         return (f"{_shown(path, sub)} is a symbolic link to a file outside your "
                 f"submission; submit the file itself")
+    if not path.is_file():  # a FIFO would block the grader, a device never end
+        return f"{_shown(path, sub)} is not a regular file; submit the file itself"
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as exc:
+        return f"{_shown(path, sub)} cannot be read ({exc.strerror})"
+    most = MAX_SOURCE_BYTES.get(path.suffix, MAX_SOURCE_BYTES[".py"])
+    if size > most:
+        return (f"{_shown(path, sub)} is {size / 2**20:.0f} MiB, more than the "
+                f"{most / 2**20:g} MiB a {path.suffix or '.py'} file may be; submit the code "
+                f"alone (a notebook: its outputs cleared)")
     if path.suffix == ".py":
-        try:
-            head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-        except OSError as exc:
-            return f"{_shown(path, sub)} cannot be read ({exc.strerror})"
         if head.startswith(b"{") and b'"cells"' in head:
             return (f"{_shown(path, sub)} holds a Jupyter notebook (JSON), not Python: "
                     f"submit it as a .ipynb, or export it as a .py (File > Download as)")

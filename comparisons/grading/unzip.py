@@ -69,14 +69,18 @@ def _write(archive: zipfile.ZipFile, targets: list[tuple[zipfile.ZipInfo, Path]]
         if info.is_dir() or target == root:
             target.mkdir(parents=True, exist_ok=True)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as src, target.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise UsageError(f"{label} expands to more than {_mib(limit)} (a zip "
-                                     f"bomb?); refused")
-                dst.write(chunk)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as src, target.open("wb") as dst:
+                while chunk := src.read(CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        raise UsageError(f"{label} expands to more than {_mib(limit)} (a zip "
+                                         f"bomb?); refused")
+                    dst.write(chunk)
+        except OSError as exc:  # a name too long, the disk full: said with the member
+            raise UsageError(f"{label}: the member {info.filename!r} cannot be written "
+                             f"({exc.strerror or exc})") from None
     return written
 
 
