@@ -320,3 +320,14 @@ def test_a_name_from_a_mac_is_the_same_student_as_from_windows(tmp_path: Path) -
     (tmp_path / "class" / "Jose\u0301").mkdir(parents=True)  # macOS: e + combining accent
     [found] = discover(tmp_path / "class", tmp_path / "out")
     assert found.student == "Jos\u00e9"
+
+
+def test_a_zip_of_macos_leftovers_only_is_named_in_one_line(tmp_path: Path, capsys) -> None:
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as z:
+        z.writestr("__MACOSX/._ana.py", b"\x00\x05")
+        z.writestr(".DS_Store", b"Bud1")
+    code = main(["grade", str(tmp_path / "class.zip"), "--against", "two_layer", "--out",
+                 str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "no .py file" in err, err
+    assert f"got {tmp_path / 'class.zip'} (" in err, err  # the zip, not our extraction

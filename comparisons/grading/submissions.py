@@ -116,7 +116,7 @@ def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[
     """Every student's submission under ``path`` (sorted by student); zips are extracted
     into ``scratch``; ``skip`` (the output folder) is not a student. UsageError (one line)
     for a missing path or one holding no submission, or a refused zip of the class."""
-    p = Path(path)
+    p = given = Path(path)
     if not p.exists():
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no such file or directory)")
     budget = run_budget()
@@ -137,12 +137,13 @@ def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[
             continue  # a Moodle folder holding no files
         student = unicodedata.normalize("NFC", student)  # macOS names are decomposed
         if student in found:
-            raise UsageError(f"SUBMISSIONS: {p}: the student {student!r} has more than one "
+            raise UsageError(f"SUBMISSIONS: {given}: the student {student!r} has more than one "
                              f"file or folder ({entry.name} is one); keep one")
         found[student] = Submission(student, entry,
                                     within / entry.name if entry.is_dir() else within)
     if not found:
-        raise UsageError(f"SUBMISSIONS: expected {WANT}, got {p} (no .py file or folder in it)")
+        raise UsageError(f"SUBMISSIONS: expected {WANT}, got {given} (no .py file or folder "
+                         f"in it)")
     return [opened(found[s], scratch, budget) for s in sorted(found)]
 
 
