@@ -186,6 +186,8 @@ def test_macos_and_jupyter_leftovers_do_not_count_as_files(tmp_path: Path) -> No
     path, reason = file_for(found, ITEM)
     assert path is None and "hw3/helpers.py, hw3/net.py" in reason, reason
     assert "name the one to grade two_layer.py" in reason, reason
+    path, reason = file_for(found, dataclasses.replace(ITEM, file="two_layer.py"))
+    assert path is None and "it holds hw3/helpers.py, hw3/net.py" in reason, reason
 
 
 def test_a_rerun_on_a_new_zip_forgets_the_old_ones_students(tmp_path: Path) -> None:

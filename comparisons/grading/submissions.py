@@ -223,7 +223,10 @@ def _chosen(sub: Submission, item: Item) -> tuple[Path | None, str | None]:
         if len(matches) == 1:
             return matches[0], None
         if not matches:
-            return None, f"no file matching {item.file!r} in the submission{_zipped(sub)}"
+            there = [_shown(m, sub) for k in SUFFIXES for m in _files(sub, f"*{k}", True)]
+            held = f" (it holds {', '.join(there[:5])})" if there \
+                else _zipped(sub)
+            return None, f"no file matching {item.file!r} in the submission{held}"
         names = ", ".join(_shown(m, sub) for m in matches)
         return None, f"{len(matches)} files match {item.file!r} ({names}); expected one"
     kinds = ("*.ipynb",) if item.lab is not None else ("*.py", "*.ipynb")
