@@ -72,7 +72,7 @@ def student_copy(path: Path, plan: ExercisePlan, folder: Path) -> Path:
     if not hits:
         raise UsageError(f"{path}: expected the exercise cell {plan.ident!r} (cell id "
                          f"{plan.cell_id}, as shipped), got no such cell")
-    helper = {"cell_type": "code", "id": HELPER_CELL, "metadata": {}, "outputs": [],
+    helper: dict[str, Any] = {"cell_type": "code", "id": HELPER_CELL, "metadata": {}, "outputs": [],
               "execution_count": None, "source": HELPERS}
     copy = folder / path.name
     copy.write_text(json.dumps({**data, "cells": [*cells[:hits[-1] + 1], helper]}))

@@ -192,7 +192,9 @@ def _split(kept: list[Statement], student: frozenset[str]
            ) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
     """(setup, steps): a pure statement of an ordinary cell that reads nothing of the
     student's or of an earlier step, and rebinds nothing an earlier step read, is setup."""
-    setup, steps, unsafe, step_reads = [], [], set(student), set()
+    setup: list[Statement] = []
+    steps: list[Statement] = []
+    unsafe, step_reads = set(student), set[str]()
     for st in kept:
         if (st.kind == "other" and st.pure and not (st.reads | st.defines) & unsafe
                 and not st.defines & step_reads):

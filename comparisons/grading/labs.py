@@ -32,6 +32,7 @@ from typing import Any
 from comparisons.core.errors import UsageError
 from comparisons.grading.lab_checks import grade_exercises
 from comparisons.grading.lab_plan import ExercisePlan, exercise_plans
+from comparisons.verification.isolation import Limits, Spares
 
 NOTEBOOKS = Path(os.environ.get("BACKPROP_LAB_NOTEBOOKS")
                  or Path(__file__).resolve().parents[2] / "notebooks")
@@ -149,14 +150,14 @@ def _shown(value: Any, copy: Path, path: Path) -> Any:
                                                 json.dumps(str(path))[1:-1]))
 
 
-def grade_lab(path: Path, lab: str, checks: tuple[str, ...],
-              verify: Callable[..., Any]) -> dict[str, Any]:
+def grade_lab(path: Path, lab: str, checks: tuple[str, ...], verify: Callable[..., Any], *,
+              limits: Limits | None = None, spares: Spares | None = None) -> dict[str, Any]:
     """Grade each exercise ``checks`` of ``lab`` on the student's notebook ``path``.
 
     ``verify(path, against, cell=..., names=(forward, backward))`` (verify_file or
-    verify_isolated, dtype, seed and the sandbox's ``limits``/``spares`` bound by
-    ``functools.partial``) verifies a plain ``comparisons.verify`` check; any other check runs
-    here with the student's code in the sandbox, under the same ``limits`` and ``spares``.
+    verify_isolated, dtype and seed bound) verifies a plain ``comparisons.verify`` check; any
+    other check runs here with the student's code in the sandbox, under ``limits`` and
+    ``spares`` (default: the sandbox's defaults, a fresh child).
     Both see the copy of :func:`without_checks`. The report is a convention report's shape:
     one section per exercise (``"function"``: its ID), so it is scored and shown the same
     way."""
@@ -167,20 +168,20 @@ def grade_lab(path: Path, lab: str, checks: tuple[str, ...],
             parts = [_failed(i, "", str(exc)) for i in checks]
             texts = [f"== {i} ==\n{exc}" for i in checks]
         else:
-            parts, texts = _shown(_graded(copy, lab, checks, verify), copy, path)
+            parts, texts = _shown(_graded(copy, lab, checks, verify, limits, spares), copy,
+                                  path)
     return {"status": "verified", "text": "\n\n".join(texts),
             "report": {"lab": lab, "passed": all(p["passed"] for p in parts), "error": None,
                        "functions": parts}}
 
 
-def _graded(path: Path, lab: str, checks: tuple[str, ...], verify: Callable[..., Any]
+def _graded(path: Path, lab: str, checks: tuple[str, ...], verify: Callable[..., Any],
+            limits: Limits | None, spares: Spares | None
             ) -> tuple[list[dict[str, Any]], list[str]]:
     """(sections, texts) of the exercises ``checks`` on the notebook ``path``."""
     exercises, _ = lab_exercises(lab)
-    bound = getattr(verify, "keywords", {})
     plans = [ex.plan for ex in exercises.values() if ex.plan is not None and ex.exercise in checks]
-    graded = grade_exercises(path, lab, plans, limits=bound.get("limits"),
-                             spares=bound.get("spares")) if plans else {}
+    graded = grade_exercises(path, lab, plans, limits=limits, spares=spares) if plans else {}
     parts, texts = [], []
     for ident in checks:
         ex = exercises[ident]

@@ -17,7 +17,7 @@
                                # convention = "cs231n": a course's file as written, with
                                # points = { affine = 2, relu = 1, ... } per function, or
                                # lab = "01_forward_backward": a shipped lab, with points
-                               # per exercise (its checks that call comparisons.verify)
+                               # per exercise (every exercise with a check cell)
     file = "two_layer.py"      # optional: the file in a student's folder (a glob)
     points = { dW1 = 3, dW2 = 3, forward = 1 }  # per gradient ("forward": the value);
                                                 # or points = 6: all or nothing
@@ -183,8 +183,8 @@ def parse_item(where: str, table: Any) -> Item:
         except UsageError as exc:
             raise UsageError(f"{where}: {exc}") from None
         if not exercises:
-            raise UsageError(f"{where}: lab: {lab} has no exercise whose check calls "
-                             f"comparisons.verify; nothing to grade")
+            raise UsageError(f"{where}: lab: {lab} has no exercise with a check cell; "
+                             f"nothing to grade")
         known = default = tuple(exercises)
         what, op = f"gradable exercise of {lab}", ""
     elif convention is not None:

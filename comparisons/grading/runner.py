@@ -55,7 +55,8 @@ def isolated_one(task: Task, limits: Limits, spares: Spares | None) -> dict[str,
     if task.lab is not None:
         return grade_lab(task.path, task.lab, task.checks,
                          functools.partial(verify_isolated, dtype=task.dtype, seed=task.seed,
-                                           limits=limits, spares=spares))
+                                           limits=limits, spares=spares),
+                         limits=limits, spares=spares)
     try:
         if task.convention is not None:
             report: Any = verify_convention_isolated(task.path, task.convention,
