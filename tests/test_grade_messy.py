@@ -157,6 +157,18 @@ def test_a_canvas_export_is_one_student_per_person_with_their_files_names(
     assert (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8") == first
 
 
+def test_an_export_unzipped_beside_its_zip_is_still_one_student_per_person(
+        tmp_path: Path) -> None:
+    canvas_zip(tmp_path / "submissions.zip")
+    with zipfile.ZipFile(tmp_path / "submissions.zip") as z:
+        z.extractall(tmp_path)  # the instructor unzipped it where it was
+    subs = [s.student for s in discover(tmp_path, tmp_path / "out" / ".submissions")]
+    assert subs == ["doejohn_23456", "leemary_345", "smithjane_12345"]
+    (tmp_path / "grading_notes.py").write_text("x = 1\n")  # not an export's: no layout
+    subs = [s.student for s in discover(tmp_path, tmp_path / "out" / ".submissions")]
+    assert "submissions" not in subs and "grading_notes" in subs  # .py files: zips aside
+
+
 def test_blackboard_keeps_each_students_latest_attempt(tmp_path: Path) -> None:
     stamp = "Homework 3_{}_attempt_2026-12-0{}-10-22-33"
     (tmp_path / (stamp.format("jsmith", 1) + "_two_layer.py")).write_text(BUG)

@@ -12,9 +12,10 @@
   assignsubmission_file_``; the student is ``Full Name_ID`` (:func:`moodle_student`); the
   folders of its other plugins (``_assignsubmission_onlinetext_``) are not students.
 
-:func:`lms_groups` applies only when every submission file at the top of the class's folder
-follows one layout, whatever its suffix (a student who sent only a PDF is a student with no
-file); a folder of students' own ``alice.py`` files is left as it is.
+:func:`lms_groups` applies only when every ``.py`` and ``.ipynb`` file at the top of the
+class's folder follows one layout; the files of that layout count whatever their suffix (a
+student who sent only a PDF is a student with no file), others are left out (the export's
+own zip beside its files); a folder of students' own ``alice.py`` files is left as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ BLACKBOARD = re.compile(r"^.+?_(?P<user>[^_]+)_attempt_(?P<order>\d{4}(?:-\d\d){
                         r"(?:_(?P<file>.+)|\.txt)$")
 MOODLE = re.compile(r"^(?P<student>.+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 RESUBMITTED = re.compile(r"-\d+(?=\.[^.]+$)")
+CODE = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -56,18 +58,21 @@ def _blackboard(path: Path) -> Upload | None:
 
 
 def lms_groups(files: list[Path]) -> dict[str, dict[str, Path]]:
-    """Student -> original file name -> the exported file, when every one of ``files`` (the
-    submission files at the top of the class's folder) follows one LMS layout; else ``{}``."""
+    """Student -> original file name -> the exported file, when every ``.py`` and ``.ipynb``
+    of ``files`` (the files at the top of the class's folder), and at least one file, follow
+    one LMS layout (other files that do not, the export's own zip or notes, are left out);
+    else ``{}``."""
     for parse in (_canvas, _blackboard):
-        uploads = [parse(p) for p in files]
-        if not files or any(u is None for u in uploads):
+        parsed = [(p, parse(p)) for p in files]
+        if not any(u is not None for _, u in parsed) or any(
+                u is None and p.suffix.lower() in CODE for p, u in parsed):
             continue
+        uploads = [u for _, u in parsed if u is not None]  # the instructor's notes.txt aside
         groups: dict[str, dict[str, Upload]] = {}
         latest: dict[str, str] = {}
         for u in uploads:
-            assert u is not None
             latest[u.student] = max(latest.get(u.student, ""), u.order)
-        for u in sorted((u for u in uploads if u is not None), key=lambda u: u.order):
+        for u in sorted(uploads, key=lambda u: u.order):
             if parse is _blackboard and u.order != latest[u.student]:
                 continue  # an earlier attempt
             theirs = groups.setdefault(u.student, {})  # a student who sent only a receipt

@@ -12,10 +12,10 @@ when it lies inside SUBMISSIONS.
 
 Zips (:mod:`comparisons.grading.unzip`: refused, in one line, when a member would land
 outside, past their byte limits, corrupt): the class's is extracted afresh under the output
-folder (``.submissions/``); a student's own (``alice.zip`` beside the others' files, or the
-zips of a folder holding no ``.py`` or ``.ipynb`` file, a Canvas upload among them) is
-extracted there too and graded as their folder; when it cannot be, that is the reason of
-their rows.
+folder (``.submissions/``); a student's own (``alice.zip`` in a class of zips, where no
+``.py`` or ``.ipynb`` file lies beside them; or the zips of a folder holding no ``.py`` or
+``.ipynb`` file, a Canvas upload among them) is extracted there too and graded as their
+folder; when it cannot be, that is the reason of their rows.
 
 Which file of a student's folder an item checks: the item's ``file`` (a glob), else the
 folder's only ``.py`` file, else ``OP.py`` (``layers.py`` for a convention), else, for an op,
@@ -128,8 +128,9 @@ def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[
     skipped = {skip.resolve(), scratch.resolve()} if skip is not None else {scratch.resolve()}
     every = [e for e in sorted(p.iterdir()) if _visible(e) and e.resolve() not in skipped]
     found = _lms_folders([e for e in every if not e.is_dir()], scratch)
-    entries = [e for e in every
-               if e.is_dir() or (not found and e.suffix.lower() in (*SUFFIXES, ".zip"))]
+    files = [e.suffix.lower() for e in every if not e.is_dir()]
+    kinds = SUFFIXES if any(k in SUFFIXES for k in files) else (".zip",)  # a class of zips
+    entries = [e for e in every if e.is_dir() or (not found and e.suffix.lower() in kinds)]
     within = p.resolve()
     for entry in entries:
         student = entry.stem if not entry.is_dir() else moodle_student(entry.name)
