@@ -172,7 +172,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], di
             jobs.append((student, lab, path))
     with Spares(2) as spares, ThreadPoolExecutor(2) as pool:
         verify = functools.partial(verify_isolated, limits=LIMITS, spares=spares)
-        runs = {(s, lab): pool.submit(grade_lab, p, lab, tuple(NEW[lab]), verify)
+        runs = {(s, lab): pool.submit(grade_lab, p, lab, tuple(NEW[lab]), verify,
+                                      limits=LIMITS, spares=spares)
                 for s, lab, p in jobs}
         return {key: {f["function"]: f for f in run.result()["report"]["functions"]}
                 for key, run in runs.items()}
@@ -287,7 +288,7 @@ def test_a_copy_that_is_not_a_notebook_fails_each_item(tmp_path: Path) -> None:
     (tmp_path / "lab.ipynb").write_text("{not json")
     verify = functools.partial(verify_isolated, limits=LIMITS)
     out = grade_lab(tmp_path / "lab.ipynb", "06_numerical_stability", ("xavier", "he_init"),
-                    verify)
+                    verify, limits=LIMITS)
     assert [f["passed"] for f in out["report"]["functions"]] == [False, False]
     assert "not a Jupyter notebook" in out["report"]["functions"][0]["error"]
     with pytest.raises(UsageError):
@@ -313,7 +314,8 @@ def test_an_endless_cell_fails_its_exercise_and_the_later_ones_once(tmp_path: Pa
     monkeypatch.setattr(lab_checks, "student_child", counting)
     limits = Limits(call_timeout=4.0, total_timeout=60.0, import_timeout=5.0)
     out = grade_lab(path, lab, tuple(NEW[lab]), functools.partial(verify_isolated,
-                                                                  limits=limits))
+                                                                  limits=limits),
+                    limits=limits)
     sections = {f["function"]: f for f in out["report"]["functions"]}
     assert sections["node_y"]["passed"], sections["node_y"]
     later = NEW[lab][NEW[lab].index("node_sigma"):]
