@@ -43,7 +43,8 @@ def register(sub: Any) -> None:
                                      "Gradescope", description=__doc__.splitlines()[0],
                        epilog=EPILOG)
     p.add_argument("submissions", nargs="?", type=Path, metavar="SUBMISSIONS",
-                   help="a directory of .py files or folders (one per student), or a .zip")
+                   help="a directory of .py files or folders (one per student), or a .zip "
+                        "(Canvas, Blackboard and Moodle exports as they come)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--against", metavar="OP", help="grade every file against this "
                                                       "built-in op (1 point per gradient)")
