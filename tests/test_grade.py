@@ -128,7 +128,7 @@ def test_gradebook_scores_are_recomputed_from_the_rows_and_the_rubric(graded) ->
     for row in rows:
         expected[row["student"]] = expected.get(row["student"], 0.0) + expected_score(
             row, items[row["item"]])
-    with (graded["out"] / "gradebook.csv").open() as f:
+    with (graded["out"] / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = list(csv.DictReader(f))
     assert [r["student"] for r in book] == sorted(graded["kinds"])
     for r in book:
@@ -260,7 +260,7 @@ def test_a_rerun_skips_what_is_done_and_regrades_what_changed(tmp_path: Path) ->
     rows = read_rows_tolerant(tmp_path / "out")
     assert sorted(r["student"] for r in rows[:2]) == ["a", "b"]
     assert [r["student"] for r in rows[2:]] == ["b"]  # only the changed file is graded again
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         assert [r["status"] for r in csv.DictReader(f)] == ["passed", "passed"]
 
 
@@ -280,7 +280,7 @@ def test_a_zip_of_the_class_grades_like_the_folder(tmp_path: Path) -> None:
         z.write(BUGS[0], "hw3/bob/network.py")
     assert main(["grade", str(tmp_path / "class.zip"), "--against", "two_layer", "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 0
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = {r["student"]: r["status"] for r in csv.DictReader(f)}
     assert book == {"alice": "passed", "bob": "failed"}
 
@@ -303,7 +303,7 @@ def test_a_cs231n_class_is_graded_per_function(tmp_path: Path) -> None:
     assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 0
     points = tomllib.loads(CS231N_RUBRIC)["item"][0]["points"]
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
     for row in read_rows(tmp_path / "out"):
         found = {s["function"]: s for s in row["report"]["functions"]}
@@ -366,7 +366,7 @@ def test_a_lab_is_graded_per_exercise_and_edited_checks_change_nothing(tmp_path:
     (tmp_path / "rubric.toml").write_text(LAB_RUBRIC)
     assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 0
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
     assert book == {"solved": 5.0, "half": 2.0, "forger": 0.0, "in_folder": 3.0}
     rows = {r["student"]: r for r in read_rows(tmp_path / "out")}

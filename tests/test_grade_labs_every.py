@@ -352,7 +352,7 @@ def test_grade_scores_every_exercise_of_a_lab(tmp_path: Path) -> None:
                                           "points = { sigmoid = 1, xavier = 2, he_init = 3 }\n")
     assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
                  str(tmp_path / "out"), "--no-progress"]) == 0
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
     assert book == {"solved": 6.0, "scaled": 4.0, "forger": 0.0}
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text()

@@ -45,7 +45,7 @@ def ascii_ok() -> str:
 
 
 def book(out: Path) -> dict[str, dict[str, str]]:
-    with (out / "gradebook.csv").open(encoding="utf-8") as f:
+    with (out / "gradebook.csv").open(encoding="utf-8-sig") as f:
         return {r["student"]: r for r in csv.DictReader(f)}
 
 
@@ -345,3 +345,23 @@ def test_a_zip_of_macos_leftovers_only_is_named_in_one_line(tmp_path: Path, caps
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "no .py file" in err, err
     assert f"got {tmp_path / 'class.zip'} (" in err, err  # the zip, not our extraction
+
+
+def test_the_gradebook_opens_in_a_spreadsheet_as_text(tmp_path: Path) -> None:
+    """UTF-8 with a BOM (Excel then reads José right) and a name that starts like a formula
+    kept as text (a leading '), never run; the scores stay numbers."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "=HYPERLINK(1).py").write_text(OK, encoding="utf-8")
+    (folder / "-ana.py").write_text(BUG, encoding="utf-8")
+    (folder / "José.py").write_text(OK, encoding="utf-8")
+    assert main(["grade", str(folder), "--against", "two_layer", "--out", str(tmp_path / "out"),
+                 "--no-progress", "--jobs", "1"]) == 0
+    raw = (tmp_path / "out" / "gradebook.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = book(tmp_path / "out")
+    assert {"'=HYPERLINK(1)", "'-ana"} <= set(table)
+    assert not any(n.startswith(("=", "+", "-", "@")) for n in table)
+    assert any("Jos" in n for n in table)
+    assert float(table["'=HYPERLINK(1)"]["score"]) == float(table["'=HYPERLINK(1)"]["max"])
+    assert float(table["'-ana"]["score"]) < float(table["'-ana"]["max"])

@@ -153,7 +153,7 @@ def test_grade_runs_cs231n_files_isolated(tmp_path: Path) -> None:
                       'points = { affine = 2, relu = 1 }\n')
     assert main(["grade", str(folder), "--rubric", str(rubric), "--out", str(tmp_path / "out"),
                  "--no-progress"]) == 0
-    with (tmp_path / "out" / "gradebook.csv").open() as f:
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
         book = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
     assert book == {"forger": 1.0, "exiter": 1.0, "honest": 3.0}
     feedback = (tmp_path / "out" / "feedback" / "exiter.md").read_text()

@@ -69,14 +69,27 @@ def diagnosis_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula in a text cell (CSV injection)."""
+
+
+def text_cell(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never run: a leading ``'`` when it starts like a
+    formula (a student named ``=HYPERLINK(...)`` stays a name)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_gradebook(path: Path, rubric: Rubric, table: list[dict[str, Any]]) -> None:
-    """``gradebook.csv``: student, score, max, one column per item, status."""
-    with path.open("w", newline="", encoding="utf-8") as f:
+    """``gradebook.csv``: student, score, max, one column per item, status. UTF-8 with a BOM
+    (Excel reads José and 李 right; Python reads it with ``encoding="utf-8-sig"``), every text
+    cell through :func:`text_cell`."""
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max", *(i.name for i in rubric.items), "status"])
+        writer.writerow(["student", "score", "max", *(text_cell(i.name) for i in rubric.items),
+                         "status"])
         for s in table:
             item_scores = {r["item"]: points(r["score"]) for r in s["rows"]}
-            writer.writerow([s["student"], points(s["score"]), points(s["max"]),
+            writer.writerow([text_cell(s["student"]), points(s["score"]), points(s["max"]),
                              *(item_scores.get(i.name, "") for i in rubric.items), s["status"]])
 
 
