@@ -10,7 +10,11 @@ is what these rows guard against.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -92,3 +96,47 @@ def test_the_deadline_allows_each_exercise_its_own_timeout(checks: tuple[str, ..
                                                            expected: float) -> None:
     task = Task("k", Path("x.py"), "linear", "float64", 0, lab="01", checks=checks)
     assert deadline(task, LIMITS) == pytest.approx(expected)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_ctrl_c_stops_the_graders_quietly_and_keeps_the_rows(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group (the parent, the graders): one line, exit 130,
+    the rows graded so far kept for a rerun, no grader's traceback, no process left."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    correct = sorted((Path(__file__).parent / "verify_correct").glob("two_layer_*.py"))
+    for i in range(60):
+        (folder / f"s{i:02d}.py").write_text(correct[i % len(correct)].read_text())
+    rows = tmp_path / "out" / "results.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "comparisons", "grade", str(folder),
+                             "--against", "two_layer", "--out", str(tmp_path / "out"),
+                             "--jobs", "2", "--no-progress"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (rows.exists() and rows.read_text().count("\n") >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert out.strip() == "backprop-lab: interrupted", out
+    kept = rows.read_text().splitlines()
+    assert 2 <= len(kept) < 60 and all(json.loads(line)["status"] == "passed" for line in kept)
+    deadline = time.monotonic() + 10
+    while running_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running_in_group(proc.pid) == []  # nothing of its group is left running
+
+
+def running_in_group(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` that still run (zombies awaiting their reaper aside),
+    read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -45,17 +45,22 @@ def deadline(task: Task, limits: Limits, slack: float = SLACK) -> float:
 
 def serve(conn: Connection, verify: Verifier, limits: Limits) -> None:
     """A grader process: verify each task received until None, sending ``(key, row,
-    seconds)`` back (a failure of the grader itself is an ``error`` row, said as such)."""
+    seconds)`` back (a failure of the grader itself is an ``error`` row, said as such). A
+    Ctrl-C reaches the whole process group: the parent says it was interrupted, a grader
+    just stops (its spares' children killed), without a traceback of its own."""
     torch.set_num_threads(1)
-    with Spares(1) as spares:
-        while (task := conn.recv()) is not None:
-            begin = time.perf_counter()
-            try:
-                result = verify(task, limits, spares)
-            except Exception as exc:  # the grader's own failure, not the student's
-                result = {"status": "error",
-                          "reason": f"the grader failed: {type(exc).__name__}: {exc}"}
-            conn.send((task.key, result, time.perf_counter() - begin))
+    try:
+        with Spares(1) as spares:
+            while (task := conn.recv()) is not None:
+                begin = time.perf_counter()
+                try:
+                    result = verify(task, limits, spares)
+                except Exception as exc:  # the grader's own failure, not the student's
+                    result = {"status": "error",
+                              "reason": f"the grader failed: {type(exc).__name__}: {exc}"}
+                conn.send((task.key, result, time.perf_counter() - begin))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):  # stopped, or the parent is gone
+        pass
     conn.close()
 
 
