@@ -21,10 +21,27 @@ function of ``comparisons.verification.runner``); torch is imported when it runs
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from comparisons.verification.report import VerifyReport
+
+def _drop_the_working_folder() -> None:
+    """Under ``python -m comparisons`` Python puts the working folder first on ``sys.path``;
+    an instructor grading from inside the students' folder would import a student's
+    ``numpy.py`` into the grader. Unless the package lives there (a clone run without
+    installing it), the folder is dropped before anything else is imported."""
+    if sys.argv[:1] != ["-m"] or not sys.path:
+        return
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.abspath(sys.path[0] or os.curdir) != here:
+        del sys.path[0]
+
+
+_drop_the_working_folder()
+
+from comparisons.verification.report import VerifyReport  # noqa: E402 - after the guard
 
 __all__ = ["VerifyReport", "verify"]
 

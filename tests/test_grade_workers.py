@@ -140,3 +140,35 @@ def running_in_group(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
+
+
+EVIL = ("from pathlib import Path\n"
+        "Path({marker!r}).write_text('imported in the grader')\n"
+        "raise ImportError('not numpy')\n")
+
+
+@pytest.mark.parametrize("command, extra", [
+    ([sys.executable, "-m", "comparisons"], []),
+    ([str(Path(sys.executable).with_name("backprop-lab"))], ["--no-isolation"])])
+def test_a_numpy_py_in_the_working_folder_never_runs_in_the_grader(
+        tmp_path: Path, command: list[str], extra: list[str]) -> None:
+    """An instructor grading from a folder that holds a student's ``numpy.py`` (their
+    working folder is first on ``sys.path`` under ``python -m``, and the warm server is a
+    ``python -c``): neither the grader, the server nor a grader process imports it; the
+    relative SUBMISSIONS folder still grades under --no-isolation (its processes work in a
+    scratch folder)."""
+    if not Path(command[0]).exists():
+        pytest.skip("no backprop-lab script beside this interpreter")
+    marker = tmp_path / "pwned"
+    work = tmp_path / "work"
+    (work / "class").mkdir(parents=True)
+    (work / "numpy.py").write_text(EVIL.format(marker=str(marker)))
+    correct = sorted((Path(__file__).parent / "verify_correct").glob("two_layer_*.py"))[0]
+    (work / "class" / "ada.py").write_text(correct.read_text())
+    proc = subprocess.run([*command, "grade", "class", "--against", "two_layer", "--out",
+                           str(tmp_path / "out"), "--no-progress", *extra], cwd=work,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not marker.exists()
+    row = json.loads((tmp_path / "out" / "results.jsonl").read_text().splitlines()[0])
+    assert row["status"] == "passed", row

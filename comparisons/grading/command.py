@@ -90,10 +90,11 @@ def plan(run: GradeRun, subs: list[Submission]) -> list[Pending]:
 
 def task_of(rubric: Rubric, p: Pending, path: Path) -> Task:
     """The verification of ``p``: under the student's variant when the rubric has a seed (its
-    op for an ``"activation"`` item, its input seed mixed with the item's)."""
+    op for an ``"activation"`` item, its input seed mixed with the item's). The path is made
+    absolute: the process that verifies it works in a scratch folder of its own."""
     variant = student_variant(rubric, p.sub.student)
     seed = rubric.seed_of(p.item)
-    return Task(p.key, path, item_op(p.item, variant), rubric.dtype,
+    return Task(p.key, path.absolute(), item_op(p.item, variant), rubric.dtype,
                 seed if variant is None else variant.input_seed(seed), p.item.convention,
                 p.item.lab, tuple(p.item.points), variant, p.item.bias_varies)
 

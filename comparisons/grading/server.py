@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import os
+from pathlib import Path
 from typing import Any
 
+HOME = Path(__file__).resolve().parents[2]
+"""Where ``comparisons`` is installed (the clone, or site-packages): the server's folder."""
 WARM_MODULES = ["numpy", "torch", "comparisons.verification.loader",
                 "comparisons.verification.conventions.run", "comparisons.grading.pool",
                 "comparisons.grading.runner", "comparisons.cli.main"]
@@ -30,8 +34,21 @@ def context() -> Any:
 
 
 def start() -> Any:
-    """The context, its fork server started now (its imports run in the background)."""
+    """The context, its fork server started now (its imports run in the background).
+
+    The server is ``python -c``, whose ``sys.path`` starts with its working folder, and it
+    imports :data:`WARM_MODULES` before it reads the parent's path: started in the grader's
+    working folder (an instructor inside the students' folder), a student's ``numpy.py``
+    would run in it. It is started in the folder this package is installed in (:data:`HOME`:
+    nothing there but the project's own modules), with ``PYTHONSAFEPATH`` set (Python 3.11+:
+    no working folder on the path at all)."""
     ctx = context()
     if ctx.get_start_method() == "forkserver":
-        multiprocessing.forkserver.ensure_running()
+        os.environ["PYTHONSAFEPATH"] = "1"
+        back = os.getcwd()
+        os.chdir(HOME)
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            os.chdir(back)
     return ctx
