@@ -12,10 +12,10 @@ The grader keeps going either way. The child's stdout and stderr go to ``os.devn
 output flood costs nothing) and it works in a temporary directory of its own.
 
 What this does not do (the sandbox does, :mod:`comparisons.grading.runner` uses it for every
-built-in op): the verdict is computed in the child, beside the student's code, so code that
+item): the verdict is computed in the child, beside the student's code, so code that
 forges its own report can forge its own grade (never another student's); no memory, CPU,
-process, file or network limit is set. It serves ``grade --no-isolation`` (and every
-item on Windows).
+process, file or network limit is set, and no import is refused (``no_import``). It serves
+``grade --no-isolation`` (and every item on Windows).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@
                                                 # or points = 6: all or nothing
     bias = "variant"           # optional, op = "linear" or "conv2d": with or without its
                                # bias b as the student's variant says (points cannot name db)
+    seed = 1234                # optional: this item's inputs' seed
     hidden = false             # true: checked with the item's own seed; feedback shows the
                                # verdicts and diagnosis codes only (no messages, cases,
                                # divergences), Gradescope's visibility "after_due_date"

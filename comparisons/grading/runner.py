@@ -8,13 +8,17 @@
   student's code does can change it.
 - A convention's item likewise, through
   :func:`comparisons.verification.conventions.isolated.verify_convention_isolated`.
+- A lab's item: :func:`comparisons.grading.labs.grade_lab`, its plain ``comparisons.verify``
+  checks through ``verify_isolated``, its other checks run in the grader with the student's
+  functions in one sandboxed child per student and lab.
 - Sandboxed items are graded by ``jobs`` grader processes
   (:class:`~comparisons.grading.workers.Graders`), each with its own spares: the grader's own
   Python (the reference, finite differences, the diagnosis) holds the GIL, so threads of one
   process could verify only one submission at a time.
 - Every item with ``isolated=False`` (``grade --no-isolation``), and all of them on Windows
   (the sandbox is POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process
-  of its own whose wall time the grader limits.
+  of its own whose wall time the grader limits (no other limit, and ``no_import`` is not
+  applied).
 
 Unsandboxed, one thread per job waits on its forked process (the GIL is free while it waits).
 Either way ``on_done`` runs in the calling thread, in completion order, so rows are appended
