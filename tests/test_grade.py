@@ -19,6 +19,7 @@ import pytest
 import tomllib
 
 from comparisons.cli.main import main
+from comparisons.grading.labs import lab_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = sorted((ROOT / "tests" / "verify_correct").glob("two_layer_*.py"))
@@ -377,6 +378,7 @@ def test_a_lab_is_graded_per_exercise_and_edited_checks_change_nothing(tmp_path:
 @pytest.mark.parametrize("extra, needle", [
     (["--jobs", "0"], "--jobs"), (["--jobs", "-1"], "--jobs"), (["--jobs", "abc"], "--jobs"),
     (["--timeout", "0"], "--timeout"), (["--no-import", "a b"], "--no-import"),
+    (["--no-import", "handmade", "--no-isolation"], "--no-import"),  # could not be enforced
 ])
 def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, capsys, extra, needle) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
@@ -411,3 +413,24 @@ def test_bad_input_is_one_line_and_exit_2_before_any_run(tmp_path: Path, capsys)
         err = capsys.readouterr().err.strip()
         assert code == 2 and needle in err and len(err.splitlines()) == 1, (args, err)
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_an_all_or_nothing_lab_item_needs_every_exercise(tmp_path: Path) -> None:
+    """``points = 6`` for a lab: full marks only when every exercise of the lab passes (it
+    gave 6 to anyone: no exercise was checked, and all of none passed)."""
+    exercises = tuple(lab_exercises(LAB)[0])
+    folder = tmp_path / "class"
+    folder.mkdir()
+    student_notebook(folder / "all.ipynb", set(exercises))
+    student_notebook(folder / "half.ipynb", {"linear", "two_layer"})
+    student_notebook(folder / "none.ipynb", set())
+    (tmp_path / "rubric.toml").write_text(f'[[item]]\nlab = "{LAB}"\npoints = 6\n')
+    assert main(["grade", str(folder), "--rubric", str(tmp_path / "rubric.toml"), "--out",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8-sig") as f:
+        scores = {r["student"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert scores == {"all": 6.0, "half": 0.0, "none": 0.0}
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text()
+            .splitlines()]
+    graded = {r["student"]: {f["function"] for f in r["report"]["functions"]} for r in rows}
+    assert graded == dict.fromkeys(scores, set(exercises))  # every exercise was checked

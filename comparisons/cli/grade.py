@@ -102,6 +102,10 @@ def _check(args: argparse.Namespace) -> None:
     if not args.submissions.exists():
         raise UsageError(f"SUBMISSIONS: expected a directory or a .zip, got {args.submissions} "
                          f"(no such file or directory)")
+    if args.no_isolation and args.no_import:
+        raise UsageError(f"--no-import: expected the sandbox, which refuses the imports, got "
+                         f"--no-isolation too (--no-import {','.join(args.no_import)} would "
+                         f"not be enforced)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from comparisons.grading.assignment import (
 )
 from comparisons.grading.feedback import student_blocks, to_html, to_markdown
 from comparisons.grading.gradescope import results_json, write_bundle
+from comparisons.grading.labs import lab_exercises
 from comparisons.grading.pool import Task
 from comparisons.grading.rubric import Item, Rubric, load_rubric
 from comparisons.grading.runner import run_tasks
@@ -88,6 +89,14 @@ def plan(run: GradeRun, subs: list[Submission]) -> list[Pending]:
     return found
 
 
+def exercises_of(item: Item) -> tuple[str, ...]:
+    """The exercises a lab item checks: those its points name, or, all or nothing
+    (``points = N``), every exercise of the lab (none for other items)."""
+    if item.lab is None:
+        return ()
+    return tuple(item.points) or tuple(lab_exercises(item.lab)[0])
+
+
 def task_of(rubric: Rubric, p: Pending, path: Path) -> Task:
     """The verification of ``p``: under the student's variant when the rubric has a seed (its
     op for an ``"activation"`` item, its input seed mixed with the item's). The path is made
@@ -96,7 +105,7 @@ def task_of(rubric: Rubric, p: Pending, path: Path) -> Task:
     seed = rubric.seed_of(p.item)
     return Task(p.key, path.absolute(), item_op(p.item, variant), rubric.dtype,
                 seed if variant is None else variant.input_seed(seed), p.item.convention,
-                p.item.lab, tuple(p.item.points), variant, p.item.bias_varies)
+                p.item.lab, exercises_of(p.item), variant, p.item.bias_varies)
 
 
 def grade_pending(run: GradeRun, todo: list[Pending], store: RowStore) -> None:

@@ -171,7 +171,8 @@ def grade_lab(path: Path, lab: str, checks: tuple[str, ...], verify: Callable[..
             parts, texts = _shown(_graded(copy, lab, checks, verify, limits, spares), copy,
                                   path)
     return {"status": "verified", "text": "\n\n".join(texts),
-            "report": {"lab": lab, "passed": all(p["passed"] for p in parts), "error": None,
+            "report": {"lab": lab, "passed": bool(parts) and all(p["passed"] for p in parts),
+                       "error": None,
                        "functions": parts}}
 
 

@@ -17,8 +17,9 @@
   process could verify only one submission at a time.
 - Every item with ``isolated=False`` (``grade --no-isolation``), and all of them on Windows
   (the sandbox is POSIX only): :func:`comparisons.grading.pool.run_forked`, a forked process
-  of its own whose wall time the grader limits (no other limit, and ``no_import`` is not
-  applied).
+  of its own whose wall time the grader limits (no other limit: ``no_import`` cannot be
+  applied there, and ``grade`` refuses ``--no-import`` with ``--no-isolation``; on Windows
+  it is not applied).
 
 Unsandboxed, one thread per job waits on its forked process (the GIL is free while it waits).
 Either way ``on_done`` runs in the calling thread, in completion order, so rows are appended
