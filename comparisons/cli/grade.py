@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,11 @@ def _check(args: argparse.Namespace) -> None:
     if not args.submissions.exists():
         raise UsageError(f"SUBMISSIONS: expected a directory or a .zip, got {args.submissions} "
                          f"(no such file or directory)")
-    if args.no_isolation and args.no_import:
+    if args.no_import and (args.no_isolation or sys.platform == "win32"):
+        without = "--no-isolation too" if args.no_isolation else "Windows (no sandbox there)"
         raise UsageError(f"--no-import: expected the sandbox, which refuses the imports, got "
-                         f"--no-isolation too (--no-import {','.join(args.no_import)} would "
-                         f"not be enforced)")
+                         f"{without} (--no-import {','.join(args.no_import)} would not be "
+                         f"enforced)")
 
 
 def run(args: argparse.Namespace) -> int:
