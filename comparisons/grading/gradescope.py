@@ -44,8 +44,11 @@ SOURCE="${AUTOGRADER_ROOT:-/autograder}/source"
 cd "$SOURCE/backprop-lab"
 CONSTRAINTS=()
 if [ -f constraints.txt ]; then CONSTRAINTS=(-c constraints.txt); fi
-python3 -m pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu \\
-    "${CONSTRAINTS[@]}" .
+PIP=(python3 -m pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu
+     "${CONSTRAINTS[@]}" .)
+# an image whose Python is "externally managed" (PEP 668: Ubuntu 24.04) refuses a plain pip
+# install; the image is this autograder's alone, so it may then install into it anyway
+"${PIP[@]}" || "${PIP[@]}" --break-system-packages
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
