@@ -365,3 +365,20 @@ def test_the_gradebook_opens_in_a_spreadsheet_as_text(tmp_path: Path) -> None:
     assert any("Jos" in n for n in table)
     assert float(table["'=HYPERLINK(1)"]["score"]) == float(table["'=HYPERLINK(1)"]["max"])
     assert float(table["'-ana"]["score"]) < float(table["'-ana"]["max"])
+
+
+def test_a_student_with_two_submissions_is_their_row_not_the_class_stopped(
+        tmp_path: Path) -> None:
+    """alice.py beside alice/: the grader cannot tell which is hers, so her row says so and
+    the rest of the class is graded (it stopped the whole run with one line)."""
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice.py").write_text(OK, encoding="utf-8")
+    (folder / "alice" / "two_layer.py").write_text(OK, encoding="utf-8")
+    (folder / "bob.py").write_text(OK, encoding="utf-8")
+    assert main(["grade", str(folder), "--against", "two_layer", "--out", str(tmp_path / "out"),
+                 "--no-progress", "--jobs", "1"]) == 0
+    got = rows(tmp_path / "out")
+    assert got["bob"]["status"] == "passed"
+    assert got["alice"]["status"] == "missing" and got["alice"]["score"] == 0
+    assert "alice, alice.py" in got["alice"]["reason"] and "keep one" in got["alice"]["reason"]

@@ -132,20 +132,26 @@ def discover(path: str | Path, scratch: Path, skip: Path | None = None) -> list[
     kinds = SUFFIXES if any(k in SUFFIXES for k in files) else (".zip",)  # a class of zips
     entries = [e for e in every if e.is_dir() or (not found and e.suffix.lower() in kinds)]
     within = p.resolve()
+    several: dict[str, list[str]] = {}
     for entry in entries:
         student = entry.stem if not entry.is_dir() else moodle_student(entry.name)
         if student is None:
             continue  # a Moodle folder holding no files
         student = unicodedata.normalize("NFC", student)  # macOS names are decomposed
-        if student in found:
-            raise UsageError(f"SUBMISSIONS: {given}: the student {student!r} has more than one "
-                             f"file or folder ({entry.name} is one); keep one")
-        found[student] = Submission(student, entry,
-                                    within / entry.name if entry.is_dir() else within)
+        several.setdefault(student, []).append(entry.name)
+        if student not in found:
+            found[student] = Submission(student, entry,
+                                        within / entry.name if entry.is_dir() else within)
     if not found:
         raise UsageError(f"SUBMISSIONS: expected {WANT}, got {given} (no .py file or folder "
                          f"in it)")
-    return [opened(found[s], scratch, budget) for s in sorted(found)]
+    for student, names in several.items():  # that student's row says so; the class is graded
+        if len(names) > 1:
+            found[student] = replace(found[student], problem=(
+                f"the class folder holds more than one submission of yours "
+                f"({', '.join(names[:5])}): the grader cannot tell which to grade; keep one"))
+    return [found[s] if found[s].problem else opened(found[s], scratch, budget)
+            for s in sorted(found)]
 
 
 def gradescope_submission(path: str | Path, scratch: Path | None = None) -> list[Submission]:
