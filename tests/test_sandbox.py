@@ -72,14 +72,17 @@ def test_a_hostile_file_is_a_failed_report_with_its_reason(path: Path, tmp_path:
     assert not WROTE.exists()
 
 
-@pytest.mark.parametrize("fork", [True, False], ids=["forked", "fresh"])
-def test_warm_children_give_the_same_reports(fork: bool) -> None:
-    """Children started ahead, forked from the fork server or fresh: each file's report as a
-    cold child's, the crash reasons included (the server reports how each child ended)."""
-    names = ["os_exit_backward", "ctypes_segfault", "forge_report", "busy_loop"]
+@pytest.mark.parametrize("fork, preload", [(True, ()), (False, ()), (True, ("torch",))],
+                         ids=["forked", "fresh", "forked-torch"])
+def test_warm_children_give_the_same_reports(fork: bool, preload: tuple[str, ...]) -> None:
+    """Children started ahead, forked from the fork server (one that imported torch too, as
+    lab items' are) or fresh: each file's report as a cold child's, the crash reasons and the
+    audit hook's refusals included (the server reports how each child ended)."""
+    names = ["os_exit_backward", "ctypes_segfault", "forge_report", "busy_loop",
+             "write_outside", "open_socket", "read_instructor"]
     limits = Limits(call_timeout=1, total_timeout=30)
     correct = HERE / "verify_gallery" / "correct_relu.py"
-    with Spares(fork=fork) as spares:
+    with Spares(fork=fork, preload=preload) as spares:
         for name in names:
             report = verify_isolated(HOSTILE / f"{name}.py", limits=limits, spares=spares)
             assert re.search(_reason(HOSTILE / f"{name}.py"), report.verdict()), name

@@ -22,7 +22,7 @@ import pytest
 
 from comparisons.core.builtin_ops import BUILTIN_OPS
 from comparisons.core.ops import indexed_objective
-from comparisons.verification.sandbox.isolated import open_isolated
+from comparisons.verification.sandbox.isolated import open_isolated, verify_isolated
 from comparisons.verification.sandbox.limits import Limits
 from comparisons.verification.sandbox.spares import Spares
 from comparisons.verification.sandbox.wire import (
@@ -35,6 +35,7 @@ from comparisons.verification.sandbox.wire import (
     short_repr,
     split_prefix,
 )
+from comparisons.verification.sandbox.zygote import Zygote
 
 
 def _expected(value: Any) -> str:
@@ -189,3 +190,25 @@ def test_a_taken_childs_replacement_starts_off_the_callers_path() -> None:
         assert started == ["spares-filler"]
         taken.close()
     assert not spares.filler.is_alive() and not spares.ready
+
+
+PRELOAD_PROBE = ("import sys\nprint('torch preloaded:', 'torch' in sys.modules)\n"
+                 "import torch\nOP = 'relu'\n"
+                 "def forward(x):\n    return torch.relu(torch.from_numpy(x)).numpy(), x\n"
+                 "def backward(dout, x):\n    return dout * (x > 0)\n")
+
+
+@pytest.mark.parametrize("preload", [(), ("torch",)], ids=["plain", "torch"])
+def test_a_preloading_server_forks_children_that_find_torch_imported(
+        tmp_path: Path, preload: tuple[str, ...]) -> None:
+    path = tmp_path / "probe.py"
+    path.write_text(PRELOAD_PROBE)
+    with Spares(0, fork=True, preload=preload) as spares:
+        report = verify_isolated(path, spares=spares)
+    assert report.passed, report
+    assert f"torch preloaded: {bool(preload)}" in report.printed
+
+
+def test_only_known_modules_are_preloaded() -> None:
+    with pytest.raises(ValueError, match="preload"):
+        Zygote(("os",))

@@ -5,8 +5,9 @@ differences, the diagnosis: ~30 ms of Python per two_layer file) holds the GIL, 
 one process verify one submission at a time however many cores there are. Instead each job is
 a grader process of its own, forked from the warm server (:mod:`comparisons.grading.server`:
 torch and the verification imported once), with its own
-:class:`~comparisons.verification.isolation.Spares`; each submission still runs in a sandboxed
-child of that process, so what a student's code does never reaches a grader (see
+:class:`~comparisons.verification.isolation.Spares` (and, once a lab item comes, spares whose
+fork server imported torch, which every lab notebook imports); each submission still runs in a
+sandboxed child of that process, so what a student's code does never reaches a grader (see
 :mod:`comparisons.grading.runner`). A grader process is trusted code: it sends back the plain
 rows it computed.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -33,6 +35,9 @@ from comparisons.grading.server import start
 from comparisons.verification.isolation import Limits, Spares
 
 Verifier = Callable[[Task, Limits, Spares], dict[str, Any]]
+NOTEBOOK_PRELOAD = ("torch",)
+"""What the children of a lab item's spares find imported (every shipped lab imports torch:
+~2 s of each child's time otherwise, three children a student and lab)."""
 SLACK = 30.0
 """Seconds beyond a task's own limits before its grader process is deemed stuck."""
 
@@ -50,11 +55,17 @@ def serve(conn: Connection, verify: Verifier, limits: Limits) -> None:
     just stops (its spares' children killed), without a traceback of its own."""
     torch.set_num_threads(1)
     try:
-        with Spares(1) as spares:
+        with Spares(1) as spares, ExitStack() as later:
+            notebooks: Spares | None = None
             while (task := conn.recv()) is not None:
                 begin = time.perf_counter()
+                chosen = spares
+                if task.lab is not None:  # its spares started at the first lab task
+                    if notebooks is None:
+                        notebooks = later.enter_context(Spares(1, preload=NOTEBOOK_PRELOAD))
+                    chosen = notebooks
                 try:
-                    result = verify(task, limits, spares)
+                    result = verify(task, limits, chosen)
                 except Exception as exc:  # the grader's own failure, not the student's
                     result = {"status": "error",
                               "reason": f"the grader failed: {type(exc).__name__}: {exc}"}

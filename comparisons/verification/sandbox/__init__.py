@@ -15,9 +15,10 @@ API (``comparisons.verification.isolation`` re-exports the first three)::
                     names=("forward", "backward")) -> IsolatedReport
     Limits(call_timeout=10.0, total_timeout=60.0, import_timeout=30.0, memory_mb=3072,
            cpu_seconds=120, file_size_mb=64, output_kb=1024, message_mb=256, no_import=())
-    Spares(count=1, *, fork=None)  # warm children: forked from a fork server that imported
-                                   # NumPy once (POSIX default), started ahead; .take(limits),
-                                   # .close(), a context manager; thread-safe
+    Spares(count=1, *, fork=None, preload=())  # warm children: forked from a fork server
+                                   # that imported NumPy once (POSIX default; preload=("torch",)
+                                   # imports torch too, for notebooks), started ahead;
+                                   # .take(limits), .close(), a context manager; thread-safe
     IsolatedReport(VerifyReport)   # + printed (first SHOWN characters), printed_bytes
     open_isolated(path, *, limits=None, spares=None, cell=None, data_dir=None,
                   forwards=("forward",))   # a context: .module (proxies), .error, .notes,

@@ -49,3 +49,9 @@ class Limits:
 
 SHOWN = 2000
 """Characters of what the student's code printed that a report shows."""
+
+
+PRELOADS = ("torch",)
+"""What a fork server may import before it forks (``... forkserver FD torch``): a lab notebook
+imports torch, ~2 s a child; a fork of a server that imported it once costs milliseconds. Its
+children still run only the student's code, under the same limits and audit hook."""

@@ -29,13 +29,16 @@ class Spares:
     """Children started ahead (``count`` >= 0); ``with Spares() as s:`` closes the unused.
 
     ``fork``: fork each child from a fork server (:mod:`.zygote`: NumPy imported once) rather
-    than start a fresh interpreter; default on POSIX."""
+    than start a fresh interpreter; default on POSIX. ``preload``: what that server imports
+    besides (``("torch",)`` for notebooks, which import it); ignored without ``fork``."""
 
-    def __init__(self, count: int = 1, *, fork: bool | None = None) -> None:
+    def __init__(self, count: int = 1, *, fork: bool | None = None,
+                 preload: tuple[str, ...] = ()) -> None:
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"count: expected an integer >= 0, got {count!r}")
         self.count = count
-        self.zygote = Zygote() if (sys.platform != "win32" if fork is None else fork) else None
+        forked = sys.platform != "win32" if fork is None else fork
+        self.zygote = Zygote(preload) if forked else None
         self.ready: deque[Sandbox] = deque()
         self.lock = threading.Lock()
         self.closed = False

@@ -21,20 +21,25 @@ import threading
 import time
 from pathlib import Path
 
+from comparisons.verification.sandbox.limits import PRELOADS
 from comparisons.verification.sandbox.process import child_env, ready
 
 WAIT = 10.0  # seconds the server may take to fork
 
 
 class Zygote:
-    """One fork server; ``start(scratch, c_read, c_write)`` forks a child from it."""
+    """One fork server; ``start(scratch, c_read, c_write)`` forks a child from it.
+    ``preload``: modules of :data:`~.limits.PRELOADS` it imports before forking."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
+        unknown = [m for m in preload if m not in PRELOADS]
+        if unknown:
+            raise ValueError(f"preload: expected modules of {PRELOADS}, got {unknown}")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.root = Path(tempfile.mkdtemp(prefix="backprop-lab-forkserver-"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "comparisons.verification.sandbox.forkserver",
-             str(theirs.fileno())], pass_fds=(theirs.fileno(),), cwd=self.root,
+             str(theirs.fileno()), *preload], pass_fds=(theirs.fileno(),), cwd=self.root,
             env=child_env(self.root), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
