@@ -62,10 +62,11 @@ autograd, and the parent judges. A reference that fails or returns NaN is report
 Modules: ``wire`` (the plain-data format: JSON + raw array bytes, whitelisted dtypes, capped;
 never pickle) < ``limits``, ``policy`` (the audit hook), ``tensors`` (the child's torch side)
 < ``child`` (``python -m comparisons.verification.sandbox.child``) < ``forkserver`` (forks
-children); ``process`` (the parent's end of one child: start, request, deadlines, kill) <
-``zygote`` (the parent's end of the fork server) < ``remote`` (RemoteModule, proxies, handles)
-< ``spares`` < ``isolated`` (:func:`verify_isolated`). This ``__init__``
-imports nothing: the child imports only NumPy and the light modules.
+children) < ``torch_forkserver`` (the same, torch imported first); ``process`` (the parent's
+end of one child: start, request, deadlines, kill) < ``zygote`` (the parent's end of the fork
+server) < ``remote`` (RemoteModule, proxies, handles) < ``spares`` < ``isolated``
+(:func:`verify_isolated`). This ``__init__`` imports nothing: the child imports only NumPy and
+the light modules.
 
 Cost: one child per file (a fresh Python + NumPy, ~0.15 s of one core; a fork with
 ``Spares``) and one round trip per call (finite differences batch their forward calls: one

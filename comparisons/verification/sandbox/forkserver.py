@@ -90,8 +90,6 @@ def serve(sock: socket.socket) -> tuple[int, int, str] | None:
 def main(argv: list[str]) -> None:
     """Serve; in a forked child, chdir to its scratch folder and serve its submission."""
     sys.dont_write_bytecode = True
-    if "torch" in argv[2:]:
-        import torch  # noqa: F401 - the preload itself: its children find it imported
     forked = serve(socket.socket(fileno=int(argv[1])))
     if forked is not None:
         rfd, wfd, scratch = forked

@@ -52,6 +52,6 @@ SHOWN = 2000
 
 
 PRELOADS = ("torch",)
-"""What a fork server may import before it forks (``... forkserver FD torch``): a lab notebook
+"""What a fork server may import before it forks (:mod:`.torch_forkserver`): a lab notebook
 imports torch, ~2 s a child; a fork of a server that imported it once costs milliseconds. Its
 children still run only the student's code, under the same limits and audit hook."""

@@ -25,6 +25,9 @@ from comparisons.verification.sandbox.limits import PRELOADS
 from comparisons.verification.sandbox.process import child_env, ready
 
 WAIT = 10.0  # seconds the server may take to fork
+SERVERS = {(): "comparisons.verification.sandbox.forkserver",
+           ("torch",): "comparisons.verification.sandbox.torch_forkserver"}
+"""The server's module for each preload of :data:`~.limits.PRELOADS`."""
 
 
 class Zygote:
@@ -32,14 +35,14 @@ class Zygote:
     ``preload``: modules of :data:`~.limits.PRELOADS` it imports before forking."""
 
     def __init__(self, preload: tuple[str, ...] = ()) -> None:
-        unknown = [m for m in preload if m not in PRELOADS]
-        if unknown:
-            raise ValueError(f"preload: expected modules of {PRELOADS}, got {unknown}")
+        if tuple(preload) not in SERVERS:
+            raise ValueError(f"preload: expected () or one of {PRELOADS} alone, got "
+                             f"{preload!r}")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.root = Path(tempfile.mkdtemp(prefix="backprop-lab-forkserver-"))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "comparisons.verification.sandbox.forkserver",
-             str(theirs.fileno()), *preload], pass_fds=(theirs.fileno(),), cwd=self.root,
+            [sys.executable, "-m", SERVERS[preload[:1]], str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), cwd=self.root,
             env=child_env(self.root), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
