@@ -172,3 +172,24 @@ def test_a_numpy_py_in_the_working_folder_never_runs_in_the_grader(
     assert not marker.exists()
     row = json.loads((tmp_path / "out" / "results.jsonl").read_text().splitlines()[0])
     assert row["status"] == "passed", row
+
+
+def test_no_isolation_leaves_no_scratch_folder_behind_a_crash(tmp_path: Path) -> None:
+    """--no-isolation: a submission that os._exit()s cannot clean its own scratch folder; the
+    grader removes it (the temporary folder is empty after the run)."""
+    folder, temp = tmp_path / "class", tmp_path / "temp"
+    folder.mkdir()
+    temp.mkdir()
+    correct = sorted((Path(__file__).parent / "verify_correct").glob("two_layer_*.py"))[0]
+    (folder / "ada.py").write_text(correct.read_text())
+    (folder / "bo.py").write_text(correct.read_text() + "\n\ndef backward(dJ, cache):\n"
+                                  "    import os\n    os._exit(0)\n")
+    proc = subprocess.run([sys.executable, "-m", "comparisons", "grade", str(folder),
+                           "--against", "two_layer", "--out", str(tmp_path / "out"),
+                           "--no-progress", "--no-isolation"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TMPDIR": str(temp)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    statuses = {json.loads(line)["student"]: json.loads(line)["status"]
+                for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()}
+    assert statuses == {"ada": "passed", "bo": "crashed"}
+    assert [p.name for p in temp.glob("backprop-lab-grade-*")] == []

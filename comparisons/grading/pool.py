@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -76,16 +77,16 @@ def grade_one(path: Path, op: str, dtype: str, seed: int,
     return {"status": "verified", "report": report.to_json(), "text": str(report)}
 
 
-def _child(conn: Connection, task: Task) -> None:
-    """The process of one submission: quiet, in a scratch folder, one thread; sends the result
-    (the parent kills a process that lingers after its result)."""
+def _child(conn: Connection, task: Task, scratch: str) -> None:
+    """The process of one submission: quiet, in its scratch folder (the parent's: it removes
+    it however the process ends), one thread; sends the result (the parent kills a process
+    that lingers after its result)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
         torch.set_num_threads(1)
-        with (tempfile.TemporaryDirectory(prefix="backprop-lab-grade-") as scratch,
-              applied(task.variant, bias_varies=task.bias_varies)):
+        with applied(task.variant, bias_varies=task.bias_varies):
             os.chdir(scratch)
             if task.lab is not None:
                 result = grade_lab(task.path, task.lab, task.checks,
@@ -105,20 +106,22 @@ def _noop() -> None:
 
 @dataclass
 class Running:
-    """A submission's process, its pipe, its task and when it started."""
+    """A submission's process, its pipe, its task, its scratch folder and when it started."""
 
     task: Task
     process: Any
     conn: Connection
     start: float
+    scratch: str
 
 
 def _start(ctx: Any, task: Task) -> Running:
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(send, task), daemon=True)
+    scratch = tempfile.mkdtemp(prefix="backprop-lab-grade-")
+    process = ctx.Process(target=_child, args=(send, task, scratch), daemon=True)
     process.start()
     send.close()
-    return Running(task, process, receive, time.perf_counter())
+    return Running(task, process, receive, time.perf_counter(), scratch)
 
 
 def _crashed(run: Running) -> dict[str, Any]:
@@ -179,6 +182,8 @@ def run_forked(ctx: Any, task: Task, timeout: float) -> dict[str, Any]:
         _reap(exiting, wait_all=True)
         if run.process.is_alive():
             run.process.kill()
+            run.process.join(5)
+        shutil.rmtree(run.scratch, ignore_errors=True)  # also after os._exit or a crash
 
 
 def warm_context() -> Any:
