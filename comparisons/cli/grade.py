@@ -81,7 +81,7 @@ def register(sub: Any) -> None:
                    help="print STUDENT's variant (their assignment text) under --rubric or "
                         "--against and --variant-seed, and grade nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, quick_exit=True)  # see comparisons.cli.main.main
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ light (no torch, no matplotlib): each imports its heavy parts when its command r
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -52,19 +53,37 @@ def os_error_text(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Run as the command (``argv`` None), a subcommand that sets ``quick_exit`` (``grade``: its
+    files are all written and closed when it returns, its processes joined) ends the process
+    as soon as its output is flushed: tearing down an interpreter that imported torch and
+    matplotlib took ~1.3 s of a 300-file class's ~11 s. Called with ``argv`` (tests, code) it
+    returns as any function does."""
+    code, quick = _run(argv)
+    if argv is None and quick:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> tuple[int, bool]:
+    """The exit code, and whether the subcommand asked for a quick exit."""
+    quick = False
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        quick = bool(getattr(args, "quick_exit", False))
+        return int(args.func(args) or 0), quick
     except (UsageError, ValueError) as exc:
         print(f"backprop-lab: error: {exc}", file=sys.stderr)
-        return 2
+        return 2, quick
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
-        return 0
+        return 0, False
     except OSError as exc:  # a file problem no option check caught: still one line, no errno
         print(f"backprop-lab: error: {os_error_text(exc)}", file=sys.stderr)
-        return 2
+        return 2, quick
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
-        return 130
+        return 130, quick
