@@ -202,7 +202,8 @@ def test_no_private_name_imported_across_packages() -> None:
 
 
 # IPython's display protocol (``obj._repr_html_()``) is public despite its underscore.
-PUBLIC_PROTOCOL = {"_repr_html_", "_repr_png_", "_repr_svg_", "_repr_markdown_"}
+PUBLIC_PROTOCOL = {"_repr_html_", "_repr_png_", "_repr_svg_", "_repr_markdown_",
+                   "_exit"}  # os._exit: documented, ends a process without its teardown
 
 
 def test_no_private_attribute_of_another_object() -> None:
