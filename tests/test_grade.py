@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -218,26 +219,38 @@ def test_results_json_follows_gradescopes_specification(tmp_path: Path) -> None:
     assert [t["score"] for t in data["tests"][:4]] == [t["score"] for t in row["tests"]]
 
 
-def test_the_autograder_zip_runs_in_a_simulated_gradescope_root(tmp_path: Path) -> None:
-    (tmp_path / "rubric.toml").write_text(RUBRIC)
+def simulated_autograder(tmp_path: Path, rubric: str,
+                         submit: Callable[[Path], None]) -> dict[str, Any]:
+    """``grade --gradescope-bundle`` of ``rubric``, its zip unpacked under a simulated
+    ``/autograder`` root, ``submit(root / "submission")`` filling the submission, and its
+    ``run_autograder`` run there: the results.json it wrote (the zip at ``tmp_path /
+    "bundle" / "autograder.zip"``)."""
+    (tmp_path / "rubric.toml").write_text(rubric)
     assert main(["grade", "--gradescope-bundle", str(tmp_path / "rubric.toml"), "--out",
                  str(tmp_path / "bundle")]) == 0
     root = tmp_path / "autograder"
     with zipfile.ZipFile(tmp_path / "bundle" / "autograder.zip") as z:
-        names = set(z.namelist())
-        assert {"setup.sh", "run_autograder", "rubric.toml"} <= names  # at the zip's root
-        assert "backprop-lab/pyproject.toml" in names
-        assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111
         z.extractall(root / "source")
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
-    shutil.copy(CORRECT[0], root / "submission" / "network.py")
+    submit(root / "submission")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root),
            "BACKPROP_LAB": f"{sys.executable} -m comparisons"}
     done = subprocess.run(["bash", str(root / "run_autograder")], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    data = json.loads((root / "results" / "results.json").read_text())
+    results: dict[str, Any] = json.loads((root / "results" / "results.json").read_text())
+    return results
+
+
+def test_the_autograder_zip_runs_in_a_simulated_gradescope_root(tmp_path: Path) -> None:
+    data = simulated_autograder(tmp_path, RUBRIC, lambda submission: shutil.copy(
+        CORRECT[0], submission / "network.py"))
+    with zipfile.ZipFile(tmp_path / "bundle" / "autograder.zip") as z:
+        names = set(z.namelist())
+        assert {"setup.sh", "run_autograder", "rubric.toml"} <= names  # at the zip's root
+        assert "backprop-lab/pyproject.toml" in names
+        assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111
     validate_results_json(data, {"network, hidden cases"})
     assert data["score"] == 9.0 and all(t["status"] == "passed" for t in data["tests"])
 

@@ -12,14 +12,12 @@ import csv
 import dataclasses
 import json
 import os
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_grade import simulated_autograder
 
 from comparisons.cli.main import main
 from comparisons.grading import unzip
@@ -294,24 +292,14 @@ def test_gradescope_grades_a_zipped_submission_and_says_why_when_it_cannot(
 
 
 def test_the_autograder_grades_a_nested_notebook_from_a_mac(tmp_path: Path) -> None:
-    (tmp_path / "rubric.toml").write_text('timeout = 10\n[[item]]\nop = "two_layer"\n'
-                                          'points = { dW1 = 1, dW2 = 1 }\n')
-    assert main(["grade", "--gradescope-bundle", str(tmp_path / "rubric.toml"), "--out",
-                 str(tmp_path / "bundle")]) == 0
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(tmp_path / "bundle" / "autograder.zip") as z:
-        z.extractall(root / "source")
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission" / "hw3").mkdir(parents=True)
-    (root / "submission" / "__MACOSX" / "hw3").mkdir(parents=True)
-    (root / "submission" / "hw3" / "two_layer.ipynb").write_text(notebook(OK))
-    (root / "submission" / "__MACOSX" / "hw3" / "._two_layer.ipynb").write_bytes(b"\x00\x05")
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "BACKPROP_LAB": f"{sys.executable} -m comparisons"}
-    done = subprocess.run(["bash", str(root / "run_autograder")], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    data = json.loads((root / "results" / "results.json").read_text())
+    def submit(submission: Path) -> None:
+        (submission / "hw3").mkdir()
+        (submission / "__MACOSX" / "hw3").mkdir(parents=True)
+        (submission / "hw3" / "two_layer.ipynb").write_text(notebook(OK))
+        (submission / "__MACOSX" / "hw3" / "._two_layer.ipynb").write_bytes(b"\x00\x05")
+
+    data = simulated_autograder(tmp_path, 'timeout = 10\n[[item]]\nop = "two_layer"\n'
+                                'points = { dW1 = 1, dW2 = 1 }\n', submit)
     assert data["score"] == 2.0, data
 
 
